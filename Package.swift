@@ -1,0 +1,36 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Hot numerical modules drop bounds checks in release builds only; tests build in debug with checks on.
+// Haswell-level x86-64 (AVX2 + FMA; Zen 1 and later) is the baseline Tessera targets; without it LLVM
+// emits neither FMA nor 256-bit vectors.
+let hotLoops: [SwiftSetting] = [
+  .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+  .unsafeFlags(["-target-cpu", "haswell"]),
+]
+let cpuBaseline: [SwiftSetting] = [
+  .unsafeFlags(["-target-cpu", "haswell"]),
+]
+
+let package = Package(
+  name: "Tessera",
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+  ],
+  targets: [
+    // MARK: - System libraries (module map + static inline shim header each)
+    .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+    .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-openmpi", providers: [.apt(["libhdf5-openmpi-dev"])]),
+
+    // MARK: - Engine, one concern per module; dependencies point down this list
+    .target(name: "Geometry", swiftSettings: cpuBaseline),
+    .target(name: "Communication", dependencies: ["CMPI"], swiftSettings: cpuBaseline),
+    .target(name: "DeepPotential", dependencies: ["CHDF5", "CBLAS"], swiftSettings: hotLoops),
+
+    // MARK: - Tests
+    .target(name: "TesseraTestSupport", dependencies: ["Geometry"], path: "Sources/TesseraTestSupport"),
+    .testTarget(name: "GeometryTests", dependencies: ["Geometry", "TesseraTestSupport"]),
+    .testTarget(name: "DeepPotentialTests", dependencies: ["DeepPotential", "TesseraTestSupport"]),
+  ]
+)

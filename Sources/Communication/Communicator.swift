@@ -1,0 +1,46 @@
+/// Reduction operators for collective operations.
+public enum ReductionOp: Sendable { case sum, max, min }
+
+/// Point-to-point and collective operations over the ranks of one run.
+///
+/// The halo exchange only ever needs a paired send/receive (`sendReceive`), so a rank talks to one
+/// neighbour per swap; everything global goes through reductions and gathers.
+public protocol Communicator: AnyObject {
+  var rank: Int { get }
+  var size: Int { get }
+
+  /// Sends `outgoing` to `destination` while receiving from `source` into `incoming`, which must be
+  /// large enough; returns the number of doubles received. Counts are exchanged first.
+  func sendReceive(_ outgoing: UnsafeBufferPointer<Double>, to destination: Int,
+                   into incoming: inout [Double], from source: Int) -> Int
+  func allReduce(_ values: UnsafeMutableBufferPointer<Double>, _ op: ReductionOp)
+  /// Gathers every rank's doubles on `root` in rank order; other ranks get an empty array.
+  func gather(_ values: [Double], root: Int) -> [Double]
+  /// Gathers every rank's bytes on every rank in rank order.
+  func allGatherBytes(_ bytes: [UInt8]) -> [[UInt8]]
+  func barrier()
+  /// Ends every rank of the job at once; used when only this rank knows something went wrong.
+  func abort(exitCode: Int32) -> Never
+}
+
+extension Communicator {
+  public var isRoot: Bool { rank == 0 }
+
+  public func allReduce(_ value: Double, _ op: ReductionOp) -> Double {
+    var v = [value]
+    v.withUnsafeMutableBufferPointer { allReduce($0, op) }
+    return v[0]
+  }
+
+  public func allReduce(_ value: Int, _ op: ReductionOp) -> Int {
+    // Doubles represent every integer Tessera reduces (atom counts, flags) exactly below 2^53.
+    Int(allReduce(Double(value), op))
+  }
+
+  public func allReduce(_ values: inout [Double], _ op: ReductionOp) {
+    values.withUnsafeMutableBufferPointer { allReduce($0, op) }
+  }
+
+  /// Whether any rank passes `true`.
+  public func any(_ flag: Bool) -> Bool { allReduce(flag ? 1 : 0, .max) > 0 }
+}
