@@ -14,6 +14,9 @@ let cpuBaseline: [SwiftSetting] = [
 
 let package = Package(
   name: "Tessera",
+  products: [
+    .executable(name: "tessera", targets: ["tessera"]),
+  ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
   ],
@@ -25,12 +28,34 @@ let package = Package(
 
     // MARK: - Engine, one concern per module; dependencies point down this list
     .target(name: "Geometry", swiftSettings: cpuBaseline),
+    .target(name: "Atoms", dependencies: ["Geometry"], swiftSettings: hotLoops),
     .target(name: "Communication", dependencies: ["CMPI"], swiftSettings: cpuBaseline),
+    .target(name: "Decomposition", dependencies: ["Geometry", "Atoms", "Communication"],
+            swiftSettings: hotLoops),
+    .target(name: "Neighbors", dependencies: ["Geometry", "Atoms"], swiftSettings: hotLoops),
+    .target(name: "Potentials", dependencies: ["Geometry", "Atoms", "Neighbors"], swiftSettings: hotLoops),
     .target(name: "DeepPotential", dependencies: ["CHDF5", "CBLAS"], swiftSettings: hotLoops),
+    .target(name: "Dynamics", dependencies: ["Geometry", "Atoms", "Communication"], swiftSettings: hotLoops),
+    .target(name: "InputDeck", swiftSettings: cpuBaseline),
+    .target(name: "Output", dependencies: ["Geometry", "Atoms", "Communication"], swiftSettings: cpuBaseline),
+    .target(name: "Simulation",
+            dependencies: ["Geometry", "Atoms", "Communication", "Decomposition", "Neighbors", "Potentials",
+                           "DeepPotential", "Dynamics", "InputDeck", "Output"],
+            swiftSettings: cpuBaseline),
+
+    // MARK: - Executable
+    .executableTarget(name: "tessera",
+                      dependencies: ["Simulation", "InputDeck", "DeepPotential",
+                                     .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                      swiftSettings: cpuBaseline),
 
     // MARK: - Tests
-    .target(name: "TesseraTestSupport", dependencies: ["Geometry"], path: "Sources/TesseraTestSupport"),
+    .target(name: "TesseraTestSupport", dependencies: ["Geometry", "Atoms"], path: "Sources/TesseraTestSupport"),
     .testTarget(name: "GeometryTests", dependencies: ["Geometry", "TesseraTestSupport"]),
     .testTarget(name: "DeepPotentialTests", dependencies: ["DeepPotential", "TesseraTestSupport"]),
+    .testTarget(name: "EngineTests",
+                dependencies: ["Geometry", "Atoms", "Communication", "Decomposition", "Neighbors",
+                               "Potentials", "Dynamics", "InputDeck", "Simulation", "TesseraTestSupport"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["TesseraTestSupport"]),
   ]
 )

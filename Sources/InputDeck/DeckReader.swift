@@ -1,0 +1,88 @@
+import Foundation
+
+/// Reads deck lines from a file: joins `&` continuations, drops `#` comments (outside quotes), splits
+/// words (single, double and triple quotes keep spaces), and substitutes variables when a line is
+/// taken — so a variable defined on one line is visible on the next, as in LAMMPS.
+public final class DeckReader {
+  public let path: String
+  private let lines: [Substring]
+  private var next = 0
+
+  public init(path: String) throws {
+    self.path = path
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw DeckError("cannot open input file '\(path)': \(Self.reason(path))")
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+      throw DeckError("input file '\(path)' is not valid UTF-8 text")
+    }
+    lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+  }
+
+  static func reason(_ path: String) -> String {
+    var isDirectory: ObjCBool = false
+    if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) { return "no such file" }
+    if isDirectory.boolValue { return "it is a directory" }
+    return "permission denied"
+  }
+
+  /// The next command, or nil at the end of the file.
+  public func nextCommand(variables: Variables) throws -> Command? {
+    while next < lines.count {
+      let lineNumber = next + 1
+      var text = String(lines[next])
+      next += 1
+      while text.hasSuffix("&") || text.hasSuffix("&\r") {
+        text = String(text.dropLast(text.hasSuffix("\r") ? 2 : 1))
+        guard next < lines.count else { break }
+        text += " " + lines[next]
+        next += 1
+      }
+      let location = SourceLocation(file: path, line: lineNumber)
+      let substituted = try variables.substitute(stripComment(text), at: location)
+      let words = try split(substituted, at: location)
+      guard let name = words.first else { continue }
+      return Command(name: name, arguments: Array(words.dropFirst()), location: location, text: text)
+    }
+    return nil
+  }
+
+  private func stripComment(_ line: String) -> String {
+    var quote: Character?
+    var result = ""
+    for c in line {
+      if let q = quote {
+        if c == q { quote = nil }
+      } else if c == "\"" || c == "'" {
+        quote = c
+      } else if c == "#" {
+        break
+      }
+      result.append(c)
+    }
+    return result
+  }
+
+  private func split(_ line: String, at location: SourceLocation) throws -> [String] {
+    var words: [String] = []
+    var current = ""
+    var inWord = false
+    var quote: Character?
+    for c in line {
+      if let q = quote {
+        if c == q { quote = nil } else { current.append(c) }
+      } else if c == "\"" || c == "'" {
+        quote = c
+        inWord = true
+      } else if c == " " || c == "\t" || c == "\r" {
+        if inWord { words.append(current); current = ""; inWord = false }
+      } else {
+        current.append(c)
+        inWord = true
+      }
+    }
+    if quote != nil { throw DeckError("unterminated quote", at: location) }
+    if inWord { words.append(current) }
+    return words
+  }
+}

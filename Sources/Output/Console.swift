@@ -1,0 +1,59 @@
+import Foundation
+
+/// Where rank 0 writes what users read: standard output and, when open, the log file (LAMMPS
+/// `screen` and `logfile`). Other ranks write nothing.
+public final class Console {
+  public let isWriter: Bool
+  private var log: FileHandle?
+  public private(set) var logPath: String?
+  public var echo = false
+
+  public init(isWriter: Bool) { self.isWriter = isWriter }
+
+  /// Opens (truncates, or appends to) a log file; closes the previous one.
+  public func openLog(_ path: String, append: Bool = false) throws {
+    guard isWriter else { return }
+    closeLog()
+    if !append || !FileManager.default.fileExists(atPath: path) {
+      guard FileManager.default.createFile(atPath: path, contents: nil) else {
+        throw OutputError("cannot open log file '\(path)' for writing")
+      }
+    }
+    guard let handle = FileHandle(forWritingAtPath: path) else {
+      throw OutputError("cannot open log file '\(path)' for writing")
+    }
+    if append { handle.seekToEndOfFile() }
+    log = handle
+    logPath = path
+  }
+
+  public func closeLog() {
+    try? log?.synchronize()
+    try? log?.close()
+    log = nil
+    logPath = nil
+  }
+
+  /// Writes one line to the screen and the log.
+  public func line(_ text: String = "") {
+    guard isWriter else { return }
+    let data = Data((text + "\n").utf8)
+    FileHandle.standardOutput.write(data)
+    log?.write(data)
+  }
+
+  /// Writes a message to standard error and the log (errors and warnings).
+  public func error(_ text: String) {
+    guard isWriter else { return }
+    let data = Data((text + "\n").utf8)
+    FileHandle.standardError.write(data)
+    log?.write(data)
+  }
+
+  public func flush() { try? log?.synchronize() }
+}
+
+public struct OutputError: Error, CustomStringConvertible {
+  public let description: String
+  public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,96 @@
+import Dynamics
+import InputDeck
+import Output
+
+extension Simulation {
+  /// `fix ID all nve`.
+  func fix(_ c: Command) throws {
+    try c.expectCount(3, Int.max, usage: "fix ID GROUP STYLE …")
+    guard c.arguments[1] == "all" else { throw c.error("only the group 'all' is supported") }
+    switch c.arguments[2] {
+    case "nve":
+      try c.expectCount(3, usage: "fix ID all nve")
+      integrators[c.arguments[0]] = VelocityVerlet(timestep: timestep ?? units.defaultTimestep, units: units)
+    case let style: throw c.error("unsupported fix style '\(style)' (nve)")
+    }
+  }
+
+  func unfix(_ c: Command) throws {
+    try c.expectCount(1, usage: "unfix ID")
+    guard integrators.removeValue(forKey: c.arguments[0]) != nil else { throw c.error("no fix with ID '\(c.arguments[0])'") }
+  }
+
+  func timestepCommand(_ c: Command) throws {
+    try c.expectCount(1, usage: "timestep DT")
+    let dt = try c.double(0, "timestep")
+    guard dt > 0 else { throw c.error("timestep must be positive, got \(dt)") }
+    timestep = dt
+  }
+
+  func thermoCommand(_ c: Command) throws {
+    try c.expectCount(1, usage: "thermo N")
+    let n = try c.integer(0, "thermo interval")
+    guard n >= 0 else { throw c.error("thermo interval must be non-negative") }
+    thermo.every = n
+  }
+
+  /// `thermo_style one|custom KEYWORDS…`.
+  func thermoStyle(_ c: Command) throws {
+    switch try c.word(0, "thermo style") {
+    case "one":
+      try c.expectCount(1, usage: "thermo_style one")
+      thermo.keywords = ["step", "temp", "epair", "emol", "etotal", "press"]
+    case "custom":
+      let keywords = Array(c.arguments.dropFirst())
+      guard !keywords.isEmpty else { throw c.error("expected at least one keyword after custom") }
+      for k in keywords where ThermoFormat.column(k) == nil {
+        throw c.error("unknown thermo keyword '\(k)'")
+      }
+      thermo.keywords = keywords
+    case let s: throw c.error("unsupported thermo style '\(s)' (one, custom)")
+    }
+  }
+
+  /// `thermo_modify norm yes|no format int|float FMT lost error|warn|ignore flush yes|no`.
+  func thermoModify(_ c: Command) throws {
+    var i = 0
+    while i < c.arguments.count {
+      switch c.arguments[i] {
+      case "norm": thermo.normalize = try c.yesNo(i + 1, "norm"); i += 2
+      case "flush": thermo.flush = try c.yesNo(i + 1, "flush"); i += 2
+      case "lost":
+        guard let p = LostAtomPolicy(rawValue: try c.word(i + 1, "lost policy")) else {
+          throw c.error("expected error, warn or ignore after lost")
+        }
+        thermo.lostAtoms = p
+        i += 2
+      case "format":
+        let kind = try c.word(i + 1, "format kind")
+        let format = try c.word(i + 2, "format string")
+        guard kind == "float" || kind == "int" else { throw c.error("expected float or int after format, got '\(kind)'") }
+        guard let valid = ThermoFormat.validated(format, integer: kind == "int") else {
+          throw c.error("invalid \(kind) format '\(format)' (one %-conversion of kind \(kind == "int" ? "d" : "e, f or g"))")
+        }
+        if kind == "int" { thermo.format.integerFormat = valid } else { thermo.format.floatFormat = valid }
+        i += 3
+      case let w: throw c.error("unsupported keyword '\(w)' (norm, format, lost, flush)")
+      }
+    }
+  }
+
+  /// `run N`.
+  func run(_ c: Command) throws {
+    try c.expectCount(1, usage: "run N")
+    let steps = try c.integer(0, "number of steps")
+    guard steps >= 0 else { throw c.error("number of steps must be non-negative") }
+    let b = try requireBox(c)
+    if let t = masses.firstUnset { throw c.error("mass of atom type \(t) is not set") }
+    let potential = try makePotential(c)
+    if validateOnly {
+      console.line("run \(steps): \(atomCount) atoms, \(grid!.counts.x)x\(grid!.counts.y)x\(grid!.counts.z) ranks, "
+        + "cutoff \(potential.cutoff) + skin \(effectiveRebuild.skin), box volume \(b.volume)")
+      return
+    }
+    try runSteps(steps, potential: potential, command: c)
+  }
+}

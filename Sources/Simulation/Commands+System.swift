@@ -1,0 +1,233 @@
+import Atoms
+import Decomposition
+import Dynamics
+import Geometry
+import InputDeck
+
+extension Simulation {
+  func units(_ c: Command) throws {
+    try c.expectCount(1, usage: "units lj|metal")
+    if box != nil { throw c.error("units must be set before the box is defined") }
+    guard let u = UnitSystem.named(c.arguments[0]) else {
+      throw c.error("unsupported unit style '\(c.arguments[0])' (lj, metal)")
+    }
+    units = u
+  }
+
+  func dimension(_ c: Command) throws {
+    try c.expectCount(1, usage: "dimension 3")
+    guard c.arguments[0] == "3" else { throw c.error("only 'dimension 3' is supported, got '\(c.arguments[0])'") }
+  }
+
+  func boundary(_ c: Command) throws {
+    try c.expectCount(3, usage: "boundary X Y Z with each p or f")
+    if box != nil { throw c.error("boundary must be set before the box is defined") }
+    periodic = try c.arguments.map { word in
+      switch word {
+      case "p": return true
+      case "f": return false
+      default: throw c.error("unsupported boundary '\(word)' (p or f)")
+      }
+    }
+  }
+
+  func atomStyle(_ c: Command) throws {
+    try c.expectCount(1, usage: "atom_style atomic")
+    guard c.arguments[0] == "atomic" else { throw c.error("unsupported atom style '\(c.arguments[0])' (atomic)") }
+  }
+
+  /// `atom_modify map array|hash|yes [sort …]`: Tessera's id lookup adapts itself; accepted for decks.
+  func atomModify(_ c: Command) throws {
+    var i = 0
+    while i < c.arguments.count {
+      switch c.arguments[i] {
+      case "map":
+        let style = try c.word(i + 1, "map style")
+        guard ["array", "hash", "yes"].contains(style) else { throw c.error("expected array, hash or yes after map, got '\(style)'") }
+        i += 2
+      case "sort":
+        _ = try c.integer(i + 1, "sort frequency")
+        _ = try c.double(i + 2, "sort bin size")
+        i += 3
+      case let w: throw c.error("unsupported keyword '\(w)' (map, sort)")
+      }
+    }
+  }
+
+  /// `newton on|off`: Tessera always applies Newton's third law across ranks.
+  func newton(_ c: Command) throws {
+    try c.expectCount(1, 2, usage: "newton on")
+    guard c.arguments.allSatisfy({ $0 == "on" }) else { throw c.error("only 'newton on' is supported") }
+  }
+
+  func lattice(_ c: Command) throws {
+    try c.expectCount(2, usage: "lattice sc|bcc|fcc|diamond SCALE")
+    let scale = try c.double(1, "lattice scale")
+    guard let l = Lattice(style: c.arguments[0], scale: scale, units: units) else {
+      throw c.error("unsupported lattice '\(c.arguments[0])' with scale \(scale) (sc, bcc, fcc, diamond; scale > 0)")
+    }
+    lattice = l
+  }
+
+  /// `region ID block xlo xhi ylo yhi zlo zhi [units box|lattice]`, `region ID prism … xy xz yz …`.
+  func region(_ c: Command) throws {
+    let style = try c.word(1, "region style")
+    let valueCount: Int
+    switch style {
+    case "block": valueCount = 6
+    case "prism": valueCount = 9
+    default: throw c.error("unsupported region style '\(style)' (block, prism)")
+    }
+    var inLattice = true
+    var i = 2 + valueCount
+    while i < c.arguments.count {
+      guard c.arguments[i] == "units" else { throw c.error("unsupported keyword '\(c.arguments[i])' (units)") }
+      switch try c.word(i + 1, "units value") {
+      case "box": inLattice = false
+      case "lattice": inLattice = true
+      case let w: throw c.error("expected box or lattice after units, got '\(w)'")
+      }
+      i += 2
+    }
+    var v = try (0..<valueCount).map { try c.double(2 + $0, "region bound \($0 + 1)") }
+    if inLattice {
+      guard let lattice else { throw c.error("region in lattice units needs a lattice command first") }
+      v = v.map { $0 * lattice.constant }
+    }
+    var r = Region(lo: SIMD3(v[0], v[2], v[4]), hi: SIMD3(v[1], v[3], v[5]))
+    for d in 0..<3 where r.hi[d] <= r.lo[d] { throw c.error("region bounds must have lo < hi in every dimension") }
+    if style == "prism" {
+      r.xy = v[6]; r.xz = v[7]; r.yz = v[8]
+      r.isPrism = true
+    }
+    regions[c.arguments[0]] = r
+  }
+
+  /// `create_box N REGION`.
+  func createBox(_ c: Command) throws {
+    try c.expectCount(2, usage: "create_box NTYPES REGION")
+    if box != nil { throw c.error("the box is already defined") }
+    let types = try c.positiveInteger(0, "number of atom types")
+    guard let r = regions[c.arguments[1]] else { throw c.error("unknown region '\(c.arguments[1])'") }
+    var b = r.box
+    b.periodic = periodic
+    try defineBox(b, typeCount: types, c)
+  }
+
+  /// Sets the box and the processor grid that cuts it.
+  func defineBox(_ b: Box, typeCount: Int, _ c: Command) throws {
+    guard let counts = ProcessorGrid.choose(ranks: comm.size, box: b, requested: requestedGrid) else {
+      throw c.error("processors \(requestedGrid.x) \(requestedGrid.y) \(requestedGrid.z) does not match \(comm.size) ranks")
+    }
+    box = b
+    grid = ProcessorGrid(counts: counts, rank: comm.rank)
+    masses = Masses(typeCount: typeCount)
+    console.line("Created \(b.isTriclinic ? "triclinic" : "orthogonal") box = (\(b.lo.x) \(b.lo.y) \(b.lo.z)) to (\(b.hi.x) \(b.hi.y) \(b.hi.z))")
+    console.line("  \(counts.x) by \(counts.y) by \(counts.z) MPI processor grid")
+  }
+
+  /// `processors Px Py Pz` (each a number or `*`).
+  func processors(_ c: Command) throws {
+    try c.expectCount(3, usage: "processors Px Py Pz")
+    if box != nil { throw c.error("processors must be set before the box is defined") }
+    var p = SIMD3<Int>()
+    for d in 0..<3 { p[d] = c.arguments[d] == "*" ? 0 : try c.positiveInteger(d, "processor count") }
+    requestedGrid = p
+  }
+
+  /// `create_atoms TYPE box|region ID`: every rank creates the lattice points of its own brick only.
+  func createAtoms(_ c: Command) throws {
+    try c.expectCount(2, 3, usage: "create_atoms TYPE box | create_atoms TYPE region ID")
+    let b = try requireBox(c)
+    guard let grid else { throw c.error("no processor grid") }
+    let type = try c.positiveInteger(0, "atom type")
+    guard type <= masses.typeCount else { throw c.error("atom type \(type) exceeds the \(masses.typeCount) types of the box") }
+    var region: Region?
+    switch c.arguments[1] {
+    case "box": try c.expectCount(2, usage: "create_atoms TYPE box")
+    case "region":
+      try c.expectCount(3, usage: "create_atoms TYPE region ID")
+      guard let r = regions[c.arguments[2]] else { throw c.error("unknown region '\(c.arguments[2])'") }
+      region = r
+    case let w: throw c.error("expected box or region, got '\(w)'")
+    }
+    guard let lattice else { throw c.error("create_atoms needs a lattice command first") }
+    let created = LatticeFiller(lattice: lattice, box: b, grid: grid, region: region)
+      .fill(into: atoms, type: Int32(type), tagOffset: Int64(maxTag()))
+    let total = comm.allReduce(created, .sum)
+    atomCount += total
+    console.line("Created \(total) atoms")
+  }
+
+  /// Largest atom id in the system (new atoms are numbered above it).
+  func maxTag() -> Int {
+    var m: Int64 = 0
+    for i in 0..<atoms.ownedCount { m = max(m, atoms.tag[i]) }
+    return comm.allReduce(Int(m), .max)
+  }
+
+  /// `mass TYPE VALUE` (TYPE may be `*`, `n*`, `*m`, `n*m`).
+  func mass(_ c: Command) throws {
+    try c.expectCount(2, usage: "mass TYPE VALUE")
+    _ = try requireBox(c)
+    let value = try c.double(1, "mass")
+    guard value > 0 else { throw c.error("mass must be positive, got \(value)") }
+    for t in try typeRange(c.arguments[0], c) { masses.set(type: t, mass: value) }
+  }
+
+  /// Expands a LAMMPS type range: `3`, `*`, `2*`, `*4`, `2*4`.
+  func typeRange(_ word: String, _ c: Command) throws -> ClosedRange<Int> {
+    let n = masses.typeCount
+    func bound(_ s: Substring, _ fallback: Int) throws -> Int {
+      if s.isEmpty { return fallback }
+      guard let v = Int(s) else { throw c.error("expected an atom type or range, got '\(word)'") }
+      return v
+    }
+    let range: ClosedRange<Int>
+    if let star = word.firstIndex(of: "*") {
+      let lo = try bound(word[..<star], 1), hi = try bound(word[word.index(after: star)...], n)
+      guard lo <= hi else { throw c.error("empty atom type range '\(word)'") }
+      range = lo...hi
+    } else {
+      let t = try bound(Substring(word), 0)
+      range = t...t
+    }
+    guard range.lowerBound >= 1 && range.upperBound <= n else {
+      throw c.error("atom type \(word) is outside 1..\(n)")
+    }
+    return range
+  }
+
+  /// `velocity all create T SEED [dist …] [mom …] [rot …] [loop …]` and `velocity all scale T`.
+  func velocity(_ c: Command) throws {
+    let b = try requireBox(c)
+    guard try c.word(0, "group") == "all" else { throw c.error("only the group 'all' is supported") }
+    if let t = masses.firstUnset { throw c.error("mass of atom type \(t) is not set") }
+    switch try c.word(1, "velocity style") {
+    case "create":
+      var v = VelocityCreation(temperature: try c.double(2, "temperature"), seed: try c.positiveInteger(3, "seed"))
+      var i = 4
+      while i < c.arguments.count {
+        let key = c.arguments[i]
+        let value = try c.word(i + 1, "value of \(key)")
+        switch key {
+        case "dist":
+          guard let d = VelocityCreation.Distribution(rawValue: value) else { throw c.error("expected uniform or gaussian after dist, got '\(value)'") }
+          v.distribution = d
+        case "mom": v.zeroMomentum = try c.yesNo(i + 1, "mom")
+        case "rot": v.zeroRotation = try c.yesNo(i + 1, "rot")
+        case "loop":
+          // Every loop style gives decomposition-independent velocities here (seeded per atom id).
+          guard ["all", "local", "geom"].contains(value) else { throw c.error("expected all, local or geom after loop") }
+        default: throw c.error("unsupported keyword '\(key)' (dist, mom, rot, loop)")
+        }
+        i += 2
+      }
+      v.apply(atoms, masses: masses, box: b, units: units, comm: comm)
+    case "scale":
+      try c.expectCount(3, usage: "velocity all scale T")
+      VelocityScaling(temperature: try c.double(2, "temperature")).apply(atoms, masses: masses, units: units, comm: comm)
+    case let s: throw c.error("unsupported velocity style '\(s)' (create, scale)")
+    }
+  }
+}

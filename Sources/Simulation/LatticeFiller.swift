@@ -1,0 +1,68 @@
+import Atoms
+import Decomposition
+import Geometry
+
+/// Creates the lattice points of one rank's brick that lie in the box (and region).
+///
+/// Ids come from the point's position in the global lattice (cell indices and basis index), so they
+/// are the same whatever the number of ranks. A point within 2·10⁻⁶ of a periodic upper face is left
+/// out, as LAMMPS does, because its image at the lower face is created instead.
+struct LatticeFiller {
+  let lattice: Lattice
+  let box: Box
+  let grid: ProcessorGrid
+  let region: Region?
+
+  func fill(into atoms: AtomStore, type: Int32, tagOffset: Int64) -> Int {
+    let a = lattice.constant
+    // Cells of the whole box number the ids; only the cells around this rank's brick are visited.
+    let (first, last) = cellRange(from: .zero, to: SIMD3(repeating: 1))
+    let cells = last &- first &+ 1
+    let (brickFirst, brickLast) = cellRange(from: grid.lower, to: grid.upper)
+    let basisCount = lattice.basis.count
+    var created = 0
+    let margin = 2e-6
+    for k in max(first.z, brickFirst.z - 1)...min(last.z, brickLast.z) {
+      for j in max(first.y, brickFirst.y - 1)...min(last.y, brickLast.y) {
+        for i in max(first.x, brickFirst.x - 1)...min(last.x, brickLast.x) {
+          for (b, offset) in lattice.basis.enumerated() {
+            let x = (SIMD3(Double(i), Double(j), Double(k)) + offset) * a
+            let lambda = box.fractional(x)
+            var inside = true
+            for d in 0..<3 {
+              let upper = box.periodic[d] ? 1 - margin : 1.0
+              if lambda[d] < 0 || lambda[d] >= upper { inside = false }
+            }
+            guard inside, grid.owner(ofFractional: lambda) == grid.rank else { continue }
+            if let region, !region.contains(x) { continue }
+            let cellIndex = (i - first.x) + cells.x * ((j - first.y) + cells.y * (k - first.z))
+            let tag = tagOffset + Int64(cellIndex * basisCount + b + 1)
+            atoms.appendOwned(tag: tag, type: type, position: x)
+            created += 1
+          }
+        }
+      }
+    }
+    return created
+  }
+
+  /// Lattice cells whose points (basis offsets in [0, 1)) can fall in the Cartesian bounding box of
+  /// the fractional block [lower, upper].
+  private func cellRange(from lower: SIMD3<Double>, to upper: SIMD3<Double>) -> (SIMD3<Int>, SIMD3<Int>) {
+    var lo = SIMD3<Double>(repeating: .infinity), hi = SIMD3<Double>(repeating: -.infinity)
+    for corner in 0..<8 {
+      var f = lower
+      for d in 0..<3 where (corner >> d) & 1 == 1 { f[d] = upper[d] }
+      let x = box.lo + box.cartesian(fromFractional: f)
+      lo = pointwiseMin(lo, x)
+      hi = pointwiseMax(hi, x)
+    }
+    let a = lattice.constant
+    var first = SIMD3<Int>(), last = SIMD3<Int>()
+    for d in 0..<3 {
+      first[d] = Int((lo[d] / a).rounded(.down))
+      last[d] = max(first[d], Int((hi[d] / a).rounded(.up)) - 1)
+    }
+    return (first, last)
+  }
+}

@@ -1,0 +1,162 @@
+import Atoms
+import Communication
+import Decomposition
+import Dynamics
+import Geometry
+import InputDeck
+import Neighbors
+import Output
+import Potentials
+
+/// A failure during a run that every rank has detected together.
+public struct RunError: Error, CustomStringConvertible {
+  public let description: String
+  public init(_ description: String) { self.description = description }
+}
+
+extension Simulation {
+  /// `run N`: LAMMPS `Verlet::setup` then `Verlet::run`. Each phase is timed; data flows one way
+  /// through the step: integrate → (rebuild | forward halo) → forces → reverse halo → integrate →
+  /// output.
+  func runSteps(_ steps: Int, potential: Potential, command: Command) throws {
+    let box = box!, grid = grid!
+    let dt = timestep ?? units.defaultTimestep
+    for key in integrators.keys { integrators[key]!.timestep = dt }
+    let settings = effectiveRebuild
+    let list = NeighborList(kind: potential.neighborKind, cutoff: potential.cutoff + settings.skin)
+    let policy = RebuildPolicy(settings: settings)
+    neighbors = list
+    rebuildPolicy = policy
+
+    // Setup: decompose, build ghosts and lists, forces at the first step.
+    console.line("Neighbor list info: cutoff \(potential.cutoff) + skin \(settings.skin), "
+      + "every \(settings.every) delay \(settings.delay) check \(settings.check ? "yes" : "no")")
+    try rebuild(box, grid, list, policy, potential, isSetup: true)
+    var energyVirial = try computeForces(potential, list, box)
+    let runStart = StepTimer.now()
+    timer.reset()
+    let firstStep = step
+    var last = (step: step, time: runStart)
+    let columns = thermo.keywords.compactMap(ThermoFormat.column)
+    console.line("Setting up Verlet run ...")
+    console.line("  Unit style    : \(units.name)")
+    console.line("  Current step  : \(step)")
+    console.line("  Time step     : \(dt)")
+    console.line(ThermoFormat.header(columns))
+    try writeThermo(columns, energyVirial, firstStep: firstStep, runStart: runStart, last: &last, dt: dt)
+    timer.start()
+
+    for _ in 0..<steps {
+      for integrator in integrators.values { integrator.firstHalf(atoms, masses: masses) }
+      timer.stamp(.modify)
+      step += 1
+      if policy.shouldRebuild(atoms, anyRankMoved: comm.any) {
+        timer.stamp(.communication)
+        try rebuild(box, grid, list, policy, potential)
+      } else {
+        halo.forwardPositions(atoms, comm: comm)
+        timer.stamp(.communication)
+      }
+      energyVirial = try computeForces(potential, list, box)
+      for integrator in integrators.values { integrator.secondHalf(atoms, masses: masses) }
+      timer.stamp(.modify)
+      if thermo.every > 0 && step % thermo.every == 0 || step == firstStep + steps {
+        try writeThermo(columns, energyVirial, firstStep: firstStep, runStart: runStart, last: &last, dt: dt)
+        timer.stamp(.output)
+      }
+    }
+    elapsedTime += Double(steps) * dt
+    let loopTime = StepTimer.now() - runStart
+    printRunSummary(steps: steps, loopTime: loopTime, dt: dt, list: list, policy: policy, potential: potential)
+  }
+
+  /// Wraps atoms into the box, moves them to their owners, rebuilds ghosts and the neighbour list.
+  private func rebuild(_ box: Box, _ grid: ProcessorGrid, _ list: NeighborList, _ policy: RebuildPolicy,
+                       _ potential: Potential, isSetup: Bool = false) throws {
+    atoms.clearGhosts()
+    for i in 0..<atoms.ownedCount {
+      var x = atoms.positionOf(i), image = atoms.imageOf(i)
+      box.wrap(&x, image: &image)
+      atoms.setPosition(i, x)
+      atoms.setImage(i, image)
+    }
+    migration.exchange(atoms, box: box, grid: grid, comm: comm)
+    halo.borders(atoms, box: box, grid: grid, cutoff: list.cutoff, comm: comm)
+    timer.stamp(.communication)
+    list.build(atoms, box: box)
+    policy.didBuild(atoms, countsAsBuild: !isSetup)
+    var most = 0
+    for i in 0..<list.ownedCount { most = max(most, Int(list.offsets[i + 1] - list.offsets[i])) }
+    if comm.allReduce(most, .max) > neighborOneLimit {
+      throw RunError("neighbor list overflow: an atom has \(comm.allReduce(most, .max)) neighbours, "
+        + "more than neigh_modify one \(neighborOneLimit)")
+    }
+    timer.stamp(.neighbor)
+  }
+
+  /// Forces on owned and ghost atoms, then ghost forces folded back to their owners.
+  private func computeForces(_ potential: Potential, _ list: NeighborList, _ box: Box) throws -> EnergyVirial {
+    atoms.clearForces()
+    var result = EnergyVirial()
+    do {
+      result = try potential.compute(atoms, list, box, [.energy, .virial])
+    } catch {
+      // Only this rank may know: stop every rank with its message rather than deadlock.
+      failLocally("\(error)")
+    }
+    timer.stamp(.pair)
+    halo.reverseForces(atoms, comm: comm)
+    timer.stamp(.communication)
+    return result
+  }
+
+  /// Reports an error only this rank has seen and ends the whole job (LAMMPS `Error::one`).
+  func failLocally(_ message: String) -> Never {
+    let text = "ERROR on proc \(comm.rank): \(message)\n"
+    FileHandle.standardError.write(Data(text.utf8))
+    console.flush()
+    comm.abort(exitCode: 1)
+  }
+
+  /// Reduces the thermodynamic state, checks for lost atoms and non-finite values, prints a row.
+  private func writeThermo(_ columns: [ThermoColumn], _ ev: EnergyVirial, firstStep: Int, runStart: Double,
+                           last: inout (step: Int, time: Double), dt: Double) throws {
+    var sums = [ev.energy] + ev.virial + [Double(atoms.ownedCount), 0, 0]
+    for i in 0..<atoms.ownedCount {
+      sums[8] += masses[atoms.type[i]]
+      let x = atoms.positionOf(i)
+      if !(x.x.isFinite && x.y.isFinite && x.z.isFinite) { sums[9] += 1 }
+    }
+    comm.allReduce(&sums, .sum)
+    let count = Int(sums[7])
+    if sums[9] > 0 || !sums[0].isFinite {
+      throw RunError("non-numeric atom coordinates or energy at step \(step) (\(Int(sums[9])) atoms); "
+        + "the system blew up — check the timestep and the potential")
+    }
+    if count != atomCount {
+      switch thermo.lostAtoms {
+      case .error: throw RunError("lost atoms at step \(step): original \(atomCount) current \(count)")
+      case .warn: console.error("WARNING: lost atoms at step \(step): original \(atomCount) current \(count)")
+      case .ignore: break
+      }
+    }
+    let now = StepTimer.now()
+    let interval = now - last.time
+    let stepsDone = step - last.step
+    let state = ThermoState(
+      step: step, atoms: count, potentialEnergy: sums[0],
+      kinetic: kineticTensor(atoms, masses: masses, units: units, comm: comm),
+      virial: Array(sums[1...6]), box: box!, totalMass: sums[8], elapsedSteps: step - firstStep,
+      time: elapsedTime + Double(step - firstStep) * dt, cpu: now - runStart,
+      tpcpu: interval > 0 && stepsDone > 0 ? Double(stepsDone) * dt / interval : 0,
+      spcpu: interval > 0 && stepsDone > 0 ? Double(stepsDone) / interval : 0,
+      neighborBuilds: rebuildPolicy?.builds ?? 0, dangerousBuilds: rebuildPolicy?.dangerousBuilds ?? 0,
+      overflow: 0)
+    last = (step, now)
+    lastThermo = state
+    console.line(thermo.format.row(columns, columns.map { thermoValue($0.keyword, state) ?? 0 }))
+    if thermo.flush { console.flush() }
+  }
+}
+
+import Foundation

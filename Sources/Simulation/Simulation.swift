@@ -1,0 +1,96 @@
+import Atoms
+import Communication
+import Decomposition
+import Dynamics
+import Geometry
+import InputDeck
+import Neighbors
+import Output
+import Potentials
+
+/// Everything one rank knows about a run, built up command by command from the deck (LAMMPS's
+/// top-level objects, but owned here and passed explicitly to the modules that need them).
+public final class Simulation {
+  public let comm: Communicator
+  public let console: Console
+  public let variables = Variables()
+  /// `tessera check`: validate every command, read every file, run nothing and write nothing.
+  public let validateOnly: Bool
+
+  // Settings fixed before the box exists.
+  public var units = UnitSystem.lj
+  public var periodic = [true, true, true]
+  public var requestedGrid = SIMD3<Int>(0, 0, 0)
+  public var lattice: Lattice?
+  public var regions: [String: Region] = [:]
+
+  // The system.
+  public var box: Box?
+  public var grid: ProcessorGrid?
+  public let atoms = AtomStore()
+  public var masses = Masses(typeCount: 0)
+  /// Atoms in the whole system, as created or read; the lost-atom check compares against it.
+  public var atomCount = 0
+
+  // Forces and neighbours.
+  public var potential: Potential?
+  var pairStyleSettings: PairStyle?
+  public var pairSettings = PairSettings()
+  public var skin: Double?
+  public var rebuild: RebuildSettings?
+  public var neighborOneLimit = 2000
+
+  // Dynamics and output.
+  public var timestep: Double?
+  public var step = 0
+  /// Simulated time at the start of the current run segment (LAMMPS `atime`), for `time`.
+  public var elapsedTime = 0.0
+  public var integrators: [String: VelocityVerlet] = [:]
+  public var thermo = ThermoSettings()
+
+  // Parallel machinery, created by the first run.
+  let migration = AtomMigration()
+  let halo = HaloExchange()
+  var neighbors: NeighborList?
+  var rebuildPolicy: RebuildPolicy?
+  let timer = StepTimer()
+  /// The last reduced thermodynamic state (for `print` and equal-style variables after a run).
+  var lastThermo: ThermoState?
+
+  public init(comm: Communicator, console: Console, validateOnly: Bool = false) {
+    self.comm = comm
+    self.console = console
+    self.validateOnly = validateOnly
+    variables.keywordValue = { [unowned self] name in self.keywordValue(name) }
+  }
+
+  /// The box, or a located error for commands that need one.
+  func requireBox(_ command: Command) throws -> Box {
+    guard let box else { throw command.error("the simulation box is not defined yet (create_box or read_data first)") }
+    return box
+  }
+
+  /// Effective rebuild settings: the deck's, or the unit system's defaults (skin 0.3 σ / 2 Å).
+  var effectiveRebuild: RebuildSettings {
+    var settings = rebuild ?? RebuildSettings(skin: skin ?? units.defaultSkin)
+    settings.skin = skin ?? units.defaultSkin
+    return settings
+  }
+}
+
+/// `pair_modify` settings that apply to the classical pair styles.
+public struct PairSettings: Sendable {
+  public var shift = false
+}
+
+/// `thermo`, `thermo_style`, `thermo_modify`.
+public struct ThermoSettings {
+  public var every = 0
+  public var keywords = ["step", "temp", "epair", "emol", "etotal", "press"]
+  public var normalize: Bool?
+  public var format = ThermoFormat()
+  public var flush = false
+  public var lostAtoms = LostAtomPolicy.error
+}
+
+public enum LostAtomPolicy: String, Sendable { case error, warn, ignore }

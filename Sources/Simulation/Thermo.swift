@@ -1,0 +1,85 @@
+import Atoms
+import Dynamics
+import Geometry
+import Output
+import Potentials
+
+/// The globally reduced thermodynamic state at one step: what every thermo keyword is made of.
+struct ThermoState {
+  var step: Int
+  var atoms: Int
+  var potentialEnergy: Double
+  /// Kinetic tensor Σ m v⊗v·mvv2e, LAMMPS order xx yy zz xy xz yz.
+  var kinetic: [Double]
+  /// Virial W = Σ r⊗f, same order.
+  var virial: [Double]
+  var box: Box
+  var totalMass: Double
+  var elapsedSteps: Int
+  var time: Double
+  var cpu: Double
+  var tpcpu: Double
+  var spcpu: Double
+  var neighborBuilds: Int
+  var dangerousBuilds: Int
+  var overflow: Int
+}
+
+extension Simulation {
+  var normalizeThermo: Bool { thermo.normalize ?? (units.name == "lj") }
+
+  /// The value of one thermo keyword, or nil when unknown.
+  func thermoValue(_ keyword: String, _ s: ThermoState) -> Double? {
+    let dof = degreesOfFreedom(atomCount: s.atoms)
+    let twiceKinetic = s.kinetic[0] + s.kinetic[1] + s.kinetic[2]
+    let temperature = dof > 0 ? twiceKinetic / (dof * units.boltzmann) : 0
+    let norm = normalizeThermo && s.atoms > 0 ? 1 / Double(s.atoms) : 1
+    let volume = s.box.volume
+    let pressureScale = units.nktv2p / volume
+    func pressureComponent(_ k: Int) -> Double { (s.kinetic[k] + s.virial[k]) * pressureScale }
+    // LAMMPS's scalar pressure uses dof·kB·T for the kinetic part: equal to 2 KE here.
+    let pressure = (dof * units.boltzmann * temperature + s.virial[0] + s.virial[1] + s.virial[2]) / 3 * pressureScale
+    let kinetic = 0.5 * dof * units.boltzmann * temperature
+    switch keyword {
+    case "step": return Double(s.step)
+    case "elapsed": return Double(s.elapsedSteps)
+    case "time": return s.time
+    case "atoms": return Double(s.atoms)
+    case "temp": return temperature
+    case "pe", "epair", "evdwl": return s.potentialEnergy * norm
+    case "emol": return 0
+    case "ke": return kinetic * norm
+    case "etotal": return (s.potentialEnergy + kinetic) * norm
+    case "enthalpy": return (s.potentialEnergy + kinetic + pressure * volume / units.nktv2p) * norm
+    case "press": return pressure
+    case "pxx": return pressureComponent(0)
+    case "pyy": return pressureComponent(1)
+    case "pzz": return pressureComponent(2)
+    case "pxy": return pressureComponent(3)
+    case "pxz": return pressureComponent(4)
+    case "pyz": return pressureComponent(5)
+    case "vol": return volume
+    case "density": return units.mv2d * s.totalMass / volume
+    case "lx": return s.box.length.x
+    case "ly": return s.box.length.y
+    case "lz": return s.box.length.z
+    case "xy": return s.box.xy
+    case "xz": return s.box.xz
+    case "yz": return s.box.yz
+    case "cpu": return s.cpu
+    case "tpcpu": return s.tpcpu
+    case "spcpu": return s.spcpu
+    case "nbuild": return Double(s.neighborBuilds)
+    case "ndanger": return Double(s.dangerousBuilds)
+    case "dpoverflow": return Double(s.overflow)
+    default: return nil
+    }
+  }
+
+  /// Thermo keywords as values for equal-style formulas (after the first run).
+  func keywordValue(_ name: String) -> Double? {
+    if name == "step" { return Double(step) }
+    guard let s = lastThermo else { return nil }
+    return thermoValue(name, s)
+  }
+}

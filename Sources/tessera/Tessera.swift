@@ -1,0 +1,107 @@
+import ArgumentParser
+import Communication
+import Foundation
+import InputDeck
+import Output
+import Simulation
+
+@main
+struct Tessera: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Distributed-memory molecular dynamics with Deep Potential models.",
+    version: tesseraVersion,
+    subcommands: [Run.self, Check.self])
+
+  /// LAMMPS writes `-var NAME VALUE`; argument-parser wants `--var NAME=VALUE`. Rewritten before
+  /// parsing so decks' familiar command lines work.
+  static func main() {
+    var arguments = Array(CommandLine.arguments.dropFirst())
+    var i = 0
+    while i < arguments.count {
+      if ["-var", "-v"].contains(arguments[i]) && i + 2 < arguments.count {
+        arguments.replaceSubrange(i...(i + 2), with: ["--var", "\(arguments[i + 1])=\(arguments[i + 2])"])
+      }
+      i += 1
+    }
+    do {
+      var command = try parseAsRoot(arguments)
+      try command.run()
+    } catch {
+      exit(withError: error)
+    }
+  }
+}
+
+let tesseraVersion = "0.1.0"
+
+/// Options shared by `run` and `check`.
+struct DeckOptions: ParsableArguments {
+  @Argument(help: "The input deck (LAMMPS syntax).")
+  var deck: String
+
+  @Option(name: .customLong("var"), help: ArgumentHelp("Defines an index variable, as LAMMPS -var NAME VALUE.", valueName: "NAME=VALUE"))
+  var variables: [String] = []
+
+  @Option(name: .customLong("log"), help: "Log file (default: log.tessera; 'none' for no log).")
+  var log: String = "log.tessera"
+
+  func defineVariables(_ simulation: Simulation) throws {
+    for v in variables {
+      guard let eq = v.firstIndex(of: "="), eq != v.startIndex else {
+        throw ValidationError("-var expects NAME VALUE, got '\(v)'")
+      }
+      try simulation.variables.defineFromCommandLine(String(v[..<eq]), values: [String(v[v.index(after: eq)...])])
+    }
+  }
+}
+
+extension Tessera {
+  struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run a deck: mpirun -np N tessera run in.deck")
+    @OptionGroup var options: DeckOptions
+
+    func run() throws {
+      try execute(options, validateOnly: false)
+    }
+  }
+
+  struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Parse and validate a deck, its data and model files, without running or writing anything.")
+    @OptionGroup var options: DeckOptions
+
+    func run() throws {
+      try execute(options, validateOnly: true)
+      print("check: \(options.deck) is valid")
+    }
+  }
+}
+
+/// Runs or checks a deck on every rank. Errors that all ranks see (the deck is read by all) are
+/// printed once by rank 0 and end every rank with status 1.
+func execute(_ options: DeckOptions, validateOnly: Bool) throws {
+  let comm = MPICommunicator()
+  let console = Console(isWriter: comm.isRoot)
+  let simulation = Simulation(comm: comm, console: console, validateOnly: validateOnly)
+  do {
+    try options.defineVariables(simulation)
+    if !validateOnly && options.log != "none" { try console.openLog(options.log) }
+    console.line("Tessera \(tesseraVersion) (\(comm.size) MPI rank\(comm.size == 1 ? "" : "s"))")
+    try Interpreter(simulation: simulation).execute(file: options.deck)
+    console.line("Total wall time: \(formatWallTime(StepTimer.now() - startTime))")
+  } catch {
+    console.error("ERROR: \(error)")
+    console.closeLog()
+    comm.finalize()
+    throw ExitCode(1)
+  }
+  console.closeLog()
+  comm.finalize()
+}
+
+let startTime = StepTimer.now()
+
+func formatWallTime(_ seconds: Double) -> String {
+  let s = Int(seconds)
+  return String(format: "%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60)
+}
