@@ -95,7 +95,7 @@ struct DataFileReader {
     while line < lines.count {
       let w = words(line)
       if w.isEmpty { line += 1; continue }
-      let section = String(w[0])
+      let section = w.prefix { $0 != "#" }.joined(separator: " ")
       line += 1
       // Skip the blank line(s) after the section keyword.
       while line < lines.count && words(line).isEmpty { line += 1 }

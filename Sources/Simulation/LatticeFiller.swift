@@ -6,7 +6,8 @@ import Geometry
 ///
 /// Ids come from the point's position in the global lattice (cell indices and basis index), so they
 /// are the same whatever the number of ranks. A point within 2·10⁻⁶ of a periodic upper face is left
-/// out, as LAMMPS does, because its image at the lower face is created instead.
+/// out and one up to 10⁻⁶ below the lower face kept (LAMMPS's margins), so round-off in fractional
+/// coordinates never creates an atom twice or not at all.
 struct LatticeFiller {
   let lattice: Lattice
   let box: Box
@@ -30,8 +31,8 @@ struct LatticeFiller {
             let lambda = box.fractional(x)
             var inside = true
             for d in 0..<3 {
-              let upper = box.periodic[d] ? 1 - margin : 1.0
-              if lambda[d] < 0 || lambda[d] >= upper { inside = false }
+              let lower = box.periodic[d] ? -0.5 * margin : 0.0, upper = box.periodic[d] ? 1 - margin : 1.0
+              if lambda[d] < lower || lambda[d] >= upper { inside = false }
             }
             guard inside, grid.owner(ofFractional: lambda) == grid.rank else { continue }
             if let region, !region.contains(x) { continue }
