@@ -74,11 +74,19 @@ extension Simulation {
   private func rebuild(_ box: Box, _ grid: ProcessorGrid, _ list: NeighborList, _ policy: RebuildPolicy,
                        _ potential: Potential, isSetup: Bool = false) throws {
     atoms.clearGhosts()
-    for i in 0..<atoms.ownedCount {
+    var i = 0
+    while i < atoms.ownedCount {
       var x = atoms.positionOf(i), image = atoms.imageOf(i)
       box.wrap(&x, image: &image)
+      // Beyond a fixed boundary an atom is gone, as in LAMMPS; the thermo check reports the loss.
+      let lambda = box.fractional(x)
+      if (0..<3).contains(where: { !box.periodic[$0] && (lambda[$0] < 0 || lambda[$0] >= 1) }) {
+        atoms.removeOwned(at: i)
+        continue
+      }
       atoms.setPosition(i, x)
       atoms.setImage(i, image)
+      i += 1
     }
     migration.exchange(atoms, box: box, grid: grid, comm: comm)
     halo.borders(atoms, box: box, grid: grid, cutoff: list.cutoff, comm: comm)

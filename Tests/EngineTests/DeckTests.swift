@@ -1,0 +1,107 @@
+import Communication
+import Foundation
+import InputDeck
+import Output
+import Simulation
+import TesseraTestSupport
+import XCTest
+
+/// Deck parsing and validation: located errors, variables, data files.
+final class DeckTests: XCTestCase {
+  func execute(_ text: String, files: [String: String] = [:], validateOnly: Bool = true) throws -> Simulation {
+    let dir = try makeScratchDirectory("deck")
+    for (name, content) in files {
+      try content.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8)
+    }
+    let path = dir.appendingPathComponent("in.test").path
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    let previous = FileManager.default.currentDirectoryPath
+    FileManager.default.changeCurrentDirectoryPath(dir.path)
+    defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+    let simulation = Simulation(comm: SerialCommunicator(), console: Console(isWriter: false), validateOnly: validateOnly)
+    try Interpreter(simulation: simulation).execute(file: path)
+    return simulation
+  }
+
+  func assertDeckError(_ text: String, line: Int, contains fragment: String, files: [String: String] = [:],
+                       file: StaticString = #filePath, sourceLine: UInt = #line) {
+    XCTAssertThrowsError(try execute(text, files: files), file: file, line: sourceLine) { error in
+      guard let deckError = error as? DeckError else { return XCTFail("not a DeckError: \(error)", file: file, line: sourceLine) }
+      XCTAssertEqual(deckError.location?.line, line, "\(deckError)", file: file, line: sourceLine)
+      XCTAssert(deckError.location?.file.hasSuffix("in.test") ?? false, "\(deckError)", file: file, line: sourceLine)
+      XCTAssert(deckError.description.contains(fragment), "\(deckError) lacks '\(fragment)'", file: file, line: sourceLine)
+    }
+  }
+
+  func testUnknownCommandNamesItAndItsLine() {
+    assertDeckError("units lj\n\nfrobnicate 3\n", line: 3, contains: "unknown command 'frobnicate'")
+  }
+
+  func testMalformedNumberIsLocated() {
+    assertDeckError("units lj\nlattice fcc 0.84x42\n", line: 2, contains: "expected a number for lattice scale, got '0.84x42'")
+  }
+
+  func testMissingDataFileNamesThePath() {
+    assertDeckError("units lj\n# comment\nread_data nowhere.data\n", line: 3, contains: "cannot open data file 'nowhere.data'")
+  }
+
+  func testDataFileErrorsNameTheDataFileLine() {
+    let data = "title\n\n2 atoms\n1 atom types\n0 4 xlo xhi\n0 4 ylo yhi\n0 4 zlo zhi\n\nAtoms # atomic\n\n1 1 0 0 0\n2 1 1.0 nan 1\n"
+    XCTAssertThrowsError(try execute("read_data bad.data\n", files: ["bad.data": data])) { error in
+      let text = "\(error)"
+      XCTAssert(text.contains("bad.data:12"), text)
+      XCTAssert(text.contains("expected a number for y, got 'nan'"), text)
+    }
+  }
+
+  func testVariablesSubstituteAndEvaluate() throws {
+    let s = try execute("""
+      variable n index 3
+      variable a equal 2*${n}+1
+      variable s string fcc
+      units lj
+      lattice $s $(v_a/7*0.8442)
+      region box block 0 $n 0 ${n} 0 1
+      create_box 1 box
+      """)
+    XCTAssertEqual(s.box?.length.z ?? 0, pow(4 / 0.8442, 1.0 / 3.0), accuracy: 1e-12)
+    XCTAssertEqual(s.box?.length.x ?? 0, 3 * pow(4 / 0.8442, 1.0 / 3.0), accuracy: 1e-12)
+  }
+
+  func testContinuationAndComments() throws {
+    let s = try execute("units lj # reduced units\nregion box block 0 2 &\n  0 3 0 4 units box\ncreate_box 2 box\n")
+    XCTAssertEqual(s.box?.length, SIMD3(2, 3, 4))
+    XCTAssertEqual(s.masses.typeCount, 2)
+  }
+
+  func testUnknownThermoKeywordIsRefused() {
+    assertDeckError("units lj\nthermo_style custom step bogus\n", line: 2, contains: "unknown thermo keyword 'bogus'")
+  }
+
+  func testWriteDataReadDataRoundTripsExactly() throws {
+    let dir = try makeScratchDirectory("roundtrip")
+    let out = dir.appendingPathComponent("out.data").path
+    let first = try execute("""
+      units lj
+      lattice fcc 0.8442
+      region box prism 0 2 0 2 0 2 0.5 0 0
+      create_box 1 box
+      create_atoms 1 box
+      mass 1 1.5
+      velocity all create 1.0 1234
+      write_data \(out)
+      """, validateOnly: false)
+    let second = try execute("units lj\nread_data \(out)\nwrite_data \(out).2\n", validateOnly: false)
+    XCTAssertEqual(first.atomCount, 32)
+    XCTAssertEqual(second.atomCount, 32)
+    XCTAssertEqual(second.box, first.box)
+    XCTAssertEqual(try String(contentsOfFile: out + ".2", encoding: .utf8).split(separator: "\n").dropFirst(),
+                   try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").dropFirst())
+    // Positions and velocities survive bit for bit.
+    for i in 0..<first.atoms.ownedCount {
+      let j = (0..<second.atoms.ownedCount).first { second.atoms.tag[$0] == first.atoms.tag[i] }!
+      XCTAssertEqual(first.atoms.positionOf(i), second.atoms.positionOf(j))
+      XCTAssertEqual(first.atoms.velocityOf(i), second.atoms.velocityOf(j))
+    }
+  }
+}
