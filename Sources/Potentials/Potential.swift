@@ -29,12 +29,16 @@ public protocol Potential: AnyObject {
     -> EnergyVirial
   /// Per-atom energies of owned atoms from the last compute with `.perAtomEnergy`, if supported.
   var perAtomEnergy: [Double]? { get }
+  /// Owned atoms whose neighbourhood exceeded what the potential can hold at the last evaluation
+  /// (a Deep Potential's `sel`); 0 for potentials without such a limit.
+  var neighborOverflow: Int { get }
   /// Lines to print at the end of a run (warnings, counters); empty by default.
   func runSummary(sumOverRanks: (Double) -> Double) -> [String]
 }
 
 extension Potential {
   public var perAtomEnergy: [Double]? { nil }
+  public var neighborOverflow: Int { 0 }
   public func runSummary(sumOverRanks: (Double) -> Double) -> [String] { [] }
 }
 

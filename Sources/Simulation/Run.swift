@@ -43,7 +43,7 @@ extension Simulation {
     console.line("  Current step  : \(step)")
     console.line("  Time step     : \(dt)")
     console.line(ThermoFormat.header(columns))
-    try writeThermo(columns, energyVirial, firstStep: firstStep, runStart: runStart, last: &last, dt: dt)
+    try writeThermo(columns, energyVirial, potential, firstStep: firstStep, runStart: runStart, last: &last, dt: dt)
     timer.start()
 
     for _ in 0..<steps {
@@ -61,7 +61,7 @@ extension Simulation {
       for integrator in integrators.values { integrator.secondHalf(atoms, masses: masses) }
       timer.stamp(.modify)
       if thermo.every > 0 && step % thermo.every == 0 || step == firstStep + steps {
-        try writeThermo(columns, energyVirial, firstStep: firstStep, runStart: runStart, last: &last, dt: dt)
+        try writeThermo(columns, energyVirial, potential, firstStep: firstStep, runStart: runStart, last: &last, dt: dt)
         timer.stamp(.output)
       }
     }
@@ -127,9 +127,9 @@ extension Simulation {
   }
 
   /// Reduces the thermodynamic state, checks for lost atoms and non-finite values, prints a row.
-  private func writeThermo(_ columns: [ThermoColumn], _ ev: EnergyVirial, firstStep: Int, runStart: Double,
-                           last: inout (step: Int, time: Double), dt: Double) throws {
-    var sums = [ev.energy] + ev.virial + [Double(atoms.ownedCount), 0, 0]
+  private func writeThermo(_ columns: [ThermoColumn], _ ev: EnergyVirial, _ potential: Potential, firstStep: Int,
+                           runStart: Double, last: inout (step: Int, time: Double), dt: Double) throws {
+    var sums = [ev.energy] + ev.virial + [Double(atoms.ownedCount), 0, 0, Double(potential.neighborOverflow)]
     for i in 0..<atoms.ownedCount {
       sums[8] += masses[atoms.type[i]]
       let x = atoms.positionOf(i)
@@ -159,7 +159,7 @@ extension Simulation {
       tpcpu: interval > 0 && stepsDone > 0 ? Double(stepsDone) * dt / interval : 0,
       spcpu: interval > 0 && stepsDone > 0 ? Double(stepsDone) / interval : 0,
       neighborBuilds: rebuildPolicy?.builds ?? 0, dangerousBuilds: rebuildPolicy?.dangerousBuilds ?? 0,
-      overflow: 0)
+      overflow: Int(sums[10]))
     last = (step, now)
     lastThermo = state
     console.line(thermo.format.row(columns, columns.map { thermoValue($0.keyword, state) ?? 0 }))
