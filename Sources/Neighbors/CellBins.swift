@@ -1,41 +1,50 @@
 import Atoms
 import Geometry
 
-/// Owned and ghost atoms sorted into bins in fractional coordinates, each bin at least one cutoff
-/// wide along every dimension (measured between the box's faces), so the 27 bins around an atom's
-/// bin contain every atom within the cutoff, for orthogonal and triclinic boxes alike.
+/// Owned and ghost atoms sorted into bins of a lattice fixed to the box in fractional coordinates.
+///
+/// Bin edges sit at multiples of 1/n along each box dimension, the same on every rank (as LAMMPS's
+/// global bin grid). A bin is at least one cutoff wide between its faces when the box allows it, so
+/// the 27 bins around an atom's bin hold every atom within the cutoff, in orthogonal and triclinic
+/// boxes alike; in a box thinner than the cutoff a bin spans the whole box and the stencil reaches
+/// several bins out. Because every rank uses the same grid and a periodic shift moves an atom by
+/// a whole number of bins, the bin offset between two atoms seen on one rank is the negation of the
+/// offset between their copies on another, which is what lets a half list split pairs by bin
+/// offset (see `NeighborList`).
 final class CellBins {
-  private var counts = SIMD3<Int>(1, 1, 1)
-  private var origin = SIMD3<Double>(repeating: 0)
-  private var inverseWidth = SIMD3<Double>(repeating: 1)
-  private var binStart: [Int32] = []
-  private var binAtoms: [Int32] = []
-  private var atomBin: [Int32] = []
+  private(set) var counts = SIMD3<Int>(1, 1, 1)
+  private var first = SIMD3<Int>(0, 0, 0)
+  private var perUnit = SIMD3<Double>(1, 1, 1)
+  private(set) var binStart: [Int32] = []
+  private(set) var binAtoms: [Int32] = []
+  private(set) var atomBin: [Int32] = []
+  /// Offsets of the bins to search around a bin (the home bin excluded).
+  private(set) var fullStencil: [SIMD3<Int>] = []
+  /// The "upper" half of `fullStencil` (z, then y, then x positive), for half lists.
+  private(set) var upperStencil: [SIMD3<Int>] = []
 
   func assign(_ atoms: AtomStore, box: Box, cutoff: Double) {
     let n = atoms.totalCount
-    // Extent of all atoms in fractional coordinates.
-    var lo = SIMD3<Double>(repeating: .infinity), hi = SIMD3<Double>(repeating: -.infinity)
-    var lambdas = [SIMD3<Double>](repeating: .zero, count: n)
+    let reach = cutoff / box.faceDistance
+    for d in 0..<3 { perUnit[d] = max(1, (1 / reach[d]).rounded(.down)) }
+    makeStencils(extent: SIMD3<Int>((reach * perUnit).rounded(.up)))
+    var coordinates = [SIMD3<Int>](repeating: .zero, count: n)
+    var lo = SIMD3<Int>(repeating: .max), hi = SIMD3<Int>(repeating: .min)
     for i in 0..<n {
-      let l = box.fractional(atoms.positionOf(i))
-      lambdas[i] = l
-      lo = pointwiseMin(lo, l)
-      hi = pointwiseMax(hi, l)
+      let l = box.fractional(atoms.positionOf(i)) * perUnit
+      let c = SIMD3<Int>(Int(l.x.rounded(.down)), Int(l.y.rounded(.down)), Int(l.z.rounded(.down)))
+      coordinates[i] = c
+      lo = pointwiseMin(lo, c)
+      hi = pointwiseMax(hi, c)
     }
     if n == 0 { lo = .zero; hi = .zero }
-    let reach = cutoff / box.faceDistance
-    for d in 0..<3 {
-      let span = max(hi[d] - lo[d], 1e-300)
-      counts[d] = max(1, min(Int(span / reach[d]), 1 << 10))
-      inverseWidth[d] = Double(counts[d]) / span
-    }
-    origin = lo
+    first = lo
+    counts = hi &- lo &+ 1
     let total = counts.x * counts.y * counts.z
     atomBin = [Int32](repeating: 0, count: n)
     var fill = [Int32](repeating: 0, count: total + 1)
     for i in 0..<n {
-      let b = binIndex(binCoordinates(lambdas[i]))
+      let b = binIndex(coordinates[i] &- first)
       atomBin[i] = Int32(b)
       fill[b + 1] += 1
     }
@@ -50,27 +59,20 @@ final class CellBins {
   }
 
   @inline(__always)
-  private func binCoordinates(_ l: SIMD3<Double>) -> SIMD3<Int> {
-    var c = SIMD3<Int>()
-    for d in 0..<3 { c[d] = min(max(Int(((l[d] - origin[d]) * inverseWidth[d]).rounded(.down)), 0), counts[d] - 1) }
-    return c
+  func binIndex(_ c: SIMD3<Int>) -> Int { c.x + counts.x * (c.y + counts.y * c.z) }
+
+  @inline(__always)
+  func binCoordinates(_ b: Int) -> SIMD3<Int> {
+    SIMD3(b % counts.x, (b / counts.x) % counts.y, b / (counts.x * counts.y))
   }
 
-  @inline(__always)
-  private func binIndex(_ c: SIMD3<Int>) -> Int { c.x + counts.x * (c.y + counts.y * c.z) }
-
-  /// Calls `body` with every atom in the bins around atom `i`'s bin (including `i`).
-  @inline(__always)
-  func forEachCandidate(near i: Int, _ body: (Int) -> Void) {
-    let b = Int(atomBin[i])
-    let c = SIMD3(b % counts.x, (b / counts.x) % counts.y, b / (counts.x * counts.y))
-    for z in max(c.z - 1, 0)...min(c.z + 1, counts.z - 1) {
-      for y in max(c.y - 1, 0)...min(c.y + 1, counts.y - 1) {
-        for x in max(c.x - 1, 0)...min(c.x + 1, counts.x - 1) {
-          let k = binIndex(SIMD3(x, y, z))
-          for s in Int(binStart[k])..<Int(binStart[k + 1]) { body(Int(binAtoms[s])) }
-        }
+  private func makeStencils(extent e: SIMD3<Int>) {
+    fullStencil.removeAll(keepingCapacity: true)
+    for z in -e.z...e.z {
+      for y in -e.y...e.y {
+        for x in -e.x...e.x where (x, y, z) != (0, 0, 0) { fullStencil.append(SIMD3(x, y, z)) }
       }
     }
+    upperStencil = fullStencil.filter { $0.z > 0 || ($0.z == 0 && ($0.y > 0 || ($0.y == 0 && $0.x > 0))) }
   }
 }

@@ -3,10 +3,11 @@ import Geometry
 
 /// Which pairs a list holds.
 public enum NeighborKind: Sendable {
-  /// Every pair once across all ranks (Newton's third law on): owned–owned pairs with j > i, and an
-  /// owned–ghost pair when the displacement from i to j is "upward" (z, then y, then x larger).
-  /// The displacement of the mirrored copy on the other rank is the negation, so exactly one rank
-  /// keeps each pair, also between an atom and its own periodic images.
+  /// Every pair once across all ranks (Newton's third law on), as LAMMPS's `half/bin/newton`: all
+  /// pairs with j in one of the "upper" neighbouring bins of i's bin; within i's own bin, owned j
+  /// with j > i and ghost j whose displacement from i is "upward" (z, then y, then x larger). The
+  /// bin offset and the displacement of the mirrored copy on another rank are the negations, so
+  /// exactly one rank keeps each pair, also between an atom and its own periodic images.
   case half
   /// All neighbours of every owned atom, ghosts included (many-body potentials).
   case full
@@ -39,22 +40,42 @@ public final class NeighborList {
     let cut2 = cutoff * cutoff
     let owned = atoms.ownedCount
     let x = atoms.position
-    for i in 0..<owned {
-      let xi = atoms.positionOf(i)
-      bins.forEachCandidate(near: i) { j in
-        if j == i { return }
-        if kind == .half {
-          if j < owned {
-            if j < i { return }
-          } else {
-            let d = SIMD3(x[3 * j], x[3 * j + 1], x[3 * j + 2]) - xi
-            if !(d.z > 0 || (d.z == 0 && (d.y > 0 || (d.y == 0 && d.x > 0)))) { return }
+    let half = kind == .half
+    let stencil = half ? bins.upperStencil : bins.fullStencil
+    let counts = bins.counts
+    bins.binStart.withUnsafeBufferPointer { start in
+      bins.binAtoms.withUnsafeBufferPointer { members in
+        for i in 0..<owned {
+          let xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2]
+          let homeBin = Int(bins.atomBin[i])
+          // Own bin: the tie-breaking rules of a half list, or everything but i for a full one.
+          for s in Int(start[homeBin])..<Int(start[homeBin + 1]) {
+            let j = Int(members[s])
+            if j == i { continue }
+            let dx = x[3 * j] - xi, dy = x[3 * j + 1] - yi, dz = x[3 * j + 2] - zi
+            if half {
+              if j < owned {
+                if j < i { continue }
+              } else if !(dz > 0 || (dz == 0 && (dy > 0 || (dy == 0 && dx > 0)))) {
+                continue
+              }
+            }
+            if dx * dx + dy * dy + dz * dz < cut2 { neighbors.append(Int32(j)) }
           }
+          let home = bins.binCoordinates(homeBin)
+          for offset in stencil {
+            let c = home &+ offset
+            if c.x < 0 || c.y < 0 || c.z < 0 || c.x >= counts.x || c.y >= counts.y || c.z >= counts.z { continue }
+            let b = bins.binIndex(c)
+            for s in Int(start[b])..<Int(start[b + 1]) {
+              let j = Int(members[s])
+              let dx = x[3 * j] - xi, dy = x[3 * j + 1] - yi, dz = x[3 * j + 2] - zi
+              if dx * dx + dy * dy + dz * dz < cut2 { neighbors.append(Int32(j)) }
+            }
+          }
+          offsets.append(Int32(neighbors.count))
         }
-        let dx = x[3 * j] - xi.x, dy = x[3 * j + 1] - xi.y, dz = x[3 * j + 2] - xi.z
-        if dx * dx + dy * dy + dz * dz < cut2 { neighbors.append(Int32(j)) }
       }
-      offsets.append(Int32(neighbors.count))
     }
   }
 }
