@@ -38,9 +38,10 @@ let package = Package(
     .target(name: "Dynamics", dependencies: ["Geometry", "Atoms", "Communication"], swiftSettings: hotLoops),
     .target(name: "InputDeck", swiftSettings: cpuBaseline),
     .target(name: "Output", dependencies: ["Geometry", "Atoms", "Communication"], swiftSettings: cpuBaseline),
+    .target(name: "Trajectory", swiftSettings: cpuBaseline),
     .target(name: "Simulation",
             dependencies: ["Geometry", "Atoms", "Communication", "Decomposition", "Neighbors", "Potentials",
-                           "DeepPotential", "Dynamics", "InputDeck", "Output"],
+                           "DeepPotential", "Dynamics", "InputDeck", "Output", "Trajectory"],
             swiftSettings: cpuBaseline),
 
     // MARK: - Executable
@@ -56,6 +57,7 @@ let package = Package(
     .testTarget(name: "EngineTests",
                 dependencies: ["Geometry", "Atoms", "Communication", "Decomposition", "Neighbors",
                                "Potentials", "Dynamics", "InputDeck", "Simulation", "TesseraTestSupport"]),
+    .testTarget(name: "TrajectoryTests", dependencies: ["Trajectory", "TesseraTestSupport"]),
     .testTarget(name: "EndToEndTests", dependencies: ["TesseraTestSupport"]),
   ]
 )

@@ -5,6 +5,7 @@ import Potentials
 /// A pair style as the deck describes it; turned into a `Potential` when a run starts.
 enum PairStyle {
   case lennardJones(LennardJonesSettings)
+  case deepPotential(DeepPotentialSettings)
 }
 
 /// `pair_style lj/cut RC` with its `pair_coeff` lines: explicit pairs, the rest mixed geometrically.
@@ -43,8 +44,10 @@ extension Simulation {
       let cutoff = try c.double(1, "cutoff")
       guard cutoff > 0 else { throw c.error("cutoff must be positive, got \(cutoff)") }
       pairStyleSettings = .lennardJones(LennardJonesSettings(globalCutoff: cutoff, typeCount: masses.typeCount))
+    case "deepmd":
+      try deepPotentialStyle(c)
     default:
-      throw c.error("unsupported pair style '\(style)' (lj/cut)")
+      throw c.error("unsupported pair style '\(style)' (lj/cut, deepmd)")
     }
     potential = nil
   }
@@ -64,6 +67,8 @@ extension Simulation {
         }
       }
       pairStyleSettings = .lennardJones(lj)
+    case .deepPotential:
+      try deepPotentialCoefficients(c)
     }
     potential = nil
   }
@@ -122,6 +127,8 @@ extension Simulation {
       let (pairs, missing) = lj.resolved(typeCount: masses.typeCount)
       if let missing { throw c.error("pair coefficients for atom type \(missing) are not set") }
       made = LennardJones(typeCount: masses.typeCount, pairs: pairs, shift: pairSettings.shift)
+    case .deepPotential(let dp):
+      made = try makeDeepPotential(dp, c)
     }
     potential = made
     return made

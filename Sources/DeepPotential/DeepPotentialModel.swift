@@ -1,0 +1,50 @@
+/// A DeePMD-kit standard energy model with the se_e2_a descriptor, read from a `.dp` file.
+///
+/// Everything the evaluation needs is checked here, so a model that loads is evaluated exactly as
+/// DeePMD-kit does; anything this reader does not implement is refused by key.
+public struct DeepPotentialModel: Sendable {
+  public let path: String
+  /// Element names; model type t is `typeMap[t]`.
+  public let typeMap: [String]
+  /// r_c (Å): neighbours farther than this do not contribute.
+  public let cutoff: Double
+  /// r_s (Å): where the switching function starts.
+  let smoothingStart: Double
+  /// Neighbour slots per neighbour type.
+  public let selection: [Int]
+  let protection: Double
+  /// Per (centre type, slot, component) shift and scale of the environment rows, [ntypes][nnei][4].
+  let average: [Double]
+  let deviation: [Double]
+  let typeOneSide: Bool
+  /// Embedding networks by collection index: neighbour type, or centre + ntypes·neighbour type.
+  let embeddings: [DenseNetwork?]
+  /// Tabulated embeddings (`dp compress`), used instead of the networks when the file has them.
+  let tables: [EmbeddingTable?]?
+  /// Descriptor-level excluded type pairs (rows zeroed), ntypes × ntypes.
+  let descriptorExcluded: [Bool]
+  /// Model-level excluded type pairs (neighbours turned into padding), ntypes × ntypes.
+  let pairExcluded: [Bool]
+  /// Types whose atomic energy is zero.
+  let atomExcluded: [Bool]
+  /// M1 (embedding width) and M2 (axis neurons).
+  let embeddingWidth: Int
+  let axisCount: Int
+  let fittings: [DenseNetwork]
+  /// Per type: subtracted fitting output at a zero descriptor (`atom_ener`), then the two biases.
+  let vacuumEnergy: [Double]
+  let fittingBias: [Double]
+  let outputBias: [Double]
+
+  public var typeCount: Int { typeMap.count }
+  public var slotCount: Int { selection.reduce(0, +) }
+  public var isCompressed: Bool { tables != nil }
+
+  public static func load(path: String) throws -> DeepPotentialModel {
+    try ModelReader(file: try ModelFile(path: path)).model()
+  }
+
+  func embeddingIndex(centre: Int, neighbor: Int) -> Int {
+    typeOneSide ? neighbor : centre + typeCount * neighbor
+  }
+}

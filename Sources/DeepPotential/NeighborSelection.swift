@@ -1,0 +1,49 @@
+/// Fills an atom's type-sectioned neighbour slots as DeePMD-kit's Python inference does (spec §2.4):
+/// neighbours within r_c sorted by distance (ties by index), the nearest Σsel kept overall, then the
+/// nearest sel[t] of each type; the rest of each section is padding (-1).
+final class NeighborSelection {
+  private let selection: [Int]
+  private let sectionStart: [Int]
+  private let cutoffSquared: Double
+  private var candidates: [(distanceSquared: Double, index: Int32)] = []
+
+  init(model: DeepPotentialModel) {
+    selection = model.selection
+    var start = [0]
+    for s in model.selection { start.append(start[start.count - 1] + s) }
+    sectionStart = start
+    cutoffSquared = model.cutoff * model.cutoff
+  }
+
+  /// Writes neighbour indices into `slots` (Σsel entries, -1 for padding) and returns whether any
+  /// neighbour within the cut-off had to be dropped.
+  func select(centre i: Int, positions x: UnsafePointer<Double>, types: UnsafePointer<Int32>,
+              neighbors: UnsafeBufferPointer<Int32>, slots: UnsafeMutablePointer<Int32>) -> Bool {
+    candidates.removeAll(keepingCapacity: true)
+    let xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2]
+    for j32 in neighbors {
+      let j = Int(j32)
+      if j == i || types[j] < 0 { continue }
+      let dx = x[3 * j] - xi, dy = x[3 * j + 1] - yi, dz = x[3 * j + 2] - zi
+      let r2 = dx * dx + dy * dy + dz * dz
+      if r2 <= cutoffSquared { candidates.append((r2, j32)) }
+    }
+    candidates.sort { $0.distanceSquared < $1.distanceSquared || ($0.distanceSquared == $1.distanceSquared && $0.index < $1.index) }
+    let total = sectionStart[sectionStart.count - 1]
+    var overflow = candidates.count > total
+    slots.update(repeating: -1, count: total)
+    return withUnsafeTemporaryAllocation(of: Int.self, capacity: selection.count) { used in
+      used.initialize(repeating: 0)
+      for candidate in candidates.prefix(total) {
+        let t = Int(types[Int(candidate.index)])
+        if used[t] < selection[t] {
+          slots[sectionStart[t] + used[t]] = candidate.index
+          used[t] += 1
+        } else {
+          overflow = true
+        }
+      }
+      return overflow
+    }
+  }
+}

@@ -1,0 +1,94 @@
+import DeepPotential
+import InputDeck
+import Potentials
+
+/// `pair_style deepmd MODEL.dp [keywords]` as DeePMD-kit's LAMMPS plugin reads it.
+struct DeepPotentialSettings {
+  var model: DeepPotentialModel
+  var overflowIsError = false
+  /// Model type index per LAMMPS type (index 0 unused); identity until `pair_coeff` names elements.
+  var modelTypes: [Int32]
+  var coefficientsSet = false
+}
+
+extension Simulation {
+  /// Keywords of DeePMD-kit's `pair_style deepmd` that Tessera does not implement yet; refused by name
+  /// rather than silently ignored.
+  static let unsupportedDeepPotentialKeywords: Set<String> = [
+    "out_freq", "out_file", "fparam", "aparam", "fparam_from_compute", "aparam_from_compute", "ttm", "atomic",
+    "relative", "relative_v", "virtual_len", "spin_norm",
+  ]
+
+  func deepPotentialStyle(_ c: Command) throws {
+    guard units.name == "metal" else { throw c.error("deepmd models need 'units metal' (Å, eV, ps), not \(units.name)") }
+    let path = try c.word(1, "model file")
+    if c.arguments.count > 2, c.arguments[2].hasSuffix(".dp") || c.arguments[2].hasSuffix(".pb") || c.arguments[2].hasSuffix(".pth") {
+      throw c.error("model ensembles (model deviation) are not supported yet: give one model file")
+    }
+    let model: DeepPotentialModel
+    do {
+      model = try DeepPotentialModel.load(path: path)
+    } catch {
+      throw c.error("\(error)")
+    }
+    var settings = DeepPotentialSettings(
+      model: model, modelTypes: (0...masses.typeCount).map { Int32(max($0 - 1, 0)) })
+    var i = 2
+    while i < c.arguments.count {
+      let key = c.arguments[i]
+      if key == "sel_overflow" {
+        switch try c.word(i + 1, "sel_overflow policy") {
+        case "error": settings.overflowIsError = true
+        case "warn": settings.overflowIsError = false
+        case let w: throw c.error("expected error or warn after sel_overflow, got '\(w)'")
+        }
+        i += 2
+      } else if Self.unsupportedDeepPotentialKeywords.contains(key) {
+        throw c.error("keyword '\(key)' of DeePMD-kit's pair_style deepmd is not supported by Tessera yet")
+      } else {
+        throw c.error("unknown keyword '\(key)' (sel_overflow error|warn)")
+      }
+    }
+    console.line("Deep Potential model \(path): type map \(model.typeMap.joined(separator: " ")), rcut \(model.cutoff), sel \(model.selection)")
+    pairStyleSettings = .deepPotential(settings)
+  }
+
+  /// `pair_coeff * * ELEMENT…`: one model element (or NULL: not this potential) per LAMMPS type, by
+  /// name, as DeePMD-kit's plugin; a bare `pair_coeff * *` maps type k to model type k−1.
+  func deepPotentialCoefficients(_ c: Command) throws {
+    guard case .deepPotential(var settings) = pairStyleSettings else { return }
+    guard c.arguments.count >= 2, c.arguments[0] == "*", c.arguments[1] == "*" else {
+      throw c.error("expected 'pair_coeff * * ELEMENT…' for pair_style deepmd")
+    }
+    let elements = Array(c.arguments.dropFirst(2))
+    let typeMap = settings.model.typeMap
+    if elements.isEmpty {
+      guard masses.typeCount <= typeMap.count else {
+        throw c.error("\(masses.typeCount) atom types but the model knows only \(typeMap.count) elements (\(typeMap.joined(separator: ", "))); name them: pair_coeff * * ELEMENT…")
+      }
+      settings.modelTypes = (0...masses.typeCount).map { Int32(max($0 - 1, 0)) }
+    } else {
+      guard elements.count == masses.typeCount else {
+        throw c.error("expected \(masses.typeCount) element names (one per atom type), got \(elements.count)")
+      }
+      for (k, element) in elements.enumerated() {
+        if element == "NULL" {
+          settings.modelTypes[k + 1] = -1
+          continue
+        }
+        guard let index = typeMap.firstIndex(of: element) else {
+          throw c.error("element '\(element)' is not in the model's type map (\(typeMap.joined(separator: ", ")))")
+        }
+        settings.modelTypes[k + 1] = Int32(index)
+      }
+    }
+    settings.coefficientsSet = true
+    pairStyleSettings = .deepPotential(settings)
+  }
+
+  func makeDeepPotential(_ settings: DeepPotentialSettings, _ c: Command) throws -> Potential {
+    guard settings.coefficientsSet else { throw c.error("pair_style deepmd needs 'pair_coeff * * ELEMENT…' before a run") }
+    return DeepPotentialForce(model: settings.model, modelTypes: settings.modelTypes,
+                              overflowIsError: settings.overflowIsError)
+  }
+}

@@ -1,0 +1,78 @@
+import Atoms
+import DeepPotential
+import Geometry
+import Neighbors
+import Potentials
+
+/// `pair_style deepmd`: a DeePMD-kit model evaluated on one rank's owned atoms with their ghosts.
+///
+/// The model sees a full neighbour list (cutoff + skin, from which it selects its own `sel` nearest
+/// per type) and returns forces on owned and ghost atoms; the halo's reverse communication folds the
+/// ghost forces back to their owners, as LAMMPS does for DeePMD-kit's plugin.
+final class DeepPotentialForce: Potential {
+  let neighborKind = NeighborKind.full
+  let cutoff: Double
+  let model: DeepPotentialModel
+  private let evaluator: DeepPotentialEvaluator
+  /// Model type index for each LAMMPS type (index 0 unused).
+  private let modelTypes: [Int32]
+  private let overflowIsError: Bool
+  private var types = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+  private var typeCapacity = 1
+  private var energies: [Double] = []
+  private var wantsPerAtom = false
+  private(set) var neighborOverflow = 0
+  private var overflowAtomSteps = 0
+
+  init(model: DeepPotentialModel, modelTypes: [Int32], overflowIsError: Bool) {
+    self.model = model
+    self.modelTypes = modelTypes
+    self.overflowIsError = overflowIsError
+    cutoff = model.cutoff
+    evaluator = DeepPotentialEvaluator(model: model)
+  }
+
+  deinit { types.deallocate() }
+
+  var perAtomEnergy: [Double]? { wantsPerAtom ? energies : nil }
+
+  func compute(_ atoms: AtomStore, _ list: NeighborList, _ box: Box, _ request: ForceRequest) throws -> EnergyVirial {
+    let total = atoms.totalCount, owned = atoms.ownedCount
+    if typeCapacity < total {
+      types.deallocate()
+      typeCapacity = atoms.capacity
+      types = .allocate(capacity: typeCapacity)
+    }
+    for i in 0..<total { types[i] = modelTypes[Int(atoms.type[i])] }
+    wantsPerAtom = request.contains(.perAtomEnergy)
+    if wantsPerAtom && energies.count != owned { energies = [Double](repeating: 0, count: owned) }
+    let result = list.offsets.withUnsafeBufferPointer { offsets in
+      list.neighbors.withUnsafeBufferPointer { neighbors in
+        energies.withUnsafeMutableBufferPointer { e in
+          evaluator.compute(positions: atoms.position, types: types, ownedCount: owned, totalCount: total,
+                            neighborOffsets: offsets.baseAddress!, neighbors: neighbors.baseAddress!,
+                            forces: atoms.force, atomEnergies: wantsPerAtom ? e.baseAddress : nil)
+        }
+      }
+    }
+    neighborOverflow = result.overflowAtoms
+    overflowAtomSteps += result.overflowAtoms
+    if overflowIsError && result.overflowAtoms > 0 {
+      throw PotentialError("\(result.overflowAtoms) atoms have more neighbours of one type within rcut "
+        + "\(model.cutoff) than the model's sel \(model.selection) (pair_style deepmd … sel_overflow error)")
+    }
+    var ev = EnergyVirial()
+    ev.energy = result.energy
+    // DeePMD-kit's 3×3 virial (row-major) to LAMMPS's xx yy zz xy xz yz, as its LAMMPS plugin maps it.
+    let v = result.virial
+    ev.virial = [v[0], v[4], v[8], v[3], v[6], v[7]]
+    return ev
+  }
+
+  func runSummary(sumOverRanks: (Double) -> Double) -> [String] {
+    let total = Int(sumOverRanks(Double(overflowAtomSteps)))
+    guard total > 0 else { return ["Deep Potential: no atom had more neighbours than sel \(model.selection)"] }
+    return ["WARNING: Deep Potential: \(total) atom-steps had more neighbours within rcut than sel "
+      + "\(model.selection); the farthest were dropped, as DeePMD-kit does (raise sel or use sel_overflow error)"]
+  }
+}

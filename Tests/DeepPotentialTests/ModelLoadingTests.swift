@@ -1,0 +1,2 @@
+import DeepPotential
+import XCTest
