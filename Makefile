@@ -12,7 +12,7 @@ export OMPI_MCA_btl_vader_single_copy_mechanism := none
 export OMP_NUM_THREADS := 1
 export OPENBLAS_NUM_THREADS := 1
 SWIFT_FLAGS :=
-EXAMPLE ?= inputs/lj/in.melt
+EXAMPLE ?= inputs/cu/in.cu
 RANKS ?= 2
 
 .PHONY: setup build run test bench clean

@@ -46,14 +46,14 @@ let package = Package(
 
     // MARK: - Executable
     .executableTarget(name: "tessera",
-                      dependencies: ["Simulation", "InputDeck", "DeepPotential",
+                      dependencies: ["Simulation", "InputDeck",
                                      .product(name: "ArgumentParser", package: "swift-argument-parser")],
                       swiftSettings: cpuBaseline),
 
     // MARK: - Tests
     .target(name: "TesseraTestSupport", dependencies: ["Geometry", "Atoms"], path: "Sources/TesseraTestSupport"),
     .testTarget(name: "GeometryTests", dependencies: ["Geometry", "TesseraTestSupport"]),
-    .testTarget(name: "DeepPotentialTests", dependencies: ["DeepPotential", "TesseraTestSupport"]),
+    .testTarget(name: "DeepPotentialTests", dependencies: ["DeepPotential", "CHDF5", "Trajectory", "TesseraTestSupport"]),
     .testTarget(name: "EngineTests",
                 dependencies: ["Geometry", "Atoms", "Communication", "Decomposition", "Neighbors",
                                "Potentials", "Dynamics", "InputDeck", "Simulation", "TesseraTestSupport"]),

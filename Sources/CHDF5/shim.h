@@ -11,6 +11,7 @@ static inline hid_t tessera_h5t_c_s1(void) { return H5T_C_S1; }
 static inline hid_t tessera_h5p_default(void) { return H5P_DEFAULT; }
 static inline hid_t tessera_h5s_all(void) { return H5S_ALL; }
 static inline unsigned tessera_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
+static inline unsigned tessera_h5f_acc_rdwr(void) { return H5F_ACC_RDWR; }
 static inline size_t tessera_h5t_variable(void) { return H5T_VARIABLE; }
 static inline hid_t tessera_h5e_default(void) { return H5E_DEFAULT; }
 #endif

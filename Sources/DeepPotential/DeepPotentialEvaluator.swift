@@ -1,3 +1,4 @@
+import CBLAS
 import Foundation
 
 /// What one evaluation produced besides forces.
@@ -47,6 +48,8 @@ public final class DeepPotentialEvaluator {
   private let fittingWorkspace = FittingWorkspace()
 
   public init(model: DeepPotentialModel) {
+    // One thread per rank: ranks already fill the cores, and BLAS threads on small blocks only cost.
+    openblas_set_num_threads(1)
     self.model = model
     selection = NeighborSelection(model: model)
     slotCount = model.slotCount
@@ -184,8 +187,23 @@ public final class DeepPotentialEvaluator {
           table.evaluate(rows[(first + k) * 4], values: values + k * width, slopes: slopes + k * width)
         }
       } else if let network = model.embeddings[index] {
-        for k in 0..<count { radialInput[k] = rows[(first + k) * 4] }
-        network.embed(radialInput, rows: count, values: values, slopes: slopes, scratch: networkScratch)
+        // Padding follows the real neighbours, and padding slots with equal inputs (one value per
+        // section in trained models) share one evaluation.
+        var real = 0
+        while real < count && slots[first + real] >= 0 { real += 1 }
+        let evaluated = min(real + 1, count)
+        for k in 0..<evaluated { radialInput[k] = rows[(first + k) * 4] }
+        network.embed(radialInput, rows: evaluated, values: values, slopes: slopes, scratch: networkScratch)
+        for k in evaluated..<count {
+          if rows[(first + k) * 4] == radialInput[real] {
+            (values + k * width).update(from: values + real * width, count: width)
+            (slopes + k * width).update(from: slopes + real * width, count: width)
+          } else {
+            radialInput[0] = rows[(first + k) * 4]
+            network.embed(radialInput, rows: 1, values: values + k * width, slopes: slopes + k * width,
+                          scratch: networkScratch)
+          }
+        }
       } else {
         values.update(repeating: 0, count: count * width)
         slopes.update(repeating: 0, count: count * width)

@@ -1,10 +1,13 @@
 /// Fills an atom's type-sectioned neighbour slots as DeePMD-kit's Python inference does (spec §2.4):
 /// neighbours within r_c sorted by distance (ties by index), the nearest Σsel kept overall, then the
-/// nearest sel[t] of each type; the rest of each section is padding (-1).
+/// nearest sel[t] of each type; the rest of each section, and neighbours whose type pair the model
+/// excludes (`pair_exclude_types`), are padding (-1).
 final class NeighborSelection {
   private let selection: [Int]
   private let sectionStart: [Int]
   private let cutoffSquared: Double
+  private let typeCount: Int
+  private let pairExcluded: [Bool]
   private var candidates: [(distanceSquared: Double, index: Int32)] = []
 
   init(model: DeepPotentialModel) {
@@ -13,6 +16,8 @@ final class NeighborSelection {
     for s in model.selection { start.append(start[start.count - 1] + s) }
     sectionStart = start
     cutoffSquared = model.cutoff * model.cutoff
+    typeCount = model.typeCount
+    pairExcluded = model.pairExcluded
   }
 
   /// Writes neighbour indices into `slots` (Σsel entries, -1 for padding) and returns whether any
@@ -30,6 +35,7 @@ final class NeighborSelection {
     }
     candidates.sort { $0.distanceSquared < $1.distanceSquared || ($0.distanceSquared == $1.distanceSquared && $0.index < $1.index) }
     let total = sectionStart[sectionStart.count - 1]
+    let centreType = Int(types[i])
     var overflow = candidates.count > total
     slots.update(repeating: -1, count: total)
     return withUnsafeTemporaryAllocation(of: Int.self, capacity: selection.count) { used in
@@ -37,7 +43,8 @@ final class NeighborSelection {
       for candidate in candidates.prefix(total) {
         let t = Int(types[Int(candidate.index)])
         if used[t] < selection[t] {
-          slots[sectionStart[t] + used[t]] = candidate.index
+          // Model-level pair exclusion turns the neighbour into padding, after the truncation.
+          if !pairExcluded[centreType * typeCount + t] { slots[sectionStart[t] + used[t]] = candidate.index }
           used[t] += 1
         } else {
           overflow = true

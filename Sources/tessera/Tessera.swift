@@ -10,7 +10,7 @@ struct Tessera: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Distributed-memory molecular dynamics with Deep Potential models.",
     version: tesseraVersion,
-    subcommands: [Run.self, Check.self])
+    subcommands: [Run.self, Check.self, Eval.self])
 
   /// LAMMPS writes `-var NAME VALUE`; argument-parser wants `--var NAME=VALUE`. Rewritten before
   /// parsing so decks' familiar command lines work.
@@ -80,6 +80,7 @@ extension Tessera {
 /// Runs or checks a deck on every rank. Errors that all ranks see (the deck is read by all) are
 /// printed once by rank 0 and end every rank with status 1.
 func execute(_ options: DeckOptions, validateOnly: Bool) throws {
+  let startTime = StepTimer.now()
   let comm = MPICommunicator()
   let console = Console(isWriter: comm.isRoot)
   let simulation = Simulation(comm: comm, console: console, validateOnly: validateOnly)
@@ -98,8 +99,6 @@ func execute(_ options: DeckOptions, validateOnly: Bool) throws {
   console.closeLog()
   comm.finalize()
 }
-
-let startTime = StepTimer.now()
 
 func formatWallTime(_ seconds: Double) -> String {
   let s = Int(seconds)

@@ -1,0 +1,67 @@
+import DeepPotential
+import Foundation
+import Trajectory
+
+/// `tessera eval`: evaluates a Deep Potential on every frame of an extended XYZ file and writes the
+/// frames back with `energy` and `virial` (eV; the 3×3 matrix stored as ASE stores it, so
+/// `ase.io.read(...).info["virial"]` is DeePMD-kit's virial) and per-atom `forces`, `energies` and
+/// `atom_virial` (DeePMD-kit order xx xy xz yx yy yz zx zy zz), like `DeepPot.eval(atomic=True)`.
+///
+/// `typeMap` names the element of each model type when the frames use other names than the
+/// model's `type_map`. Output goes to `outputPath` (written whole or not at all) or, when nil, to
+/// standard output. Returns the number of frames with neighbours beyond `sel`.
+@discardableResult
+public func runSinglePoint(modelPath: String, typeMap: [String]?, inputPath: String, outputPath: String?) throws -> Int {
+  let model = try DeepPotentialModel.load(path: modelPath)
+  let names = typeMap ?? model.typeMap
+  guard names.count == model.typeMap.count else {
+    throw DeepPotentialError("--type-map names \(names.count) elements but \(modelPath) has \(model.typeMap.count) types (\(model.typeMap.joined(separator: ",")))")
+  }
+  let evaluator = DeepPotentialEvaluator(model: model)
+  var frames = try ExtendedXYZ.read(contentsOf: inputPath)
+  var overflowFrames = 0
+  for f in frames.indices {
+    let frame = frames[f]
+    let location = "\(inputPath): frame \(f + 1)"
+    let types = try frame.species.map { element -> Int32 in
+      guard let t = names.firstIndex(of: element) else {
+        throw DeepPotentialError("\(location): element '\(element)' is not in the model's type map (\(names.joined(separator: ", ")))")
+      }
+      return Int32(t)
+    }
+    let cell: [Double]?
+    switch (frame.lattice, frame.pbc) {
+    case (let lattice?, [true, true, true]): cell = lattice
+    case (_, [false, false, false]): cell = nil
+    case (nil, _): throw DeepPotentialError("\(location): periodic (pbc \(frame.pbc)) but no Lattice")
+    default: throw DeepPotentialError("\(location): mixed periodicity pbc \(frame.pbc) is not supported (DeePMD-kit models are evaluated fully periodic or as clusters)")
+    }
+    let result: SinglePointResult
+    do {
+      result = try evaluator.evaluate(positions: frame.positions, types: types, cell: cell)
+    } catch {
+      throw DeepPotentialError("\(location): \(error)")
+    }
+    if result.overflowAtoms > 0 {
+      overflowFrames += 1
+      FileHandle.standardError.write(Data("WARNING: \(location): \(result.overflowAtoms) atoms have more neighbours within rcut \(model.cutoff) than sel \(model.selection); the farthest were dropped, as DeePMD-kit does\n".utf8))
+    }
+    var output = frame
+    output.info["energy"] = .double(result.energy)
+    output.setMatrix3x3(result.virial, for: "virial")
+    let computed: [ExtendedXYZProperty] = [
+      ExtendedXYZProperty(name: "forces", width: 3, values: .reals(result.forces)),
+      ExtendedXYZProperty(name: "energies", width: 1, values: .reals(result.atomEnergies)),
+      ExtendedXYZProperty(name: "atom_virial", width: 9, values: .reals(result.atomVirials)),
+    ]
+    output.arrays.removeAll { property in computed.contains { $0.name == property.name } }
+    output.arrays += computed
+    frames[f] = output
+  }
+  if let outputPath {
+    try ExtendedXYZ.write(frames, to: outputPath)
+  } else {
+    FileHandle.standardOutput.write(Data(ExtendedXYZ.format(frames).utf8))
+  }
+  return overflowFrames
+}
