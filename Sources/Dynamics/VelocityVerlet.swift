@@ -2,35 +2,29 @@ import Atoms
 import Geometry
 
 /// `fix nve`: velocity Verlet, split at the force evaluation as LAMMPS `FixNVE`.
-public struct VelocityVerlet {
-  public var timestep: Double
-  public let units: UnitSystem
+public final class VelocityVerlet: Fix {
+  public init() {}
 
-  public init(timestep: Double, units: UnitSystem) {
-    self.timestep = timestep
-    self.units = units
+  public func initialIntegrate(_ c: FixContext) {
+    halfKick(c)
+    drift(c)
   }
 
-  /// v += dt/2 · f/m, then x += dt · v (owned atoms).
-  public func firstHalf(_ atoms: AtomStore, masses: Masses) {
-    let dtf = 0.5 * timestep * units.ftm2v
-    let x = atoms.position, v = atoms.velocity, f = atoms.force, type = atoms.type
-    for i in 0..<atoms.ownedCount {
-      let scale = dtf / masses[type[i]]
-      for k in 3 * i..<3 * i + 3 {
-        v[k] += scale * f[k]
-        x[k] += timestep * v[k]
-      }
-    }
-  }
+  public func finalIntegrate(_ c: FixContext) { halfKick(c) }
 
-  /// v += dt/2 · f/m (owned atoms), with the forces of the new positions.
-  public func secondHalf(_ atoms: AtomStore, masses: Masses) {
-    let dtf = 0.5 * timestep * units.ftm2v
-    let v = atoms.velocity, f = atoms.force, type = atoms.type
-    for i in 0..<atoms.ownedCount {
-      let scale = dtf / masses[type[i]]
+  /// v += dt/2 · f/m (owned atoms).
+  func halfKick(_ c: FixContext) {
+    let dtf = 0.5 * c.timestep * c.units.ftm2v
+    let v = c.atoms.velocity, f = c.atoms.force, type = c.atoms.type
+    for i in 0..<c.atoms.ownedCount {
+      let scale = dtf / c.masses[type[i]]
       for k in 3 * i..<3 * i + 3 { v[k] += scale * f[k] }
     }
+  }
+
+  /// x += dt · v (owned atoms).
+  func drift(_ c: FixContext) {
+    let x = c.atoms.position, v = c.atoms.velocity
+    for k in 0..<(3 * c.atoms.ownedCount) { x[k] += c.timestep * v[k] }
   }
 }

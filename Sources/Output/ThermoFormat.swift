@@ -34,6 +34,7 @@ public struct ThermoFormat: Sendable {
     "epair": ("E_pair", false), "emol": ("E_mol", false), "evdwl": ("E_vdwl", false),
     "enthalpy": ("Enthalpy", false), "nbuild": ("Nbuild", true), "ndanger": ("Ndanger", true),
     "dpoverflow": ("DPOverflow", true),
+    "ecouple": ("Ecouple", false), "econserve": ("Econserve", false),
   ]
 
   public static func column(_ keyword: String) -> ThermoColumn? {

@@ -3,21 +3,13 @@ import InputDeck
 import Output
 
 extension Simulation {
-  /// `fix ID all nve`.
-  func fix(_ c: Command) throws {
-    try c.expectCount(3, Int.max, usage: "fix ID GROUP STYLE …")
-    guard c.arguments[1] == "all" else { throw c.error("only the group 'all' is supported") }
-    switch c.arguments[2] {
-    case "nve":
-      try c.expectCount(3, usage: "fix ID all nve")
-      integrators[c.arguments[0]] = VelocityVerlet(timestep: timestep ?? units.defaultTimestep, units: units)
-    case let style: throw c.error("unsupported fix style '\(style)' (nve)")
-    }
-  }
-
+  /// `unfix ID`.
   func unfix(_ c: Command) throws {
     try c.expectCount(1, usage: "unfix ID")
-    guard integrators.removeValue(forKey: c.arguments[0]) != nil else { throw c.error("no fix with ID '\(c.arguments[0])'") }
+    guard let index = fixes.firstIndex(where: { $0.id == c.arguments[0] }) else {
+      throw c.error("no fix with ID '\(c.arguments[0])'")
+    }
+    fixes.remove(at: index)
   }
 
   func timestepCommand(_ c: Command) throws {

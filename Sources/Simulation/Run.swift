@@ -21,7 +21,6 @@ extension Simulation {
   func runSteps(_ steps: Int, potential: Potential, command: Command) throws {
     let box = box!, grid = grid!
     let dt = timestep ?? units.defaultTimestep
-    for key in integrators.keys { integrators[key]!.timestep = dt }
     let settings = effectiveRebuild
     let list = NeighborList(kind: potential.neighborKind, cutoff: potential.cutoff + settings.skin)
     let policy = RebuildPolicy(settings: settings)
@@ -33,6 +32,9 @@ extension Simulation {
       + "every \(settings.every) delay \(settings.delay) check \(settings.check ? "yes" : "no")")
     try rebuild(box, grid, list, policy, potential, isSetup: true)
     var energyVirial = try computeForces(potential, list, box)
+    var context = FixContext(atoms: atoms, masses: masses, units: units, comm: comm, timestep: dt, step: step,
+                             runStart: step, runEnd: step + steps, atomCount: comm.allReduce(atoms.ownedCount, .sum))
+    for (_, fix) in fixes { fix.setup(context) }
     let runStart = StepTimer.now()
     timer.reset()
     let firstStep = step
@@ -47,18 +49,23 @@ extension Simulation {
     timer.start()
 
     for _ in 0..<steps {
-      for integrator in integrators.values { integrator.firstHalf(atoms, masses: masses) }
-      timer.stamp(.modify)
       step += 1
+      context.step = step
+      for (_, fix) in fixes { fix.initialIntegrate(context) }
+      timer.stamp(.modify)
       if policy.shouldRebuild(atoms, anyRankMoved: comm.any) {
         timer.stamp(.communication)
         try rebuild(box, grid, list, policy, potential)
+        // Atoms leaving through a fixed boundary change the degrees of freedom.
+        context.atomCount = comm.allReduce(atoms.ownedCount, .sum)
       } else {
         halo.forwardPositions(atoms, comm: comm)
         timer.stamp(.communication)
       }
       energyVirial = try computeForces(potential, list, box)
-      for integrator in integrators.values { integrator.secondHalf(atoms, masses: masses) }
+      for (_, fix) in fixes { fix.postForce(context) }
+      for (_, fix) in fixes { fix.finalIntegrate(context) }
+      for (_, fix) in fixes { fix.endOfStep(context) }
       timer.stamp(.modify)
       if thermo.every > 0 && step % thermo.every == 0 || step == firstStep + steps {
         try writeThermo(columns, energyVirial, potential, firstStep: firstStep, runStart: runStart, last: &last, dt: dt)
@@ -159,7 +166,7 @@ extension Simulation {
       tpcpu: interval > 0 && stepsDone > 0 ? Double(stepsDone) * dt / interval : 0,
       spcpu: interval > 0 && stepsDone > 0 ? Double(stepsDone) / interval : 0,
       neighborBuilds: rebuildPolicy?.builds ?? 0, dangerousBuilds: rebuildPolicy?.dangerousBuilds ?? 0,
-      overflow: Int(sums[10]))
+      overflow: Int(sums[10]), coupledEnergy: fixes.reduce(0) { $0 + $1.fix.coupledEnergy })
     last = (step, now)
     lastThermo = state
     console.line(thermo.format.row(columns, columns.map { thermoValue($0.keyword, state) ?? 0 }))

@@ -45,7 +45,8 @@ public final class Simulation {
   public var step = 0
   /// Simulated time at the start of the current run segment (LAMMPS `atime`), for `time`.
   public var elapsedTime = 0.0
-  public var integrators: [String: VelocityVerlet] = [:]
+  /// Fixes in the order they were defined, which is the order their hooks run in.
+  public var fixes: [(id: String, fix: Fix)] = []
   public var thermo = ThermoSettings()
 
   // Parallel machinery, created by the first run.

@@ -23,6 +23,8 @@ struct ThermoState {
   var neighborBuilds: Int
   var dangerousBuilds: Int
   var overflow: Int
+  /// Energy the thermostats have exchanged (`ecouple`).
+  var coupledEnergy: Double
 }
 
 extension Simulation {
@@ -50,6 +52,8 @@ extension Simulation {
     case "emol": return 0
     case "ke": return kinetic * norm
     case "etotal": return (s.potentialEnergy + kinetic) * norm
+    case "ecouple": return s.coupledEnergy * norm
+    case "econserve": return (s.potentialEnergy + kinetic + s.coupledEnergy) * norm
     case "enthalpy": return (s.potentialEnergy + kinetic + pressure * volume / units.nktv2p) * norm
     case "press": return pressure
     case "pxx": return pressureComponent(0)

@@ -1,0 +1,86 @@
+import Atoms
+import Communication
+import Geometry
+
+/// What a fix sees at each of its hooks: this rank's atoms and the run's clock.
+public struct FixContext {
+  public let atoms: AtomStore
+  public let masses: Masses
+  public let units: UnitSystem
+  public let comm: Communicator
+  public var timestep: Double
+  /// The current step (already advanced during a step's hooks, as LAMMPS's `update->ntimestep`).
+  public var step: Int
+  /// First and last step of the current run, for targets ramped over a run (LAMMPS beginstep/endstep).
+  public var runStart: Int
+  public var runEnd: Int
+  /// Atoms in the whole system.
+  public var atomCount: Int
+
+  public init(atoms: AtomStore, masses: Masses, units: UnitSystem, comm: Communicator, timestep: Double,
+              step: Int, runStart: Int, runEnd: Int, atomCount: Int) {
+    self.atoms = atoms
+    self.masses = masses
+    self.units = units
+    self.comm = comm
+    self.timestep = timestep
+    self.step = step
+    self.runStart = runStart
+    self.runEnd = runEnd
+    self.atomCount = atomCount
+  }
+
+  /// Fraction of the run done at the current step: what `Tstart → Tstop` ramps follow.
+  public var runFraction: Double {
+    runEnd == runStart ? 0 : Double(step - runStart) / Double(runEnd - runStart)
+  }
+
+  /// Degrees of freedom of the temperature (3N − 3, as LAMMPS's default compute temp).
+  public var degreesOfFreedom: Double { Dynamics.degreesOfFreedom(atomCount: atomCount) }
+
+  /// Σ m v² · mvv2e over all ranks: twice the kinetic energy.
+  public func twiceKineticEnergy() -> Double {
+    var sum = 0.0
+    let v = atoms.velocity
+    for i in 0..<atoms.ownedCount {
+      sum += masses[atoms.type[i]] * (v[3 * i] * v[3 * i] + v[3 * i + 1] * v[3 * i + 1] + v[3 * i + 2] * v[3 * i + 2])
+    }
+    return comm.allReduce(sum * units.mvv2e, .sum)
+  }
+
+  /// The temperature of the default compute: 2 KE / (dof · kB).
+  public func temperature() -> Double {
+    let dof = degreesOfFreedom
+    return dof > 0 ? twiceKineticEnergy() / (dof * units.boltzmann) : 0
+  }
+
+  /// Multiplies every owned atom's velocity by `factor`.
+  public func scaleVelocities(_ factor: Double) {
+    let v = atoms.velocity
+    for k in 0..<(3 * atoms.ownedCount) { v[k] *= factor }
+  }
+}
+
+/// A LAMMPS-style fix: hooks called at fixed points of the timestep, in the order the fixes were
+/// defined — setup before the first step of a run; then every step initial integration (first
+/// half-kick and drift), post-force (after forces, before the second half), final integration
+/// (second half-kick), end of step.
+public protocol Fix: AnyObject {
+  func setup(_ context: FixContext)
+  func initialIntegrate(_ context: FixContext)
+  func postForce(_ context: FixContext)
+  func finalIntegrate(_ context: FixContext)
+  func endOfStep(_ context: FixContext)
+  /// Energy the fix has exchanged with a reservoir (thermostat), the same on every rank: its share
+  /// of the thermo keyword `ecouple`.
+  var coupledEnergy: Double { get }
+}
+
+extension Fix {
+  public func setup(_ context: FixContext) {}
+  public func initialIntegrate(_ context: FixContext) {}
+  public func postForce(_ context: FixContext) {}
+  public func finalIntegrate(_ context: FixContext) {}
+  public func endOfStep(_ context: FixContext) {}
+  public var coupledEnergy: Double { 0 }
+}

@@ -1,0 +1,97 @@
+import Dynamics
+import InputDeck
+
+extension Simulation {
+  /// `fix ID all STYLE …`: integrators, thermostats and momentum removal with LAMMPS's arguments.
+  /// Redefining an ID replaces that fix in place, as LAMMPS does.
+  func fix(_ c: Command) throws {
+    try c.expectCount(3, Int.max, usage: "fix ID GROUP STYLE …")
+    guard c.arguments[1] == "all" else { throw c.error("only the group 'all' is supported") }
+    let id = c.arguments[0]
+    let made: Fix
+    switch c.arguments[2] {
+    case "nve":
+      try c.expectCount(3, usage: "fix ID all nve")
+      made = VelocityVerlet()
+    case "nvt": made = try noseHoover(c)
+    case "temp/berendsen":
+      try c.expectCount(6, usage: "fix ID all temp/berendsen Tstart Tstop Tdamp")
+      let (start, stop, damp) = try temperatures(c, from: 3)
+      made = BerendsenThermostat(startTemperature: start, stopTemperature: stop, damping: damp)
+    case "temp/csvr":
+      try c.expectCount(7, usage: "fix ID all temp/csvr Tstart Tstop Tdamp SEED")
+      let (start, stop, damp) = try temperatures(c, from: 3)
+      made = StochasticVelocityRescaling(startTemperature: start, stopTemperature: stop, damping: damp,
+                                         seed: try seed(c, 6))
+    case "langevin": made = try langevin(c)
+    case "momentum":
+      try c.expectCount(8, usage: "fix ID all momentum N linear 1 1 1")
+      let every = try c.positiveInteger(3, "momentum interval")
+      guard c.arguments[4] == "linear", c.arguments[5...7].allSatisfy({ $0 == "1" }) else {
+        throw c.error("only 'linear 1 1 1' is supported, got '\(c.arguments[4...].joined(separator: " "))'")
+      }
+      made = MomentumRemoval(every: every)
+    case "npt", "nph":
+      throw c.error("fix \(c.arguments[2]) is not supported yet (nve, nvt, langevin, temp/csvr, temp/berendsen, momentum)")
+    case let style:
+      throw c.error("unsupported fix style '\(style)' (nve, nvt, langevin, temp/csvr, temp/berendsen, momentum)")
+    }
+    if let index = fixes.firstIndex(where: { $0.id == id }) {
+      fixes[index].fix = made
+    } else {
+      fixes.append((id, made))
+    }
+  }
+
+  private func temperatures(_ c: Command, from i: Int) throws -> (Double, Double, Double) {
+    let start = try c.double(i, "Tstart"), stop = try c.double(i + 1, "Tstop"), damp = try c.double(i + 2, "Tdamp")
+    guard start >= 0, stop >= 0 else { throw c.error("temperatures must be non-negative, got \(start) and \(stop)") }
+    guard damp > 0 else { throw c.error("Tdamp must be positive, got \(damp)") }
+    return (start, stop, damp)
+  }
+
+  private func seed(_ c: Command, _ i: Int) throws -> Int {
+    let seed = try c.integer(i, "random seed")
+    guard seed > 0 else { throw c.error("the random seed must be positive, got \(seed)") }
+    return seed
+  }
+
+  /// `fix ID all nvt temp Tstart Tstop Tdamp [tchain N] [tloop N] [drag D]`.
+  private func noseHoover(_ c: Command) throws -> Fix {
+    guard c.arguments.count >= 7, c.arguments[3] == "temp" else {
+      throw c.error("expected 'fix ID all nvt temp Tstart Tstop Tdamp [tchain N] [tloop N] [drag D]'")
+    }
+    let (start, stop, damp) = try temperatures(c, from: 4)
+    guard start > 0, stop > 0 else { throw c.error("fix nvt needs positive temperatures") }
+    var chain = 3, loops = 1, drag = 0.0
+    var i = 7
+    while i < c.arguments.count {
+      switch c.arguments[i] {
+      case "tchain": chain = try c.positiveInteger(i + 1, "tchain")
+      case "tloop": loops = try c.positiveInteger(i + 1, "tloop")
+      case "drag":
+        drag = try c.double(i + 1, "drag")
+        guard drag >= 0 else { throw c.error("drag must be non-negative") }
+      case "iso", "aniso", "tri", "x", "y", "z", "xy", "xz", "yz", "couple", "pchain", "dilate":
+        throw c.error("'\(c.arguments[i])' is a barostat keyword; fix npt is not supported yet")
+      case let w: throw c.error("unknown fix nvt keyword '\(w)' (tchain, tloop, drag)")
+      }
+      i += 2
+    }
+    return NoseHooverChain(startTemperature: start, stopTemperature: stop, damping: damp, chainLength: chain,
+                           loops: loops, drag: drag)
+  }
+
+  /// `fix ID all langevin Tstart Tstop damp SEED [zero yes|no]`.
+  private func langevin(_ c: Command) throws -> Fix {
+    try c.expectCount(7, 9, usage: "fix ID all langevin Tstart Tstop damp SEED [zero yes|no]")
+    let (start, stop, damp) = try temperatures(c, from: 3)
+    var zero = false
+    if c.arguments.count > 7 {
+      guard c.arguments[7] == "zero" else { throw c.error("unknown fix langevin keyword '\(c.arguments[7])' (zero)") }
+      zero = try c.yesNo(8, "zero")
+    }
+    return Langevin(startTemperature: start, stopTemperature: stop, damping: damp, seed: try seed(c, 6),
+                    zeroNetForce: zero)
+  }
+}
