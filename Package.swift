@@ -58,6 +58,6 @@ let package = Package(
                 dependencies: ["Geometry", "Atoms", "Communication", "Decomposition", "Neighbors",
                                "Potentials", "Dynamics", "InputDeck", "Simulation", "TesseraTestSupport"]),
     .testTarget(name: "TrajectoryTests", dependencies: ["Trajectory", "TesseraTestSupport"]),
-    .testTarget(name: "EndToEndTests", dependencies: ["TesseraTestSupport"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["Trajectory", "TesseraTestSupport"]),
   ]
 )

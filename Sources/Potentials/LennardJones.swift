@@ -62,8 +62,8 @@ public final class LennardJones: Potential {
     let owned = atoms.ownedCount
     wantsPerAtom = request.contains(.perAtomEnergy)
     if wantsPerAtom {
-      if energies.count != owned { energies = [Double](repeating: 0, count: owned) }
-      for k in 0..<owned { energies[k] = 0 }
+      if energies.count != atoms.totalCount { energies = [Double](repeating: 0, count: atoms.totalCount) }
+      for k in 0..<atoms.totalCount { energies[k] = 0 }
     }
     var energy = 0.0
     var vxx = 0.0, vyy = 0.0, vzz = 0.0, vxy = 0.0, vxz = 0.0, vyz = 0.0
@@ -90,10 +90,9 @@ public final class LennardJones: Potential {
             vxx += dx * dx * fpair; vyy += dy * dy * fpair; vzz += dz * dz * fpair
             vxy += dx * dy * fpair; vxz += dx * dz * fpair; vyz += dy * dz * fpair
             if wantsPerAtom {
-              // A ghost's half of the pair energy stays with i: per-atom energies of owned atoms
-              // then sum to the total (LAMMPS would fold it back to the ghost's owner instead).
-              energies[i] += j < owned ? 0.5 * e : e
-              if j < owned { energies[j] += 0.5 * e }
+              // Half to each atom, a ghost's half folded back to its owner by the caller (LAMMPS eatom).
+              energies[i] += 0.5 * e
+              energies[j] += 0.5 * e
             }
           }
           f[3 * i] += fxi; f[3 * i + 1] += fyi; f[3 * i + 2] += fzi

@@ -27,7 +27,8 @@ public protocol Potential: AnyObject {
   var neighborKind: NeighborKind { get }
   func compute(_ atoms: AtomStore, _ neighbors: NeighborList, _ box: Box, _ request: ForceRequest) throws
     -> EnergyVirial
-  /// Per-atom energies of owned atoms from the last compute with `.perAtomEnergy`, if supported.
+  /// Per-atom energies from the last compute with `.perAtomEnergy`, if supported: one per owned and
+  /// ghost atom; the caller adds the ghosts' values into their owners (reverse communication).
   var perAtomEnergy: [Double]? { get }
   /// Owned atoms whose neighbourhood exceeded what the potential can hold at the last evaluation
   /// (a Deep Potential's `sel`); 0 for potentials without such a limit.

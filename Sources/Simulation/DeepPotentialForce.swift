@@ -45,7 +45,8 @@ final class DeepPotentialForce: Potential {
     }
     for i in 0..<total { types[i] = modelTypes[Int(atoms.type[i])] }
     wantsPerAtom = request.contains(.perAtomEnergy)
-    if wantsPerAtom && energies.count != owned { energies = [Double](repeating: 0, count: owned) }
+    // An atom's energy belongs to it as a centre: ghosts get none.
+    if wantsPerAtom && energies.count != total { energies = [Double](repeating: 0, count: total) }
     let result = list.offsets.withUnsafeBufferPointer { offsets in
       list.neighbors.withUnsafeBufferPointer { neighbors in
         energies.withUnsafeMutableBufferPointer { e in

@@ -31,7 +31,8 @@ extension Simulation {
     console.line("Neighbor list info: cutoff \(potential.cutoff) + skin \(settings.skin), "
       + "every \(settings.every) delay \(settings.delay) check \(settings.check ? "yes" : "no")")
     try rebuild(box, grid, list, policy, potential, isSetup: true)
-    var energyVirial = try computeForces(potential, list, box)
+    var due = dumpsDue()
+    var energyVirial = try computeForces(potential, list, box, perAtomEnergy: due.contains { $0.needsEnergies })
     var context = FixContext(atoms: atoms, masses: masses, units: units, comm: comm, timestep: dt, step: step,
                              runStart: step, runEnd: step + steps, atomCount: comm.allReduce(atoms.ownedCount, .sum))
     for (_, fix) in fixes { fix.setup(context) }
@@ -46,6 +47,7 @@ extension Simulation {
     console.line("  Time step     : \(dt)")
     console.line(ThermoFormat.header(columns))
     try writeThermo(columns, energyVirial, potential, firstStep: firstStep, runStart: runStart, last: &last, dt: dt)
+    try writeDumps(due, energies: foldedEnergies)
     timer.start()
 
     for _ in 0..<steps {
@@ -62,13 +64,18 @@ extension Simulation {
         halo.forwardPositions(atoms, comm: comm)
         timer.stamp(.communication)
       }
-      energyVirial = try computeForces(potential, list, box)
+      due = dumpsDue()
+      energyVirial = try computeForces(potential, list, box, perAtomEnergy: due.contains { $0.needsEnergies })
       for (_, fix) in fixes { fix.postForce(context) }
       for (_, fix) in fixes { fix.finalIntegrate(context) }
       for (_, fix) in fixes { fix.endOfStep(context) }
       timer.stamp(.modify)
       if thermo.every > 0 && step % thermo.every == 0 || step == firstStep + steps {
         try writeThermo(columns, energyVirial, potential, firstStep: firstStep, runStart: runStart, last: &last, dt: dt)
+        timer.stamp(.output)
+      }
+      if !due.isEmpty {
+        try writeDumps(due, energies: foldedEnergies)
         timer.stamp(.output)
       }
     }
@@ -110,17 +117,22 @@ extension Simulation {
   }
 
   /// Forces on owned and ghost atoms, then ghost forces folded back to their owners.
-  private func computeForces(_ potential: Potential, _ list: NeighborList, _ box: Box) throws -> EnergyVirial {
+  private func computeForces(_ potential: Potential, _ list: NeighborList, _ box: Box,
+                             perAtomEnergy: Bool = false) throws -> EnergyVirial {
     atoms.clearForces()
     var result = EnergyVirial()
     do {
-      result = try potential.compute(atoms, list, box, [.energy, .virial])
+      result = try potential.compute(atoms, list, box, perAtomEnergy ? [.energy, .virial, .perAtomEnergy] : [.energy, .virial])
     } catch {
       // Only this rank may know: stop every rank with its message rather than deadlock.
       failLocally("\(error)")
     }
     timer.stamp(.pair)
     halo.reverseForces(atoms, comm: comm)
+    if perAtomEnergy, var energies = potential.perAtomEnergy {
+      energies.withUnsafeMutableBufferPointer { halo.reverse($0.baseAddress!, width: 1, comm: comm) }
+      foldedEnergies = energies
+    }
     timer.stamp(.communication)
     return result
   }

@@ -48,6 +48,11 @@ public final class Simulation {
   /// Fixes in the order they were defined, which is the order their hooks run in.
   public var fixes: [(id: String, fix: Fix)] = []
   public var thermo = ThermoSettings()
+  var dumps: [Dump] = []
+  /// Per-atom energies of the last force evaluation that asked for them, ghosts folded in.
+  var foldedEnergies: [Double]?
+  /// IDs of `compute ID all pe/atom`, usable as `c_ID` in dumps.
+  var energyComputes: Set<String> = []
 
   // Parallel machinery, created by the first run.
   let migration = AtomMigration()

@@ -1,0 +1,105 @@
+import Foundation
+import Geometry
+
+/// What a dump writes per atom and how (LAMMPS `dump atom|custom|xyz`; extended XYZ is written
+/// through the Trajectory module).
+public enum DumpStyle: Sendable {
+  case atom
+  case custom([DumpField])
+  case xyz
+  case extendedXYZ
+}
+
+/// A `dump custom` column.
+public enum DumpField: String, Sendable, CaseIterable {
+  case id, type, element, mass
+  case x, y, z, xs, ys, zs, xu, yu, zu, ix, iy, iz
+  case vx, vy, vz, fx, fy, fz
+  /// Per-atom potential energy (`c_ID` of a `compute ID all pe/atom`).
+  case energy
+
+  var isInteger: Bool { [.id, .type, .ix, .iy, .iz].contains(self) }
+  var isString: Bool { self == .element }
+}
+
+/// Number formats as `dump_modify format`: LAMMPS's defaults are `%d` and `%g`.
+public struct DumpNumberFormat: Sendable {
+  public var integer = "%d"
+  public var float = "%g"
+  /// A whole line's format (`format line`), one conversion per column.
+  public var line: [String]?
+  public init() {}
+}
+
+extension DumpFrame {
+  /// LAMMPS's `ITEM: BOX BOUNDS` block: orthogonal bounds, or for triclinic boxes the bounding box
+  /// of the parallelepiped followed by the tilt factors (what OVITO and ASE read back).
+  func boxBounds() -> String {
+    let b = box
+    let flags = (0..<3).map { b.periodic[$0] ? "pp" : "ff" }.joined(separator: " ")
+    if !b.isTriclinic {
+      return "ITEM: BOX BOUNDS \(flags)\n" + (0..<3).map {
+        String(format: "%-1.16e %-1.16e\n", b.lo[$0], b.hi[$0])
+      }.joined()
+    }
+    let xlo = b.lo.x + min(0, b.xy, b.xz, b.xy + b.xz), xhi = b.hi.x + max(0, b.xy, b.xz, b.xy + b.xz)
+    let ylo = b.lo.y + min(0, b.yz), yhi = b.hi.y + max(0, b.yz)
+    return "ITEM: BOX BOUNDS xy xz yz \(flags)\n"
+      + String(format: "%-1.16e %-1.16e %-1.16e\n", xlo, xhi, b.xy)
+      + String(format: "%-1.16e %-1.16e %-1.16e\n", ylo, yhi, b.xz)
+      + String(format: "%-1.16e %-1.16e %-1.16e\n", b.lo.z, b.hi.z, b.yz)
+  }
+
+  private func header(_ columns: String) -> String {
+    "ITEM: TIMESTEP\n\(step)\nITEM: NUMBER OF ATOMS\n\(count)\n" + boxBounds() + "ITEM: ATOMS \(columns)\n"
+  }
+
+  func value(_ field: DumpField, _ i: Int) -> Double {
+    let r = SIMD3(positions[3 * i], positions[3 * i + 1], positions[3 * i + 2])
+    let image = SIMD3(images[3 * i], images[3 * i + 1], images[3 * i + 2])
+    switch field {
+    case .id: return Double(ids[i])
+    case .type: return Double(types[i])
+    case .element: return 0
+    case .mass: return masses[i]
+    case .x, .y, .z: return r[field == .x ? 0 : field == .y ? 1 : 2]
+    case .xs, .ys, .zs: return box.fractional(r)[field == .xs ? 0 : field == .ys ? 1 : 2]
+    case .xu, .yu, .zu: return box.unwrapped(r, image: image)[field == .xu ? 0 : field == .yu ? 1 : 2]
+    case .ix, .iy, .iz: return Double(image[field == .ix ? 0 : field == .iy ? 1 : 2])
+    case .vx, .vy, .vz: return velocities[3 * i + (field == .vx ? 0 : field == .vy ? 1 : 2)]
+    case .fx, .fy, .fz: return forces[3 * i + (field == .fx ? 0 : field == .fy ? 1 : 2)]
+    case .energy: return energies?[i] ?? 0
+    }
+  }
+
+  /// The frame as LAMMPS writes it for `dump atom` (scaled coordinates) and `dump custom`.
+  public func formatted(_ fields: [DumpField], names: [String], elements: [String], format: DumpNumberFormat) -> String {
+    var text = header(names.joined(separator: " "))
+    text.reserveCapacity(text.utf8.count + count * fields.count * 14)
+    for i in 0..<count {
+      let pieces = fields.enumerated().map { k, field -> String in
+        let spec = format.line?[k] ?? (field.isString ? "%s" : field.isInteger ? format.integer : format.float)
+        if field.isString { return element(Int(types[i]), elements) }
+        return field.isInteger ? String(format: spec, Int(value(field, i))) : String(format: spec, value(field, i))
+      }
+      text += pieces.joined(separator: " ") + "\n"
+    }
+    return text
+  }
+
+  /// `dump xyz`: count, a comment line, then element (or type) and position per atom.
+  public func formattedXYZ(elements: [String], format: DumpNumberFormat) -> String {
+    var text = "\(count)\nAtoms. Timestep: \(step)\n"
+    for i in 0..<count {
+      text += element(Int(types[i]), elements) + " "
+        + String(format: "\(format.float) \(format.float) \(format.float)\n", positions[3 * i], positions[3 * i + 1],
+                 positions[3 * i + 2])
+    }
+    return text
+  }
+
+  /// The element name of a type (`dump_modify element`), or the type number.
+  public func element(_ type: Int, _ elements: [String]) -> String {
+    type >= 1 && type <= elements.count ? elements[type - 1] : "\(type)"
+  }
+}

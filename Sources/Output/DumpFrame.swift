@@ -1,0 +1,64 @@
+import Foundation
+import Geometry
+
+/// Every atom of one snapshot, gathered on the writing rank and sorted as the dump asks.
+public struct DumpFrame {
+  public var step: Int
+  public var box: Box
+  /// Per atom, in output order.
+  public var ids: [Int64]
+  public var types: [Int32]
+  /// Packed [n][3]: wrapped positions, image flags, velocities, forces.
+  public var positions: [Double]
+  public var images: [Int32]
+  public var velocities: [Double]
+  public var forces: [Double]
+  /// Per-atom potential energy, when the potential computed it for this step.
+  public var energies: [Double]?
+  public var masses: [Double]
+
+  public init(step: Int, box: Box, ids: [Int64], types: [Int32], positions: [Double], images: [Int32],
+              velocities: [Double], forces: [Double], energies: [Double]?, masses: [Double]) {
+    self.step = step
+    self.box = box
+    self.ids = ids
+    self.types = types
+    self.positions = positions
+    self.images = images
+    self.velocities = velocities
+    self.forces = forces
+    self.energies = energies
+    self.masses = masses
+  }
+
+  public var count: Int { ids.count }
+
+  /// Doubles per atom in the packed transfer form (`packed(...)` / `init(unpacking:)`).
+  public static let packedWidth = 16
+
+  /// One atom in the packed transfer form gathered from every rank.
+  public static func pack(id: Int64, type: Int32, position: SIMD3<Double>, image: SIMD3<Int32>,
+                          velocity: SIMD3<Double>, force: SIMD3<Double>, energy: Double, mass: Double,
+                          into buffer: inout [Double]) {
+    buffer += [Double(id), Double(type), position.x, position.y, position.z]
+    buffer += [Double(image.x), Double(image.y), Double(image.z), velocity.x, velocity.y, velocity.z]
+    buffer += [force.x, force.y, force.z, energy, mass]
+  }
+
+  /// A frame from gathered packed atoms, sorted by id when `sortByID`.
+  public init(step: Int, box: Box, packed: [Double], hasEnergies: Bool, sortByID: Bool) {
+    let w = DumpFrame.packedWidth, n = packed.count / w
+    var order = Array(0..<n)
+    if sortByID { order.sort { packed[w * $0] < packed[w * $1] } }
+    func column(_ k: Int) -> [Double] { order.map { packed[w * $0 + k] } }
+    func triple(_ k: Int) -> [Double] {
+      var values: [Double] = []
+      values.reserveCapacity(3 * n)
+      for a in order { values += packed[(w * a + k)..<(w * a + k + 3)] }
+      return values
+    }
+    self.init(step: step, box: box, ids: column(0).map { Int64($0) }, types: column(1).map { Int32($0) },
+              positions: triple(2), images: triple(5).map { Int32($0) }, velocities: triple(8), forces: triple(11),
+              energies: hasEnergies ? column(14) : nil, masses: column(15))
+  }
+}

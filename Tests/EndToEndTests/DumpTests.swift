@@ -1,0 +1,190 @@
+import Foundation
+import TesseraTestSupport
+import Trajectory
+import XCTest
+
+/// Dumps against LAMMPS's own files for the same deck, and the extended XYZ dump read back.
+final class DumpTests: XCTestCase {
+  let lammps = "/usr/bin/lmp"
+
+  func makeLiquid(in dir: URL, region: String) throws {
+    let deck = """
+      units lj
+      atom_style atomic
+      lattice fcc 0.8442
+      \(region)
+      create_box 1 box
+      create_atoms 1 box
+      mass 1 1.0
+      velocity all create 1.6 87287 loop geom
+      write_data liquid.data nocoeff
+      """
+    try deck.write(to: dir.appendingPathComponent("in.make"), atomically: true, encoding: .utf8)
+    let result = try runProcess(lammps, ["-in", "in.make", "-log", "none"], in: dir)
+    XCTAssertEqual(result.status, 0, result.combined)
+  }
+
+  let deck = """
+    units lj
+    atom_style atomic
+    read_data liquid.data
+    pair_style lj/cut 2.5
+    pair_coeff 1 1 1.0 1.0 2.5
+    neighbor 0.3 bin
+    neigh_modify every 1 delay 0 check yes
+    compute pe all pe/atom
+    fix 1 all nve
+    dump 1 all custom 50 dump.custom id type element x y z xu yu zu ix iy iz vx vy vz fx fy fz c_pe
+    dump_modify 1 sort id element Ar format float %.12g
+    dump 2 all atom 100 dump.atom
+    dump_modify 2 sort id
+    dump 3 all xyz 100 dump.xyz
+    dump_modify 3 sort id element Ar
+    thermo 50
+    run 100
+    """
+
+  /// A dump's lines as text (headers) or numbers (atom rows), to compare to a tolerance.
+  func frames(_ path: URL) throws -> [String] {
+    try String(contentsOf: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+  }
+
+  /// `tolerance` is relative: the printed precision (%g prints 6 digits, so round-off can flip the last).
+  func assertSameDump(_ expected: URL, _ actual: URL, box: [Double], ranks: Int, tolerance: Double,
+                      file: StaticString = #filePath, line: UInt = #line) throws {
+    let a = try frames(expected), b = try frames(actual)
+    XCTAssertEqual(a.count, b.count, "\(actual.lastPathComponent): line count", file: file, line: line)
+    for (k, (x, y)) in zip(a, b).enumerated() where x != y {
+      let u = x.split(separator: " "), v = y.split(separator: " ")
+      guard u.count == v.count, u.count > 1, let first = Double(u[0]) ?? (u[0] == "Ar" ? 0 : nil), first.isFinite else {
+        XCTFail("\(actual.lastPathComponent):\(k + 1) on \(ranks) ranks: '\(y)', LAMMPS '\(x)'", file: file, line: line)
+        return
+      }
+      for (p, q) in zip(u, v) where p != q {
+        guard let s = Double(p), let t = Double(q) else {
+          XCTFail("\(actual.lastPathComponent):\(k + 1): '\(y)' vs '\(x)'", file: file, line: line)
+          return
+        }
+        // Wrapped coordinates may differ by a box length (atoms are wrapped on rebuild steps only);
+        // forces that vanish by symmetry agree only to round-off.
+        let wrapped = box.contains { abs(abs(s - t) - $0) < 1e-6 }
+        XCTAssertTrue(abs(s - t) <= tolerance * abs(s) + 1e-9 || wrapped,
+                      "\(actual.lastPathComponent):\(k + 1) on \(ranks) ranks: '\(y)', LAMMPS '\(x)'", file: file, line: line)
+      }
+    }
+  }
+
+  func compare(region: String, box: [Double]) throws {
+    guard FileManager.default.isExecutableFile(atPath: lammps) else {
+      return XCTFail("LAMMPS (Debian package lammps) is not installed; `make test` installs it")
+    }
+    let reference = try makeScratchDirectory("dump-lammps")
+    try makeLiquid(in: reference, region: region)
+    try deck.write(to: reference.appendingPathComponent("in.dump"), atomically: true, encoding: .utf8)
+    let run = try runProcess(lammps, ["-in", "in.dump", "-log", "none"], in: reference)
+    XCTAssertEqual(run.status, 0, run.combined)
+    for ranks in [1, 4] {
+      let dir = try makeScratchDirectory("dump-tessera")
+      try FileManager.default.copyItem(at: reference.appendingPathComponent("liquid.data"), to: dir.appendingPathComponent("liquid.data"))
+      try deck.write(to: dir.appendingPathComponent("in.dump"), atomically: true, encoding: .utf8)
+      let result = try runTessera(ranks: ranks, ["run", "in.dump", "--log", "none"], in: dir)
+      XCTAssertEqual(result.status, 0, result.combined)
+      for name in ["dump.custom", "dump.atom", "dump.xyz"] {
+        try assertSameDump(reference.appendingPathComponent(name), dir.appendingPathComponent(name), box: box, ranks: ranks,
+                           tolerance: name == "dump.custom" ? 1e-8 : 1e-5)
+      }
+    }
+  }
+
+  func testOrthogonalDumpsMatchLammps() throws {
+    try compare(region: "region box block 0 4 0 4 0 4", box: [6.718384765530029])
+  }
+
+  func testTriclinicDumpsMatchLammps() throws {
+    try compare(region: "region box prism 0 4 0 4 0 4 1 0.5 0.5", box: [6.718384765530029, 1.6795961913825074, 0.8397980956912537])
+  }
+
+  /// `dump extxyz` read back: one frame per dump step, species from `dump_modify element`, the cell,
+  /// and positions/velocities/forces equal to the custom dump's full-precision values.
+  func testExtendedXYZDumpReadsBack() throws {
+    let dir = try makeScratchDirectory("dump-extxyz")
+    let text = """
+      units lj
+      atom_style atomic
+      lattice fcc 0.8442
+      region box prism 0 3 0 3 0 3 0.5 0.25 0.25
+      create_box 1 box
+      create_atoms 1 box
+      mass 1 1.0
+      velocity all create 1.2 4928459
+      pair_style lj/cut 2.5
+      pair_coeff 1 1 1.0 1.0 2.5
+      compute e all pe/atom
+      fix 1 all nve
+      dump x all extxyz 20 frames.xyz
+      dump_modify x element Ar
+      dump c all custom 20 frame.*.txt id x y z vx vy vz fx fy fz c_e
+      dump_modify c format float %.17g
+      thermo 20
+      thermo_style custom step pe
+      thermo_modify format float %.17g norm no
+      run 40
+      """
+    try text.write(to: dir.appendingPathComponent("in.x"), atomically: true, encoding: .utf8)
+    let result = try runTessera(ranks: 2, ["run", "in.x", "--log", "none"], in: dir)
+    XCTAssertEqual(result.status, 0, result.combined)
+    let frames = try ExtendedXYZ.read(contentsOf: dir.appendingPathComponent("frames.xyz").path)
+    XCTAssertEqual(frames.count, 3)
+    let energies = thermoRows(result.output).map { $0["PotEng"]! }
+    for (k, frame) in frames.enumerated() {
+      XCTAssertEqual(frame.atomCount, 108)
+      XCTAssertEqual(Set(frame.species), ["Ar"])
+      XCTAssertEqual(frame.pbc, [true, true, true])
+      XCTAssertEqual(frame.lattice?[3] ?? .nan, 0.5 * 1.6795961913825074, accuracy: 1e-12)
+      XCTAssertEqual(frame.info["step"], .integer(20 * k))
+      guard case .double(let energy)? = frame.info["energy"] else { return XCTFail("energy missing") }
+      XCTAssertEqual(energy, energies[k], accuracy: 1e-10 * abs(energies[k]))
+      // The custom dump of the same step, one file per frame, sorted by id like the extended XYZ.
+      let rows = try String(contentsOf: dir.appendingPathComponent("frame.\(20 * k).txt"), encoding: .utf8)
+        .split(separator: "\n").dropFirst(9).map { $0.split(separator: " ").map { Double($0)! } }
+      guard case .reals(let velocities)? = frame.property(named: "velocities")?.values,
+            case .reals(let forces)? = frame.property(named: "forces")?.values else { return XCTFail("arrays missing") }
+      for (i, row) in rows.enumerated() {
+        for c in 0..<3 {
+          XCTAssertEqual(frame.positions[3 * i + c], row[1 + c], accuracy: 1e-12)
+          XCTAssertEqual(velocities[3 * i + c], row[4 + c])
+          XCTAssertEqual(forces[3 * i + c], row[7 + c])
+        }
+      }
+    }
+  }
+
+  func testDumpErrors() throws {
+    let dir = try makeScratchDirectory("dump-errors")
+    let base = """
+      units lj
+      lattice fcc 0.8442
+      region box block 0 2 0 2 0 2
+      create_box 1 box
+      create_atoms 1 box
+      mass 1 1.0
+      pair_style lj/cut 2.5
+      pair_coeff 1 1 1.0 1.0 2.5
+      fix 1 all nve
+
+      """
+    let cases = [
+      ("dump 1 all custom 10 d.txt id q", "in.e:10: dump: unknown dump custom field 'q'"),
+      ("dump 1 all custom 10 d.txt id c_pe", "'c_pe': no compute 'pe' of style pe/atom"),
+      ("dump 1 all custom 10 d.txt id x\ndump_modify 1 format float %d", "in.e:11: dump_modify: dump_modify format float: expected one floating-point conversion"),
+      ("dump 1 all custom 10 /nonexistent/dir/d.txt id x\nrun 10", "dump 1: cannot create '/nonexistent/dir/d.txt'"),
+      ("dump 1 all cfg 10 d.cfg", "unsupported dump style 'cfg'"),
+    ]
+    for (lines, message) in cases {
+      try (base + lines + "\n").write(to: dir.appendingPathComponent("in.e"), atomically: true, encoding: .utf8)
+      let result = try runTessera(ranks: 2, ["run", "in.e", "--log", "none"], in: dir)
+      XCTAssertNotEqual(result.status, 0, lines)
+      XCTAssertTrue(result.combined.contains(message), "\(lines): \(result.combined)")
+    }
+  }
+}
