@@ -106,3 +106,45 @@ final class EvalCommandTests: XCTestCase {
     XCTAssertFalse(FileManager.default.fileExists(atPath: output))
   }
 }
+
+/// Synthetic models covering what the trained ones do not (every activation, type_one_side false,
+/// exclusions at every level, env_protection, atom_ener, resnet_dt in the embedding, residual fitting
+/// layers, anisotropic statistics, overflow), with DeePMD-kit's results (`inputs/models/variants/`).
+final class VariantModelTests: XCTestCase {
+  func testVariantsMatchDeePMDKit() throws {
+    let root = inputPath("models/variants")
+    let names = try FileManager.default.contentsOfDirectory(atPath: root).filter { !$0.hasSuffix(".md") }.sorted()
+    XCTAssertEqual(names.count, 7)
+    for name in names {
+      let model = try DeepPotentialModel.load(path: "\(root)/\(name)/\(name).dp")
+      let evaluator = DeepPotentialEvaluator(model: model)
+      let frames = try ExtendedXYZ.read(contentsOf: "\(root)/\(name)/reference.xyz")
+      XCTAssertEqual(frames.count, 3, name)
+      for frame in frames {
+        let label = "\(name) \(frame.info["config"].map { "\($0)" } ?? "?")"
+        let types = frame.species.map { Int32(model.typeMap.firstIndex(of: $0)!) }
+        let result = try evaluator.evaluate(positions: frame.positions, types: types,
+                                            cell: frame.pbc == [true, true, true] ? frame.lattice : nil)
+        guard case .double(let energy)? = frame.info["energy"],
+              case .reals(let energies)? = frame.property(named: "energies")?.values,
+              case .reals(let forces)? = frame.property(named: "forces")?.values,
+              let virial = frame.matrix3x3("virial") else { return XCTFail("\(label): reference incomplete") }
+        XCTAssertEqual(result.energy, energy, accuracy: 1e-10 * abs(energy) + 1e-12, label)
+        for (a, b) in zip(result.atomEnergies, energies) { XCTAssertEqual(a, b, accuracy: 1e-10 * abs(b) + 1e-12, label) }
+        // Forces and virials from finite differences of DeePMD-kit's energy are good to ~1e-9.
+        let fromDifferences = frame.info["source"] == .string("numpy+fd")
+        func tolerance(_ b: Double) -> Double { fromDifferences ? 1e-8 : 1e-10 * abs(b) + 1e-12 }
+        for (k, (a, b)) in zip(result.forces, forces).enumerated() where abs(a - b) > tolerance(b) {
+          XCTFail("\(label): force component \(k): \(a) vs \(b)")
+          break
+        }
+        for (a, b) in zip(result.virial, virial) { XCTAssertEqual(a, b, accuracy: tolerance(b), "\(label): virial") }
+        if case .reals(let atomVirials)? = frame.property(named: "atom_virial")?.values {
+          for (a, b) in zip(result.atomVirials, atomVirials) { XCTAssertEqual(a, b, accuracy: tolerance(b), "\(label): atom virial") }
+        }
+        let overflow = frame.info["overflow"] == .bool(true)
+        XCTAssertEqual(result.overflowAtoms > 0, overflow, "\(label): overflow \(result.overflowAtoms)")
+      }
+    }
+  }
+}
