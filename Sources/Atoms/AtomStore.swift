@@ -77,6 +77,21 @@ public final class AtomStore {
     ownedCount -= 1
   }
 
+  /// Orders owned atoms by id: a canonical order that does not depend on the atoms' history, so a
+  /// run continued from a restart sums forces in the same order as the uninterrupted run.
+  public func sortOwnedByTag() {
+    precondition(ghostCount == 0, "owned atoms can only be reordered while no ghosts exist")
+    let order = (0..<ownedCount).sorted { tag[$0] < tag[$1] }
+    func permute<T>(_ p: UnsafeMutablePointer<T>, _ width: Int) {
+      let copy = Array(UnsafeBufferPointer(start: p, count: width * ownedCount))
+      for (d, s) in order.enumerated() {
+        for k in 0..<width { p[width * d + k] = copy[width * s + k] }
+      }
+    }
+    permute(position, 3); permute(velocity, 3); permute(force, 3)
+    permute(type, 1); permute(tag, 1); permute(image, 3)
+  }
+
   /// Drops every ghost atom.
   public func clearGhosts() { ghostCount = 0 }
 

@@ -74,6 +74,16 @@ public protocol Fix: AnyObject {
   /// Energy the fix has exchanged with a reservoir (thermostat), the same on every rank: its share
   /// of the thermo keyword `ecouple`.
   var coupledEnergy: Double { get }
+  /// What a restart file keeps of the fix (thermostat variables, random stream) so that a continued
+  /// run goes on exactly; `restore` takes it back when the deck redefines the fix with the same ID.
+  var restartState: [Double] { get }
+  func restore(_ state: [Double]) throws
+}
+
+/// A restart holds a fix state this fix cannot take.
+public struct FixStateError: Error, CustomStringConvertible {
+  public let description: String
+  public init(_ description: String) { self.description = description }
 }
 
 extension Fix {
@@ -83,4 +93,8 @@ extension Fix {
   public func finalIntegrate(_ context: FixContext) {}
   public func endOfStep(_ context: FixContext) {}
   public var coupledEnergy: Double { 0 }
+  public var restartState: [Double] { [] }
+  public func restore(_ state: [Double]) throws {
+    guard state.isEmpty else { throw FixStateError("unexpected state of \(state.count) numbers") }
+  }
 }

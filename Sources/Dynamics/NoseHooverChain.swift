@@ -41,9 +41,14 @@ public final class NoseHooverChain: Fix {
 
   private var kineticTarget: Double { degreesOfFreedom * boltzmann * targetTemperature }
 
+  /// A temperature carried over from a restart: the chain's running value, which a fresh sum over
+  /// the velocities would reproduce only to round-off.
+  private var restoredTemperature: Double?
+
   public func setup(_ c: FixContext) {
     boltzmann = c.units.boltzmann
-    currentTemperature = c.temperature()
+    currentTemperature = restoredTemperature ?? c.temperature()
+    restoredTemperature = nil
     degreesOfFreedom = c.degreesOfFreedom
     updateTarget(c)
     updateMasses()
@@ -112,6 +117,17 @@ public final class NoseHooverChain: Fix {
         etaDot[k] *= expfac
       }
     }
+  }
+
+  public var restartState: [Double] { [Double(chainLength), currentTemperature] + eta + etaDot }
+
+  public func restore(_ state: [Double]) throws {
+    guard state.count == 2 + 2 * chainLength + 1, Int(state[0]) == chainLength else {
+      throw FixStateError("the restart's chain does not match tchain \(chainLength)")
+    }
+    restoredTemperature = state[1]
+    eta = Array(state[2..<(2 + chainLength)])
+    etaDot = Array(state[(2 + chainLength)...])
   }
 
   /// The chain's energy (Martyna, Tuckerman, Tobias & Klein 1996, eq. 2), LAMMPS `FixNH::compute_scalar`.

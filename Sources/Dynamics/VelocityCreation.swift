@@ -117,7 +117,7 @@ func solve3(_ a: [[Double]], _ b: SIMD3<Double>) -> SIMD3<Double>? {
 
 /// A small, fast, well-mixed generator (Steele, Lea & Flood 2014); one per atom per call.
 struct SplitMix64 {
-  private var state: UInt64
+  var state: UInt64
   init(seed: UInt64) { state = seed }
   mutating func next() -> UInt64 {
     state &+= 0x9E37_79B9_7F4A_7C15

@@ -23,6 +23,11 @@ public final class BerendsenThermostat: Fix {
   }
 
   public var coupledEnergy: Double { exchanged }
+  public var restartState: [Double] { [exchanged] }
+  public func restore(_ state: [Double]) throws {
+    guard state.count == 1 else { throw FixStateError("expected 1 number, found \(state.count)") }
+    exchanged = state[0]
+  }
 }
 
 /// `fix ID all temp/csvr Tstart Tstop Tdamp SEED`: the canonical sampling velocity rescaling of
@@ -87,4 +92,13 @@ public final class StochasticVelocityRescaling: Fix {
   }
 
   public var coupledEnergy: Double { exchanged }
+  /// The generator's 64-bit state travels as two exactly representable halves.
+  public var restartState: [Double] {
+    [exchanged, Double(random.state >> 32), Double(random.state & 0xFFFF_FFFF)]
+  }
+  public func restore(_ state: [Double]) throws {
+    guard state.count == 3 else { throw FixStateError("expected 3 numbers, found \(state.count)") }
+    exchanged = state[0]
+    random.state = UInt64(state[1]) << 32 | UInt64(state[2])
+  }
 }

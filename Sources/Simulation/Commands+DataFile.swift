@@ -81,14 +81,16 @@ extension Simulation {
 /// Writes a file through a temporary sibling, flushed to disk, then renamed over the target: readers
 /// see the old file or the new one, never a partial one.
 enum AtomicFile {
-  static func write(_ text: String, to path: String) throws {
+  static func write(_ text: String, to path: String) throws { try write(Data(text.utf8), to: path) }
+
+  static func write(_ contents: Data, to path: String) throws {
     let temporary = path + ".tmp.\(getpid())"
     guard FileManager.default.createFile(atPath: temporary, contents: nil),
           let handle = FileHandle(forWritingAtPath: temporary) else {
       throw OutputFailure("cannot create '\(temporary)' (\(DeckReaderReason.reason((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)))")
     }
     do {
-      try handle.write(contentsOf: Data(text.utf8))
+      try handle.write(contentsOf: contents)
       try handle.synchronize()
       try handle.close()
     } catch {

@@ -1,3 +1,4 @@
+import Foundation
 import DeepPotential
 import InputDeck
 import Potentials
@@ -31,6 +32,10 @@ extension Simulation {
     } catch {
       throw c.error("\(error)")
     }
+    modelChecksum = try fileChecksum(path, c)
+    if let expected = expectedModelChecksum, expected != modelChecksum {
+      throw c.error("\(path) is not the model the restart was written with (checksum \(modelChecksum!) instead of \(expected))")
+    }
     var settings = DeepPotentialSettings(
       model: model, modelTypes: (0...masses.typeCount).map { Int32(max($0 - 1, 0)) })
     var i = 2
@@ -51,6 +56,12 @@ extension Simulation {
     }
     console.line("Deep Potential model \(path): type map \(model.typeMap.joined(separator: " ")), rcut \(model.cutoff), sel \(model.selection)")
     pairStyleSettings = .deepPotential(settings)
+  }
+
+  /// The model file's identity in restarts: FNV-1a 64 of its bytes.
+  private func fileChecksum(_ path: String, _ c: Command) throws -> String {
+    guard let data = FileManager.default.contents(atPath: path) else { throw c.error("cannot read \(path)") }
+    return String(RestartFile.checksum(data), radix: 16)
   }
 
   /// `pair_coeff * * ELEMENT…`: one model element (or NULL: not this potential) per LAMMPS type, by

@@ -36,6 +36,13 @@ extension Simulation {
     case let style:
       throw c.error("unsupported fix style '\(style)' (nve, nvt, langevin, temp/csvr, temp/berendsen, momentum)")
     }
+    if let saved = pendingFixStates.removeValue(forKey: id) {
+      guard saved.style == c.arguments[2] else {
+        throw c.error("the restart holds fix '\(id)' of style \(saved.style), not \(c.arguments[2])")
+      }
+      do { try made.restore(saved.state) } catch { throw c.error("fix \(id): cannot take its state from the restart: \(error)") }
+    }
+    fixStyles[id] = c.arguments[2]
     if let index = fixes.firstIndex(where: { $0.id == id }) {
       fixes[index].fix = made
     } else {

@@ -38,6 +38,8 @@ extension Simulation {
   func pairStyle(_ c: Command) throws {
     _ = try requireBox(c)
     let style = try c.word(0, "pair style")
+    forceFieldDescription = "pair_style " + c.arguments.joined(separator: " ")
+    modelChecksum = nil
     switch style {
     case "lj/cut":
       try c.expectCount(2, usage: "pair_style lj/cut CUTOFF")

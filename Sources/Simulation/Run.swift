@@ -30,7 +30,8 @@ extension Simulation {
     // Setup: decompose, build ghosts and lists, forces at the first step.
     console.line("Neighbor list info: cutoff \(potential.cutoff) + skin \(settings.skin), "
       + "every \(settings.every) delay \(settings.delay) check \(settings.check ? "yes" : "no")")
-    try rebuild(box, grid, list, policy, potential, isSetup: true)
+    try rebuild(box, grid, list, policy, potential, isSetup: true, canonicalOrder: restoredFromRestart)
+    restoredFromRestart = false
     var due = dumpsDue()
     var energyVirial = try computeForces(potential, list, box, perAtomEnergy: due.contains { $0.needsEnergies })
     var context = FixContext(atoms: atoms, masses: masses, units: units, comm: comm, timestep: dt, step: step,
@@ -39,6 +40,8 @@ extension Simulation {
     let runStart = StepTimer.now()
     timer.reset()
     let firstStep = step
+    runClock = (firstStep, dt)
+    defer { runClock = nil }
     var last = (step: step, time: runStart)
     let columns = thermo.keywords.compactMap(ThermoFormat.column)
     console.line("Setting up Verlet run ...")
@@ -55,9 +58,11 @@ extension Simulation {
       context.step = step
       for (_, fix) in fixes { fix.initialIntegrate(context) }
       timer.stamp(.modify)
-      if policy.shouldRebuild(atoms, anyRankMoved: comm.any) {
+      // A restart step rebuilds in canonical order, as the run continued from that file will.
+      let restartDue = restarts.isDue(at: step)
+      if restartDue || policy.shouldRebuild(atoms, anyRankMoved: comm.any) {
         timer.stamp(.communication)
-        try rebuild(box, grid, list, policy, potential)
+        try rebuild(box, grid, list, policy, potential, canonicalOrder: restartDue)
         // Atoms leaving through a fixed boundary change the degrees of freedom.
         context.atomCount = comm.allReduce(atoms.ownedCount, .sum)
       } else {
@@ -78,6 +83,10 @@ extension Simulation {
         try writeDumps(due, energies: foldedEnergies)
         timer.stamp(.output)
       }
+      if restartDue {
+        try writePeriodicRestart()
+        timer.stamp(.output)
+      }
     }
     elapsedTime += Double(steps) * dt
     let loopTime = StepTimer.now() - runStart
@@ -86,7 +95,7 @@ extension Simulation {
 
   /// Wraps atoms into the box, moves them to their owners, rebuilds ghosts and the neighbour list.
   private func rebuild(_ box: Box, _ grid: ProcessorGrid, _ list: NeighborList, _ policy: RebuildPolicy,
-                       _ potential: Potential, isSetup: Bool = false) throws {
+                       _ potential: Potential, isSetup: Bool = false, canonicalOrder: Bool = false) throws {
     atoms.clearGhosts()
     var i = 0
     while i < atoms.ownedCount {
@@ -103,6 +112,7 @@ extension Simulation {
       i += 1
     }
     migration.exchange(atoms, box: box, grid: grid, comm: comm)
+    if canonicalOrder { atoms.sortOwnedByTag() }
     halo.borders(atoms, box: box, grid: grid, cutoff: list.cutoff, comm: comm)
     timer.stamp(.communication)
     list.build(atoms, box: box)

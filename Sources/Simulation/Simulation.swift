@@ -48,6 +48,24 @@ public final class Simulation {
   /// Fixes in the order they were defined, which is the order their hooks run in.
   public var fixes: [(id: String, fix: Fix)] = []
   public var thermo = ThermoSettings()
+  /// Style of each fix by ID, recorded in restarts so that a state goes back to the same kind of fix.
+  var fixStyles: [String: String] = [:]
+  var restarts = RestartSchedule()
+  /// During a run: its first step and timestep, to tell the simulated time at any step of it.
+  var runClock: (firstStep: Int, timestep: Double)?
+  var currentTime: Double {
+    guard let runClock else { return elapsedTime }
+    return elapsedTime + Double(step - runClock.firstStep) * runClock.timestep
+  }
+  /// Fix states read from a restart, applied when the deck defines a fix with that ID and style.
+  var pendingFixStates: [String: RestartFile.FixRecord] = [:]
+  /// The pair style as the deck gave it, and the model file's checksum for a Deep Potential.
+  var forceFieldDescription = ""
+  var modelChecksum: String?
+  /// The model checksum a restart recorded: a different model is refused.
+  var expectedModelChecksum: String?
+  /// The atoms came from a restart: the first run's setup puts them in canonical order.
+  var restoredFromRestart = false
   var dumps: [Dump] = []
   /// Per-atom energies of the last force evaluation that asked for them, ghosts folded in.
   var foldedEnergies: [Double]?
