@@ -87,10 +87,32 @@ extension Simulation {
         try writePeriodicRestart()
         timer.stamp(.output)
       }
+      if let reason = stopReason() {
+        let path = try writeStopRestart()
+        elapsedTime += Double(step - firstStep) * dt
+        throw StoppedEarly(description: "\(reason) at step \(step): restart written to \(path); stopping")
+      }
     }
     elapsedTime += Double(steps) * dt
     let loopTime = StepTimer.now() - runStart
     printRunSummary(steps: steps, loopTime: loopTime, dt: dt, list: list, policy: policy, potential: potential)
+  }
+
+  /// Why the job must stop now, agreed by every rank (a signal may reach only some of them).
+  private func stopReason() -> String? {
+    let signalled = StopRequest.caughtSignal != 0
+    let outOfTime = wallTimeLimit.map { StepTimer.now() - jobStart >= $0 } ?? false
+    guard comm.any(signalled || outOfTime) else { return nil }
+    if let name = StopRequest.signalName, signalled { return "Caught \(name)" }
+    return signalled || !outOfTime ? "Stop requested on another rank" : "Wall-time limit reached"
+  }
+
+  /// The restart of an early stop: the deck's next periodic restart file, or `tessera.restart`.
+  private func writeStopRestart() throws -> String {
+    let path = restarts.files.isEmpty ? "tessera.restart"
+      : restarts.files[restarts.next].replacingOccurrences(of: "*", with: "\(step)")
+    try writeRestart(to: path)
+    return path
   }
 
   /// Wraps atoms into the box, moves them to their owners, rebuilds ghosts and the neighbour list.

@@ -51,6 +51,10 @@ public final class Simulation {
   /// Style of each fix by ID, recorded in restarts so that a state goes back to the same kind of fix.
   var fixStyles: [String: String] = [:]
   var restarts = RestartSchedule()
+  /// `--max-walltime`: the job stops cleanly, with a restart, once this many seconds have passed
+  /// since `jobStart`.
+  public var wallTimeLimit: Double?
+  public var jobStart = StepTimer.now()
   /// During a run: its first step and timestep, to tell the simulated time at any step of it.
   var runClock: (firstStep: Int, timestep: Double)?
   var currentTime: Double {

@@ -45,6 +45,21 @@ struct DeckOptions: ParsableArguments {
   @Option(name: .customLong("log"), help: "Log file (default: log.tessera; 'none' for no log).")
   var log: String = "log.tessera"
 
+  @Option(name: .customLong("max-walltime"),
+          help: ArgumentHelp("Stop cleanly with a restart after this wall time (as a batch system's limit).",
+                             valueName: "HH:MM:SS"))
+  var maxWalltime: String?
+
+  /// Seconds in `--max-walltime HH:MM:SS` (or MM:SS, or SS).
+  func wallTimeLimit() throws -> Double? {
+    guard let text = maxWalltime else { return nil }
+    let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+    guard (1...3).contains(parts.count), parts.allSatisfy({ $0 != nil && $0! >= 0 }) else {
+      throw ValidationError("--max-walltime expects HH:MM:SS, got '\(text)'")
+    }
+    return Double(parts.reduce(0) { $0 * 60 + $1! })
+  }
+
   func defineVariables(_ simulation: Simulation) throws {
     for v in variables {
       guard let eq = v.firstIndex(of: "="), eq != v.startIndex else {
@@ -84,11 +99,17 @@ func execute(_ options: DeckOptions, validateOnly: Bool) throws {
   let comm = MPICommunicator()
   let console = Console(isWriter: comm.isRoot)
   let simulation = Simulation(comm: comm, console: console, validateOnly: validateOnly)
+  simulation.jobStart = startTime
+  StopRequest.installSignalHandlers()
   do {
+    simulation.wallTimeLimit = try options.wallTimeLimit()
     try options.defineVariables(simulation)
     if !validateOnly && options.log != "none" { try console.openLog(options.log) }
     console.line("Tessera \(tesseraVersion) (\(comm.size) MPI rank\(comm.size == 1 ? "" : "s"))")
     try Interpreter(simulation: simulation).execute(file: options.deck)
+    console.line("Total wall time: \(formatWallTime(StepTimer.now() - startTime))")
+  } catch let stop as StoppedEarly {
+    console.line("\(stop)")
     console.line("Total wall time: \(formatWallTime(StepTimer.now() - startTime))")
   } catch {
     console.error("ERROR: \(error)")
