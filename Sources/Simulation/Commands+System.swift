@@ -116,6 +116,10 @@ extension Simulation {
 
   /// Sets the box and the processor grid that cuts it.
   func defineBox(_ b: Box, typeCount: Int, _ c: Command) throws {
+    let extents = [b.lo.x, b.lo.y, b.lo.z, b.length.x, b.length.y, b.length.z, b.xy, b.xz, b.yz]
+    guard extents.allSatisfy(\.isFinite), b.volume.isFinite, b.length.min() > 0 else {
+      throw c.error("the box (\(b.lo) to \(b.hi), tilts \(b.xy) \(b.xz) \(b.yz)) must have finite, positive extents")
+    }
     guard let counts = ProcessorGrid.choose(ranks: comm.size, box: b, requested: requestedGrid) else {
       throw c.error("processors \(requestedGrid.x) \(requestedGrid.y) \(requestedGrid.z) does not match \(comm.size) ranks")
     }
@@ -152,8 +156,12 @@ extension Simulation {
     case let w: throw c.error("expected box or region, got '\(w)'")
     }
     guard let lattice else { throw c.error("create_atoms needs a lattice command first") }
-    let created = LatticeFiller(lattice: lattice, box: b, grid: grid, region: region)
-      .fill(into: atoms, type: Int32(type), tagOffset: Int64(maxTag()))
+    let filler = LatticeFiller(lattice: lattice, box: b, grid: grid, region: region)
+    let points = filler.pointCount()
+    guard points.isFinite, points <= LatticeFiller.pointLimit else {
+      throw c.error("the box spans \(String(format: "%.3g", points)) lattice points, more than \(String(format: "%.0e", LatticeFiller.pointLimit)) (box or lattice constant wrong?)")
+    }
+    let created = filler.fill(into: atoms, type: Int32(type), tagOffset: Int64(maxTag()))
     let total = comm.allReduce(created, .sum)
     atomCount += total
     console.line("Created \(total) atoms")

@@ -14,6 +14,19 @@ struct LatticeFiller {
   let grid: ProcessorGrid
   let region: Region?
 
+  /// Lattice points a box may hold: ids stay exact in a Double and the loops finish.
+  static let pointLimit = 1e13
+
+  /// The number of lattice points the box spans (an upper bound on the atoms `fill` creates).
+  /// Counted in floating point, as an absurd box would overflow the integer cell indices.
+  func pointCount() -> Double {
+    let (lo, hi) = extent(from: .zero, to: SIMD3(repeating: 1))
+    let a = lattice.constant
+    var cells = 1.0
+    for d in 0..<3 { cells *= max(1, (hi[d] / a).rounded(.up) - (lo[d] / a).rounded(.down)) }
+    return cells * Double(lattice.basis.count)
+  }
+
   func fill(into atoms: AtomStore, type: Int32, tagOffset: Int64) -> Int {
     let a = lattice.constant
     // Cells of the whole box number the ids; only the cells around this rank's brick are visited.
@@ -49,7 +62,8 @@ struct LatticeFiller {
 
   /// Lattice cells whose points (basis offsets in [0, 1)) can fall in the Cartesian bounding box of
   /// the fractional block [lower, upper].
-  private func cellRange(from lower: SIMD3<Double>, to upper: SIMD3<Double>) -> (SIMD3<Int>, SIMD3<Int>) {
+  /// The Cartesian bounding box of the fractional block [lower, upper].
+  private func extent(from lower: SIMD3<Double>, to upper: SIMD3<Double>) -> (SIMD3<Double>, SIMD3<Double>) {
     var lo = SIMD3<Double>(repeating: .infinity), hi = SIMD3<Double>(repeating: -.infinity)
     for corner in 0..<8 {
       var f = lower
@@ -58,6 +72,11 @@ struct LatticeFiller {
       lo = pointwiseMin(lo, x)
       hi = pointwiseMax(hi, x)
     }
+    return (lo, hi)
+  }
+
+  private func cellRange(from lower: SIMD3<Double>, to upper: SIMD3<Double>) -> (SIMD3<Int>, SIMD3<Int>) {
+    let (lo, hi) = extent(from: lower, to: upper)
     let a = lattice.constant
     var first = SIMD3<Int>(), last = SIMD3<Int>()
     for d in 0..<3 {

@@ -41,6 +41,14 @@ final class DeckTests: XCTestCase {
     assertDeckError("units lj\nlattice fcc 0.84x42\n", line: 2, contains: "expected a number for lattice scale, got '0.84x42'")
   }
 
+  /// A box a typo made astronomically large is refused before any atom is created.
+  func testAbsurdBoxIsRefusedBeforeCreatingAtoms() {
+    assertDeckError("units lj\nlattice fcc 0.8442\nregion box block 0 1e12 0 5 0 5\ncreate_box 1 box\ncreate_atoms 1 box\n",
+                    line: 5, contains: "the box spans 1.44e+14 lattice points, more than 1e+13")
+    assertDeckError("units lj\nlattice fcc 0.8442\nregion box block 0 1e300 0 1e300 0 5\ncreate_box 1 box\ncreate_atoms 1 box\n",
+                    line: 4, contains: "must have finite, positive extents")
+  }
+
   func testMissingDataFileNamesThePath() {
     assertDeckError("units lj\n# comment\nread_data nowhere.data\n", line: 3, contains: "cannot open data file 'nowhere.data'")
   }
