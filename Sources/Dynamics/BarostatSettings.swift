@@ -3,7 +3,7 @@
 /// towards zero. `couple` chooses which normal components share one barostat variable.
 public struct BarostatSettings: Sendable, Equatable {
   public enum Style: String, Sendable { case iso, aniso, tri }
-  public enum Coupling: String, Sendable, CaseIterable { case none, xyz, xy, yz, xz }
+  public enum Coupling: String, Sendable { case none, xyz, xy, yz, xz }
 
   public var style: Style
   public var startPressure, stopPressure, damping: Double

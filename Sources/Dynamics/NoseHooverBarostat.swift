@@ -13,10 +13,10 @@ import Geometry
 /// targets are ramped over the run. Components are in LAMMPS's Voigt order: xx yy zz yz xz xy.
 public final class NoseHooverBarostat: Fix {
   /// How many independent barostat variables there are (LAMMPS `pstyle`).
-  enum Mode { case isotropic, anisotropic, triclinic }
+  private enum Mode { case isotropic, anisotropic, triclinic }
 
   public let barostat: BarostatSettings
-  let mode: Mode
+  private let mode: Mode
   private let motion: BoxMotion
   private var thermostat: TemperatureCoupling?
   private var pressureChain: ThermostatChain?
@@ -51,10 +51,9 @@ public final class NoseHooverBarostat: Fix {
     let triclinic = barostat.style == .tri
     mode = triclinic ? .triclinic : barostat.coupling == .xyz ? .isotropic : .anisotropic
     motion = BoxMotion(controlled: [true, true, true, triclinic, triclinic, triclinic], tiltsEvolve: triclinic,
-                       scalesXY: !triclinic && box.periodic[1] && box.xy != 0,
-                       scalesXZ: !triclinic && box.periodic[2] && box.xz != 0,
-                       scalesYZ: !triclinic && box.periodic[2] && box.yz != 0,
-                       fixedPoint: box.lo + 0.5 * box.length)
+                       scalesXY: !triclinic && box.xy != 0, scalesXZ: !triclinic && box.xz != 0,
+                       scalesYZ: !triclinic && box.yz != 0,
+                       fixedPoint: 0.5 * (box.lo + box.hi))
     if let t = thermostat {
       self.thermostat = TemperatureCoupling(start: t.startTemperature, stop: t.stopTemperature, damping: t.damping,
                                             chainLength: t.chainLength, loops: t.loops, drag: drag)

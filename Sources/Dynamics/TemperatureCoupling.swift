@@ -5,7 +5,7 @@ struct TemperatureCoupling {
   let start, stop, damping: Double
   let loops: Int
   let drag: Double
-  private(set) var chain: ThermostatChain
+  private var chain: ThermostatChain
   private(set) var target = 0.0
 
   init(start: Double, stop: Double, damping: Double, chainLength: Int, loops: Int, drag: Double) {

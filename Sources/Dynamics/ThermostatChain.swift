@@ -5,11 +5,11 @@ import Foundation
 /// Q, the first link coupled to a kinetic energy — the atoms' for a thermostat, the barostat's own
 /// for the chain that thermostats a barostat.
 struct ThermostatChain {
-  private(set) var position: [Double]
+  private var position: [Double]
   /// One extra velocity, always 0, closes the chain.
-  private(set) var velocity: [Double]
+  private var velocity: [Double]
   private var acceleration: [Double]
-  private(set) var mass: [Double]
+  private var mass: [Double]
 
   init(length: Int) {
     precondition(length >= 1, "a chain has at least one link")
