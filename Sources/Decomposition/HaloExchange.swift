@@ -14,16 +14,18 @@ import Geometry
 /// crossing the periodic boundary shifts the copy by a box vector, so a box shorter than the cutoff
 /// simply yields several images of the same atom.
 ///
-/// Each swap remembers whom it sent, so every step `forwardPositions` replays the swaps in order to
-/// refresh ghost positions, and `reverseForces` replays them backwards, adding ghost forces into the
+/// Each swap remembers whom it sent and which periodic image it crossed to, so every step
+/// `forwardPositions` replays the swaps in order to refresh ghost positions — shifted by the box
+/// vectors of the current box, which a barostat may have changed since `borders` — and `reverseForces` replays them backwards, adding ghost forces into the
 /// atoms they copy — which after the chain of hops lands on the owners.
 public final class HaloExchange {
   struct Swap {
     var dimension: Int
     var sendRank: Int
     var receiveRank: Int
-    /// Box periodic translation added to positions sent (Cartesian).
-    var shift: SIMD3<Double>
+    /// Periodic image the positions sent are moved to, in box vectors (0 or ±1 along `dimension`):
+    /// kept as an image rather than a Cartesian shift so that it follows a changing box.
+    var image: SIMD3<Double>
     var sendList: [Int32] = []
     var firstReceived = 0
     var receivedCount = 0
@@ -73,14 +75,9 @@ public final class HaloExchange {
     // Crossing the periodic boundary: the lowest brick sending down shifts by +edge, the highest
     // sending up by −edge. On a fixed boundary nothing crosses.
     let crossesBoundary = direction < 0 ? grid.coordinates[d] == 0 : grid.coordinates[d] == grid.counts[d] - 1
-    var swap = Swap(dimension: d, sendRank: sendRank, receiveRank: receiveRank, shift: .zero)
-    if crossesBoundary {
-      if box.periodic[d] {
-        var unit = SIMD3<Double>(repeating: 0)
-        unit[d] = direction < 0 ? 1 : -1
-        swap.shift = box.cartesian(fromFractional: unit)
-      }
-    }
+    var swap = Swap(dimension: d, sendRank: sendRank, receiveRank: receiveRank, image: .zero)
+    if crossesBoundary && box.periodic[d] { swap.image[d] = direction < 0 ? 1 : -1 }
+    let shift = box.translation(swap.image)
     let sendsNothing = crossesBoundary && !box.periodic[d]
     sendBuffer.removeAll(keepingCapacity: true)
     if !sendsNothing {
@@ -88,7 +85,7 @@ public final class HaloExchange {
         let x = atoms.positionOf(Int(i))
         if selects(box.fractional(x)[d]) {
           swap.sendList.append(i)
-          let y = x + swap.shift
+          let y = x + shift
           sendBuffer.append(contentsOf: [y.x, y.y, y.z, Double(atoms.type[Int(i)]), Double(atoms.tag[Int(i)])])
         }
       }
@@ -116,16 +113,18 @@ public final class HaloExchange {
     return values.withUnsafeBufferPointer { comm.sendReceive($0, to: destination, into: &receiveBuffer, from: source) }
   }
 
-  /// Refreshes ghost positions from their originals (every step without a rebuild).
-  public func forwardPositions(_ atoms: AtomStore, comm: Communicator) {
+  /// Refreshes ghost positions from their originals (every step without a rebuild), images placed
+  /// with the vectors of `box`, the current one.
+  public func forwardPositions(_ atoms: AtomStore, box: Box, comm: Communicator) {
     let x = atoms.position
     for s in swaps {
+      let shift = box.translation(s.image)
       sendBuffer.removeAll(keepingCapacity: true)
       for i in s.sendList {
         let j = 3 * Int(i)
-        sendBuffer.append(x[j] + s.shift.x)
-        sendBuffer.append(x[j + 1] + s.shift.y)
-        sendBuffer.append(x[j + 2] + s.shift.z)
+        sendBuffer.append(x[j] + shift.x)
+        sendBuffer.append(x[j + 1] + shift.y)
+        sendBuffer.append(x[j + 2] + shift.z)
       }
       let n = exchange(sendBuffer, to: s.sendRank, from: s.receiveRank, comm: comm)
       precondition(n == 3 * s.receivedCount, "halo forward: expected \(3 * s.receivedCount) values, got \(n)")

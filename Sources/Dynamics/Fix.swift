@@ -2,9 +2,20 @@ import Atoms
 import Communication
 import Geometry
 
-/// What a fix sees at each of its hooks: this rank's atoms and the run's clock.
+/// The box as the timestep sees it, shared by the run loop and the fixes: a barostat changes `box`
+/// during initial integration and the loop carries the change on to ghosts, lists and thermo.
+public final class BoxState {
+  public var box: Box
+  /// This rank's virial Σ r⊗f of the last force evaluation (xx yy zz xy xz yz); sum over ranks to use.
+  public var localVirial = [Double](repeating: 0, count: 6)
+
+  public init(box: Box) { self.box = box }
+}
+
+/// What a fix sees at each of its hooks: this rank's atoms, the box and the run's clock.
 public struct FixContext {
   public let atoms: AtomStore
+  public let boxState: BoxState
   public let masses: Masses
   public let units: UnitSystem
   public let comm: Communicator
@@ -17,9 +28,10 @@ public struct FixContext {
   /// Atoms in the whole system.
   public var atomCount: Int
 
-  public init(atoms: AtomStore, masses: Masses, units: UnitSystem, comm: Communicator, timestep: Double,
-              step: Int, runStart: Int, runEnd: Int, atomCount: Int) {
+  public init(atoms: AtomStore, boxState: BoxState, masses: Masses, units: UnitSystem, comm: Communicator,
+              timestep: Double, step: Int, runStart: Int, runEnd: Int, atomCount: Int) {
     self.atoms = atoms
+    self.boxState = boxState
     self.masses = masses
     self.units = units
     self.comm = comm

@@ -59,6 +59,14 @@ public struct Box: Sendable, Equatable {
   @inlinable
   public func translation(_ image: SIMD3<Double>) -> SIMD3<Double> { cartesian(fromFractional: image) }
 
+  /// The eight corners in LAMMPS's `Domain::box_corners` order: λ = 000, 100, 010, 110, 001, 101, 011, 111.
+  public var corners: [SIMD3<Double>] {
+    (0..<8).map { (k: Int) -> SIMD3<Double> in
+      let lambda = SIMD3<Double>(Double(k & 1), Double((k >> 1) & 1), Double((k >> 2) & 1))
+      return lo + cartesian(fromFractional: lambda)
+    }
+  }
+
   /// Distance between the two faces of the box that are crossed when moving along dimension d:
   /// volume divided by the area spanned by the other two edge vectors. A cutoff `rc` corresponds to
   /// `rc / faceDistance[d]` in fractional units along d (LAMMPS's triclinic `cutghost`).

@@ -2,7 +2,7 @@ import Dynamics
 import InputDeck
 
 extension Simulation {
-  /// `fix ID all STYLE …`: integrators, thermostats and momentum removal with LAMMPS's arguments.
+  /// `fix ID all STYLE …`: integrators, thermostats, barostats and momentum removal with LAMMPS's arguments.
   /// Redefining an ID replaces that fix in place, as LAMMPS does.
   func fix(_ c: Command) throws {
     try c.expectCount(3, Int.max, usage: "fix ID GROUP STYLE …")
@@ -13,7 +13,7 @@ extension Simulation {
     case "nve":
       try c.expectCount(3, usage: "fix ID all nve")
       made = VelocityVerlet()
-    case "nvt": made = try noseHoover(c)
+    case "nvt", "npt", "nph": made = try noseHoover(c)
     case "temp/berendsen":
       try c.expectCount(6, usage: "fix ID all temp/berendsen Tstart Tstop Tdamp")
       let (start, stop, damp) = try temperatures(c, from: 3)
@@ -31,10 +31,8 @@ extension Simulation {
         throw c.error("only 'linear 1 1 1' is supported, got '\(c.arguments[4...].joined(separator: " "))'")
       }
       made = MomentumRemoval(every: every)
-    case "npt", "nph":
-      throw c.error("fix \(c.arguments[2]) is not supported yet (nve, nvt, langevin, temp/csvr, temp/berendsen, momentum)")
     case let style:
-      throw c.error("unsupported fix style '\(style)' (nve, nvt, langevin, temp/csvr, temp/berendsen, momentum)")
+      throw c.error("unsupported fix style '\(style)' (nve, nvt, npt, nph, langevin, temp/csvr, temp/berendsen, momentum)")
     }
     if let saved = pendingFixStates.removeValue(forKey: id) {
       guard saved.style == c.arguments[2] else {
@@ -50,7 +48,7 @@ extension Simulation {
     }
   }
 
-  private func temperatures(_ c: Command, from i: Int) throws -> (Double, Double, Double) {
+  func temperatures(_ c: Command, from i: Int) throws -> (Double, Double, Double) {
     let start = try c.double(i, "Tstart"), stop = try c.double(i + 1, "Tstop"), damp = try c.double(i + 2, "Tdamp")
     guard start >= 0, stop >= 0 else { throw c.error("temperatures must be non-negative, got \(start) and \(stop)") }
     guard damp > 0 else { throw c.error("Tdamp must be positive, got \(damp)") }
@@ -61,32 +59,6 @@ extension Simulation {
     let seed = try c.integer(i, "random seed")
     guard seed > 0 else { throw c.error("the random seed must be positive, got \(seed)") }
     return seed
-  }
-
-  /// `fix ID all nvt temp Tstart Tstop Tdamp [tchain N] [tloop N] [drag D]`.
-  private func noseHoover(_ c: Command) throws -> Fix {
-    guard c.arguments.count >= 7, c.arguments[3] == "temp" else {
-      throw c.error("expected 'fix ID all nvt temp Tstart Tstop Tdamp [tchain N] [tloop N] [drag D]'")
-    }
-    let (start, stop, damp) = try temperatures(c, from: 4)
-    guard start > 0, stop > 0 else { throw c.error("fix nvt needs positive temperatures") }
-    var chain = 3, loops = 1, drag = 0.0
-    var i = 7
-    while i < c.arguments.count {
-      switch c.arguments[i] {
-      case "tchain": chain = try c.positiveInteger(i + 1, "tchain")
-      case "tloop": loops = try c.positiveInteger(i + 1, "tloop")
-      case "drag":
-        drag = try c.double(i + 1, "drag")
-        guard drag >= 0 else { throw c.error("drag must be non-negative") }
-      case "iso", "aniso", "tri", "x", "y", "z", "xy", "xz", "yz", "couple", "pchain", "dilate":
-        throw c.error("'\(c.arguments[i])' is a barostat keyword; fix npt is not supported yet")
-      case let w: throw c.error("unknown fix nvt keyword '\(w)' (tchain, tloop, drag)")
-      }
-      i += 2
-    }
-    return NoseHooverChain(startTemperature: start, stopTemperature: stop, damping: damp, chainLength: chain,
-                           loops: loops, drag: drag)
   }
 
   /// `fix ID all langevin Tstart Tstop damp SEED [zero yes|no]`.

@@ -19,7 +19,9 @@ extension Simulation {
   /// through the step: integrate → (rebuild | forward halo) → forces → reverse halo → integrate →
   /// output.
   func runSteps(_ steps: Int, potential: Potential, command: Command) throws {
-    let box = box!, grid = grid!
+    let grid = grid!
+    // Fixes may change the box (a barostat); everything downstream reads it from here.
+    let boxState = BoxState(box: box!)
     let dt = timestep ?? units.defaultTimestep
     let settings = effectiveRebuild
     let list = NeighborList(kind: potential.neighborKind, cutoff: potential.cutoff + settings.skin)
@@ -30,12 +32,14 @@ extension Simulation {
     // Setup: decompose, build ghosts and lists, forces at the first step.
     console.line("Neighbor list info: cutoff \(potential.cutoff) + skin \(settings.skin), "
       + "every \(settings.every) delay \(settings.delay) check \(settings.check ? "yes" : "no")")
-    try rebuild(box, grid, list, policy, potential, isSetup: true, canonicalOrder: restoredFromRestart)
+    try rebuild(boxState.box, grid, list, policy, potential, isSetup: true, canonicalOrder: restoredFromRestart)
     restoredFromRestart = false
     var due = dumpsDue()
-    var energyVirial = try computeForces(potential, list, box, perAtomEnergy: due.contains { $0.needsEnergies })
-    var context = FixContext(atoms: atoms, masses: masses, units: units, comm: comm, timestep: dt, step: step,
-                             runStart: step, runEnd: step + steps, atomCount: comm.allReduce(atoms.ownedCount, .sum))
+    var energyVirial = try computeForces(potential, list, boxState.box, perAtomEnergy: due.contains { $0.needsEnergies })
+    boxState.localVirial = energyVirial.virial
+    var context = FixContext(atoms: atoms, boxState: boxState, masses: masses, units: units, comm: comm, timestep: dt,
+                             step: step, runStart: step, runEnd: step + steps,
+                             atomCount: comm.allReduce(atoms.ownedCount, .sum))
     for (_, fix) in fixes { fix.setup(context) }
     let runStart = StepTimer.now()
     timer.reset()
@@ -57,20 +61,26 @@ extension Simulation {
       step += 1
       context.step = step
       for (_, fix) in fixes { fix.initialIntegrate(context) }
+      if boxState.box != self.box {
+        try checkTilt(boxState.box)
+        self.box = boxState.box
+      }
+      let box = boxState.box
       timer.stamp(.modify)
       // A restart step rebuilds in canonical order, as the run continued from that file will.
       let restartDue = restarts.isDue(at: step)
-      if restartDue || policy.shouldRebuild(atoms, anyRankMoved: comm.any) {
+      if restartDue || policy.shouldRebuild(atoms, box: box, anyRankMoved: comm.any) {
         timer.stamp(.communication)
         try rebuild(box, grid, list, policy, potential, canonicalOrder: restartDue)
         // Atoms leaving through a fixed boundary change the degrees of freedom.
         context.atomCount = comm.allReduce(atoms.ownedCount, .sum)
       } else {
-        halo.forwardPositions(atoms, comm: comm)
+        halo.forwardPositions(atoms, box: box, comm: comm)
         timer.stamp(.communication)
       }
       due = dumpsDue()
       energyVirial = try computeForces(potential, list, box, perAtomEnergy: due.contains { $0.needsEnergies })
+      boxState.localVirial = energyVirial.virial
       for (_, fix) in fixes { fix.postForce(context) }
       for (_, fix) in fixes { fix.finalIntegrate(context) }
       for (_, fix) in fixes { fix.endOfStep(context) }
@@ -138,7 +148,7 @@ extension Simulation {
     halo.borders(atoms, box: box, grid: grid, cutoff: list.cutoff, comm: comm)
     timer.stamp(.communication)
     list.build(atoms, box: box)
-    policy.didBuild(atoms, countsAsBuild: !isSetup)
+    policy.didBuild(atoms, box: box, countsAsBuild: !isSetup)
     var most = 0
     for i in 0..<list.ownedCount { most = max(most, Int(list.offsets[i + 1] - list.offsets[i])) }
     if comm.allReduce(most, .max) > neighborOneLimit {
@@ -146,6 +156,18 @@ extension Simulation {
         + "more than neigh_modify one \(neighborOneLimit)")
     }
     timer.stamp(.neighbor)
+  }
+
+  /// A barostat tilting the box past half a box length more than a little (LAMMPS's flip threshold,
+  /// 0.6) would have LAMMPS re-choose the box vectors at the next rebuild (fix npt `flip yes`);
+  /// Tessera does not flip boxes, so the run stops instead of diverging from LAMMPS silently.
+  private func checkTilt(_ box: Box) throws {
+    let limit = 0.6
+    for (name, tilt, length) in [("yz", box.yz, box.length.y), ("xz", box.xz, box.length.x), ("xy", box.xy, box.length.x)]
+    where abs(tilt) >= limit * length {
+      throw RunError("box tilt \(name) = \(tilt) passed \(limit) of the box length \(length) at step \(step); "
+        + "flipping a triclinic box (LAMMPS fix npt/nph 'flip yes') is not supported")
+    }
   }
 
   /// Forces on owned and ghost atoms, then ghost forces folded back to their owners.

@@ -1,0 +1,261 @@
+import Foundation
+import Geometry
+
+/// `fix ID all npt temp Tstart Tstop Tdamp iso|aniso|tri Pstart Pstop Pdamp …` and `fix ID all nph
+/// iso|aniso|tri Pstart Pstop Pdamp …`: the Martyna–Tobias–Klein barostat (with, for npt, the
+/// Nosé–Hoover chain thermostat) exactly as LAMMPS's `FixNH` integrates it.
+///
+/// Each step is a Trotter splitting around velocity Verlet: the barostat's chain, the thermostat's
+/// chain and the barostat velocity ω̇ advance half a step and scale the atoms' velocities; the atoms
+/// are kicked; the box moves half a step, the atoms drift, the box moves the other half (atoms keep
+/// their fractional coordinates: `dilate all`); after the forces the same in reverse. The pressure
+/// driving ω̇ is the current kinetic part plus the virial of the last force evaluation, and both
+/// targets are ramped over the run. Components are in LAMMPS's Voigt order: xx yy zz yz xz xy.
+public final class NoseHooverBarostat: Fix {
+  /// How many independent barostat variables there are (LAMMPS `pstyle`).
+  private enum Mode { case isotropic, anisotropic, triclinic }
+
+  public let barostat: BarostatSettings
+  private let mode: Mode
+  private let motion: BoxMotion
+  private var thermostat: TemperatureCoupling?
+  private var pressureChain: ThermostatChain?
+  private let drag: Double
+  private let verlet = VelocityVerlet()
+
+  private var strainRate = [Double](repeating: 0, count: 6)  // ω̇
+  private var barostatMass = [Double](repeating: 0, count: 6)  // W
+  /// The target of the normal stresses (LAMMPS `p_hydro`); `tri` drives the shear stresses to zero.
+  private var hydrostaticTarget = 0.0
+  private var currentPressure = [Double](repeating: 0, count: 6)
+  /// Σ m v⊗v (xx yy zz xy xz yz) at the last pressure evaluation, for the anisotropic MTK term.
+  private var kinetic = [Double](repeating: 0, count: 6)
+  /// All ranks' virial of the last force evaluation.
+  private var virial = [Double](repeating: 0, count: 6)
+  /// The MTK term that couples the atoms' velocities to the volume change (LAMMPS `mtk_term2`).
+  private var volumeCoupling = 0.0
+  private var currentTemperature = 0.0
+  private var degreesOfFreedom = 0.0
+  private var boltzmann = 0.0
+  private var nktv2p = 1.0
+  private var atomCount = 0
+  private var volume = 0.0
+  /// Volume when the fix first ran (LAMMPS `vol0`), the zero of the P·V term of the energy.
+  private var referenceVolume: Double?
+  /// fix nph: the temperature when it first ran (LAMMPS `t0`), which sets the barostat's masses.
+  private var initialTemperature: Double?
+
+  public init(barostat: BarostatSettings, thermostat: ThermostatSettings?, drag: Double, box: Box) {
+    self.barostat = barostat
+    self.drag = drag
+    let triclinic = barostat.style == .tri
+    mode = triclinic ? .triclinic : barostat.coupling == .xyz ? .isotropic : .anisotropic
+    motion = BoxMotion(controlled: [true, true, true, triclinic, triclinic, triclinic], tiltsEvolve: triclinic,
+                       scalesXY: !triclinic && box.xy != 0, scalesXZ: !triclinic && box.xz != 0,
+                       scalesYZ: !triclinic && box.yz != 0,
+                       fixedPoint: 0.5 * (box.lo + box.hi))
+    if let t = thermostat {
+      self.thermostat = TemperatureCoupling(start: t.startTemperature, stop: t.stopTemperature, damping: t.damping,
+                                            chainLength: t.chainLength, loops: t.loops, drag: drag)
+    }
+    if barostat.chainLength > 0 { pressureChain = ThermostatChain(length: barostat.chainLength) }
+  }
+
+  private var controlled: [Bool] { motion.controlled }
+  private var frequency: Double { 1 / barostat.damping }
+  /// Barostatted box lengths (LAMMPS `pdim`).
+  private var normalDimensions: Int { controlled[0..<3].filter { $0 }.count }
+
+  /// The temperature that sets the barostat's masses and its chain's target (LAMMPS `t_target`).
+  private var barostatTemperature: Double { thermostat?.target ?? initialTemperature ?? 0 }
+
+  public func setup(_ c: FixContext) {
+    boltzmann = c.units.boltzmann
+    nktv2p = c.units.nktv2p
+    atomCount = c.atomCount
+    currentTemperature = c.temperature()
+    degreesOfFreedom = c.degreesOfFreedom
+    volume = c.boxState.box.volume
+    if referenceVolume == nil { referenceVolume = volume }
+    if thermostat != nil {
+      thermostat!.setup(c, degreesOfFreedom: degreesOfFreedom)
+    } else if initialTemperature == nil {
+      initialTemperature = currentTemperature
+    }
+    updateTargetPressure(c)
+    reduceVirial(c)
+
+    let kT = boltzmann * barostatTemperature
+    let nkT = Double(atomCount + 1) * kT
+    for i in 0..<6 where controlled[i] { barostatMass[i] = nkT / (frequency * frequency) }
+    pressureChain?.setMasses(first: boltzmann * barostatTemperature / (frequency * frequency),
+                             rest: boltzmann * barostatTemperature / (frequency * frequency))
+    pressureChain?.updateLinkForces(kT: kT)
+  }
+
+  public func initialIntegrate(_ c: FixContext) {
+    integratePressureChain(c)
+    if thermostat != nil {
+      thermostat!.updateTarget(c)
+      thermostat!.halfStep(c, temperature: &currentTemperature, degreesOfFreedom: degreesOfFreedom)
+    }
+    // The thermostat changed the kinetic part; the virial is still the last force evaluation's.
+    measurePressure(c, temperature: c.temperature())
+    updateTargetPressure(c)
+    advanceStrainRate(c)
+    scaleVelocities(c)
+    verlet.halfKick(c)
+    moveBox(c)
+    verlet.drift(c)
+    moveBox(c)
+  }
+
+  public func finalIntegrate(_ c: FixContext) {
+    verlet.halfKick(c)
+    scaleVelocities(c)
+    currentTemperature = c.temperature()
+    degreesOfFreedom = c.degreesOfFreedom
+    reduceVirial(c)
+    measurePressure(c, temperature: currentTemperature)
+    advanceStrainRate(c)
+    thermostat?.halfStep(c, temperature: &currentTemperature, degreesOfFreedom: degreesOfFreedom)
+    integratePressureChain(c)
+  }
+
+  private func reduceVirial(_ c: FixContext) {
+    virial = c.boxState.localVirial
+    c.comm.allReduce(&virial, .sum)
+  }
+
+  /// LAMMPS `compute_press_target`: each normal target ramped over the run, their mean the hydrostatic
+  /// target (summed and divided as LAMMPS does, to the last bit).
+  private func updateTargetPressure(_ c: FixContext) {
+    let normal = barostat.startPressure + c.runFraction * (barostat.stopPressure - barostat.startPressure)
+    hydrostaticTarget = 0
+    for i in 0..<3 where controlled[i] { hydrostaticTarget += normal }
+    hydrostaticTarget /= Double(normalDimensions)
+  }
+
+  /// LAMMPS's pressure compute and `couple()`: the scalar pressure (isotropic, from the temperature)
+  /// or the tensor (kinetic tensor now), with the virial of the last force evaluation, then the
+  /// coupled normal components averaged.
+  private func measurePressure(_ c: FixContext, temperature: @autoclosure () -> Double) {
+    let inverseVolume = 1 / c.boxState.box.volume
+    if mode == .isotropic {
+      let scalar = (degreesOfFreedom * boltzmann * temperature() + virial[0] + virial[1] + virial[2]) / 3
+        * inverseVolume * nktv2p
+      for i in 0..<3 { currentPressure[i] = scalar }
+      return
+    }
+    kinetic = kineticTensor(c.atoms, masses: c.masses, units: c.units, comm: c.comm)
+    let tensor = (0..<6).map { (kinetic[$0] + virial[$0]) * inverseVolume * nktv2p }
+    switch barostat.coupling {
+    case .xyz: for i in 0..<3 { currentPressure[i] = (tensor[0] + tensor[1] + tensor[2]) / 3 }
+    case .xy: (currentPressure[0], currentPressure[1], currentPressure[2]) = pair(tensor[0], tensor[1], tensor[2])
+    case .yz: (currentPressure[1], currentPressure[2], currentPressure[0]) = pair(tensor[1], tensor[2], tensor[0])
+    case .xz: (currentPressure[0], currentPressure[2], currentPressure[1]) = pair(tensor[0], tensor[2], tensor[1])
+    case .none: for i in 0..<3 { currentPressure[i] = tensor[i] }
+    }
+    // The tensor is ordered xy xz yz; the barostat's shear components yz xz xy.
+    if mode == .triclinic { (currentPressure[3], currentPressure[4], currentPressure[5]) = (tensor[5], tensor[4], tensor[3]) }
+  }
+
+  private func pair(_ a: Double, _ b: Double, _ other: Double) -> (Double, Double, Double) {
+    let mean = 0.5 * (a + b)
+    return (mean, mean, other)
+  }
+
+  /// LAMMPS `nh_omega_dot`: half a step of ω̇ under the difference between current and target
+  /// pressure, plus the MTK kinetic term; then the term that couples ω̇ back to the atoms.
+  private func advanceStrainRate(_ c: FixContext) {
+    let volume = c.boxState.box.volume
+    let dthalf = 0.5 * c.timestep
+    let dragFactor = self.dragFactor(c)
+    let normalCount = Double(normalDimensions * atomCount)
+    var kineticTerm = 0.0
+    if mode == .isotropic {
+      kineticTerm = degreesOfFreedom * boltzmann * currentTemperature / normalCount
+    } else {
+      for i in 0..<3 where controlled[i] { kineticTerm += kinetic[i] }
+      kineticTerm /= normalCount
+    }
+    for i in 0..<3 where controlled[i] {
+      let force = (currentPressure[i] - hydrostaticTarget) * volume / (barostatMass[i] * nktv2p)
+        + kineticTerm / barostatMass[i]
+      strainRate[i] += force * dthalf
+      strainRate[i] *= dragFactor
+    }
+    volumeCoupling = 0
+    for i in 0..<3 where controlled[i] { volumeCoupling += strainRate[i] }
+    volumeCoupling /= normalCount
+    guard mode == .triclinic else { return }
+    for i in 3..<6 where controlled[i] {
+      strainRate[i] += currentPressure[i] * volume / (barostatMass[i] * nktv2p) * dthalf
+      strainRate[i] *= dragFactor
+    }
+  }
+
+  private func dragFactor(_ c: FixContext) -> Double { 1 - c.timestep * frequency * drag / Double(barostat.loops) }
+
+  /// LAMMPS `nh_v_press`: the atoms' velocities feel the box's strain rate for half a step (split
+  /// around the shear terms of `tri`).
+  private func scaleVelocities(_ c: FixContext) {
+    let dt4 = 0.25 * c.timestep, dthalf = 0.5 * c.timestep
+    let factor = (0..<3).map { exp(-dt4 * (strainRate[$0] + volumeCoupling)) }
+    let v = c.atoms.velocity
+    for i in 0..<c.atoms.ownedCount {
+      let j = 3 * i
+      for k in 0..<3 { v[j + k] *= factor[k] }
+      if mode == .triclinic {
+        v[j] += -dthalf * (v[j + 1] * strainRate[5] + v[j + 2] * strainRate[4])
+        v[j + 1] += -dthalf * v[j + 2] * strainRate[3]
+      }
+      for k in 0..<3 { v[j + k] *= factor[k] }
+    }
+  }
+
+  /// LAMMPS `remap` with `dilate all`: half a step of box motion; this rank's atoms keep their
+  /// fractional coordinates. Ghosts follow by forward communication with the new box's vectors.
+  private func moveBox(_ c: FixContext) {
+    let old = c.boxState.box
+    let new = motion.advance(old, strainRate: strainRate, by: 0.5 * c.timestep)
+    for i in 0..<c.atoms.ownedCount {
+      c.atoms.setPosition(i, new.lo + new.cartesian(fromFractional: old.fractional(c.atoms.positionOf(i))))
+    }
+    c.boxState.box = new
+    volume = new.volume
+  }
+
+  /// LAMMPS `nhc_press_integrate`: half a step of the chain thermostatting the barostat, which scales ω̇.
+  private func integratePressureChain(_ c: FixContext) {
+    guard pressureChain != nil else { return }
+    let kT = boltzmann * barostatTemperature
+    var twiceKinetic: Double {
+      (0..<6).reduce(0) { controlled[$1] ? $0 + barostatMass[$1] * strainRate[$1] * strainRate[$1] : $0 }
+    }
+    let degrees = controlled.filter { $0 }.count
+    let target = mode == .isotropic ? kT : Double(degrees) * kT
+    pressureChain!.halfStep(timestep: c.timestep, loops: barostat.loops, dragFactor: dragFactor(c),
+                            kinetic: twiceKinetic, target: target, kT: kT) { factor in
+      for i in 0..<6 where controlled[i] { strainRate[i] *= factor }
+      return twiceKinetic
+    }
+  }
+
+  /// LAMMPS `FixNH::compute_scalar`: the thermostat chain, the barostat's kinetic energy and P·ΔV, and
+  /// the barostat's chain.
+  public var coupledEnergy: Double {
+    let kT = boltzmann * barostatTemperature
+    var energy = thermostat?.energy(degreesOfFreedom: degreesOfFreedom, boltzmann: boltzmann) ?? 0
+    var chainCoupling = 0.0
+    for i in 0..<6 where controlled[i] {
+      energy += 0.5 * strainRate[i] * strainRate[i] * barostatMass[i]
+      if i < 3 {
+        energy += hydrostaticTarget * (volume - (referenceVolume ?? volume)) / (Double(normalDimensions) * nktv2p)
+      }
+      chainCoupling += kT
+    }
+    if let chain = pressureChain { energy += chain.energy(firstCoupling: chainCoupling, kT: kT) }
+    return energy
+  }
+}

@@ -1,0 +1,92 @@
+import Dynamics
+import InputDeck
+
+extension Simulation {
+  /// `fix ID all nvt|npt|nph …`, LAMMPS's `FixNH` family, keywords in any order as LAMMPS reads them:
+  /// `temp Tstart Tstop Tdamp` (nvt, npt), `iso|aniso|tri Pstart Pstop Pdamp` (npt, nph), `tchain N`,
+  /// `pchain N`, `tloop N`, `ploop N`, `drag D`, `couple none|xyz|xy|yz|xz`, `dilate all`.
+  func noseHoover(_ c: Command) throws -> Fix {
+    let style = c.arguments[2]
+    let usage = [
+      "nvt": "fix ID all nvt temp Tstart Tstop Tdamp [tchain N] [tloop N] [drag D]",
+      "npt": "fix ID all npt temp Tstart Tstop Tdamp iso|aniso|tri Pstart Pstop Pdamp [tchain N] [pchain N] "
+        + "[tloop N] [ploop N] [drag D] [couple none|xyz|xy|yz|xz] [dilate all]",
+      "nph": "fix ID all nph iso|aniso|tri Pstart Pstop Pdamp [pchain N] [ploop N] [drag D] "
+        + "[couple none|xyz|xy|yz|xz] [dilate all]",
+    ][style]!
+    var thermostat: ThermostatSettings?
+    var barostat: BarostatSettings?
+    var coupling = BarostatSettings.Coupling.none
+    var chains = (temperature: 3, pressure: 3), loops = (temperature: 1, pressure: 1), drag = 0.0
+    var i = 3
+    while i < c.arguments.count {
+      let keyword = c.arguments[i]
+      let width = ["temp", "iso", "aniso", "tri"].contains(keyword) ? 4 : 2
+      guard i + width <= c.arguments.count else { throw c.error("'\(keyword)' needs \(width - 1) value(s): \(usage)") }
+      switch keyword {
+      case "temp":
+        let (start, stop, damp) = try temperatures(c, from: i + 1)
+        guard start > 0, stop > 0 else { throw c.error("fix \(style) needs positive temperatures") }
+        thermostat = ThermostatSettings(startTemperature: start, stopTemperature: stop, damping: damp)
+      case "iso", "aniso", "tri":
+        let start = try c.double(i + 1, "Pstart"), stop = try c.double(i + 2, "Pstop")
+        let damp = try c.double(i + 3, "Pdamp")
+        guard damp > 0 else { throw c.error("Pdamp must be positive, got \(damp)") }
+        let made = BarostatSettings(style: .init(rawValue: keyword)!, startPressure: start, stopPressure: stop,
+                                    damping: damp)
+        coupling = made.coupling
+        barostat = made
+      case "tchain": chains.temperature = try c.positiveInteger(i + 1, "tchain")
+      case "pchain":
+        chains.pressure = try c.integer(i + 1, "pchain")
+        guard chains.pressure >= 0 else { throw c.error("pchain must be non-negative, got \(chains.pressure)") }
+      case "tloop": loops.temperature = try c.positiveInteger(i + 1, "tloop")
+      case "ploop": loops.pressure = try c.positiveInteger(i + 1, "ploop")
+      case "drag":
+        drag = try c.double(i + 1, "drag")
+        guard drag >= 0 else { throw c.error("drag must be non-negative") }
+      case "couple":
+        guard let chosen = BarostatSettings.Coupling(rawValue: c.arguments[i + 1]) else {
+          throw c.error("couple must be none, xyz, xy, yz or xz, got '\(c.arguments[i + 1])'")
+        }
+        coupling = chosen
+      case "dilate":
+        guard c.arguments[i + 1] == "all" else {
+          throw c.error("only 'dilate all' is supported (dilating a group, 'dilate \(c.arguments[i + 1])', is not)")
+        }
+      case "x", "y", "z", "xy", "xz", "yz", "mtk", "nreset", "scalexy", "scalexz", "scaleyz", "flip", "fixedpoint",
+           "ptemp", "update", "disc", "ext":
+        throw c.error("fix \(style) keyword '\(keyword)' is not supported: \(usage)")
+      case let w: throw c.error("unknown fix \(style) keyword '\(w)': \(usage)")
+      }
+      i += width
+    }
+
+    switch style {
+    case "nvt":
+      if barostat != nil { throw c.error("'\(barostat!.style)' is a barostat keyword: pressure control needs fix npt or nph") }
+      guard let t = thermostat else { throw c.error("expected '\(usage)'") }
+      return NoseHooverChain(startTemperature: t.startTemperature, stopTemperature: t.stopTemperature, damping: t.damping,
+                             chainLength: chains.temperature, loops: loops.temperature, drag: drag)
+    case "nph" where thermostat != nil:
+      throw c.error("fix nph takes no 'temp' (temperature and pressure control together is fix npt)")
+    case "npt" where thermostat == nil:
+      throw c.error("fix npt needs 'temp Tstart Tstop Tdamp': \(usage)")
+    default: break
+    }
+    guard var pressure = barostat else { throw c.error("fix \(style) needs one of iso, aniso or tri: \(usage)") }
+    let box = try requireBox(c)
+    guard box.periodic.allSatisfy({ $0 }) else {
+      throw c.error("fix \(style) changes x, y and z, which must all be periodic (boundary p p p)")
+    }
+    if pressure.style == .tri && !box.isTriclinic {
+      throw c.error("'tri' needs a triclinic box (region prism, or xy xz yz in the data file), as in LAMMPS")
+    }
+    pressure.coupling = coupling
+    pressure.chainLength = chains.pressure
+    pressure.loops = loops.pressure
+    thermostat?.chainLength = chains.temperature
+    thermostat?.loops = loops.temperature
+    return NoseHooverBarostat(barostat: pressure, thermostat: thermostat, drag: drag, box: box)
+  }
+}
