@@ -110,11 +110,11 @@ extension Simulation {
 
   /// Why the job must stop now, agreed by every rank (a signal may reach only some of them).
   private func stopReason() -> String? {
-    let signalled = StopRequest.caughtSignal != 0
     let outOfTime = wallTimeLimit.map { StepTimer.now() - jobStart >= $0 } ?? false
-    guard comm.any(signalled || outOfTime) else { return nil }
-    if let name = StopRequest.signalName, signalled { return "Caught \(name)" }
-    return signalled || !outOfTime ? "Stop requested on another rank" : "Wall-time limit reached"
+    var flags = [StopRequest.caughtSignal != 0 ? 1.0 : 0, outOfTime ? 1 : 0]
+    comm.allReduce(&flags, .max)
+    if flags[0] > 0 { return StopRequest.signalName.map { "Caught \($0)" } ?? "Signal caught on another rank" }
+    return flags[1] > 0 ? "Wall-time limit reached" : nil
   }
 
   /// The restart of an early stop: the deck's next periodic restart file, or `tessera.restart`.
