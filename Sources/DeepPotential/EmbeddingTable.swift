@@ -5,7 +5,8 @@ struct EmbeddingTable: Sendable {
   let lower, upper, maximum, fineStep, coarseStep: Double
   let intervalCount: Int
   let width: Int
-  /// [interval][output][6] polynomial coefficients a0…a5.
+  /// Polynomial coefficients as [interval][power 0…5][output]: the file's [interval][output][power]
+  /// transposed, so that evaluating all outputs of an interval reads six contiguous rows.
   let coefficients: [Double]
 
   static func loadAll(_ variables: DocumentNode, count: Int, width: Int) throws -> [EmbeddingTable?] {
@@ -26,8 +27,14 @@ struct EmbeddingTable: Sendable {
       guard fine <= intervals else {
         throw DeepPotentialError("\(variables.file.path): \(dataNode.keyPath): \(intervals) intervals cannot cover [\(l[0]), \(l[1])) in steps of \(l[3])")
       }
+      var coefficients = [Double](repeating: 0, count: table.values.count)
+      for interval in 0..<intervals {
+        for m in 0..<width {
+          for q in 0..<6 { coefficients[(interval * 6 + q) * width + m] = table.values[(interval * width + m) * 6 + q] }
+        }
+      }
       return EmbeddingTable(lower: l[0], upper: l[1], maximum: l[2], fineStep: l[3], coarseStep: l[4],
-                            intervalCount: intervals, width: width, coefficients: table.values)
+                            intervalCount: intervals, width: width, coefficients: coefficients)
     }
   }
 
@@ -48,18 +55,32 @@ struct EmbeddingTable: Sendable {
     return (l, maximum - (Double(l - first) * coarseStep + upper), x - maximum)
   }
 
-  /// G(x) and dG/dx for every output.
+  /// G(x) and dG/dx for every output, four outputs at a time.
   @inline(__always)
   func evaluate(_ x: Double, values: UnsafeMutablePointer<Double>, slopes: UnsafeMutablePointer<Double>) {
     let (l, dx, beyond) = locate(x)
     coefficients.withUnsafeBufferPointer { c in
       let row = c.baseAddress! + l * 6 * width
-      for m in 0..<width {
-        let a = row + 6 * m
-        let value = a[0] + (a[1] + (a[2] + (a[3] + (a[4] + a[5] * dx) * dx) * dx) * dx) * dx
-        let slope = a[1] + (2 * a[2] + (3 * a[3] + (4 * a[4] + 5 * a[5] * dx) * dx) * dx) * dx
-        values[m] = value + slope * beyond
-        slopes[m] = slope
+      var m = 0
+      while m < width {
+        let lanes = min(4, width - m)
+        func load(_ power: Int) -> SIMD4<Double> { SIMD4(loading: row + power * width + m, lanes: lanes) }
+        let a0 = load(0), a1 = load(1), a2 = load(2), a3 = load(3), a4 = load(4), a5 = load(5)
+        let dx = SIMD4<Double>(repeating: dx)
+        // The same operations, in the same order, as one output at a time.
+        var value: SIMD4<Double> = a4 + a5 * dx
+        value = a3 + value * dx
+        value = a2 + value * dx
+        value = a1 + value * dx
+        value = a0 + value * dx
+        var slope: SIMD4<Double> = 4 * a4 + 5 * a5 * dx
+        slope = 3 * a3 + slope * dx
+        slope = 2 * a2 + slope * dx
+        slope = a1 + slope * dx
+        let extrapolated = value + slope * SIMD4(repeating: beyond)
+        extrapolated.store(to: values + m, lanes: lanes)
+        slope.store(to: slopes + m, lanes: lanes)
+        m += 4
       }
     }
   }

@@ -17,57 +17,118 @@ final class ScratchBuffer {
 }
 
 extension DenseLayer {
-  /// Applies the layer to `rows` input rows and, when `tangentRows` is set, carries as many tangent
+  /// Applies the layer to `rows` input rows and, when `carriesTangents` is set, to as many tangent
   /// rows stored right after them (dy = φ'(z)·(dx·W) ⊙ idt + residual tangent). Writes the
-  /// activation derivative φ'(z) ⊙ idt to `derivative` when asked (for a backward pass).
-  func apply(_ input: UnsafePointer<Double>, rows: Int, tangentRows: Bool,
-             output: UnsafeMutablePointer<Double>, derivative: UnsafeMutablePointer<Double>?) {
-    let n = outputWidth, k = inputWidth
+  /// activation derivative φ'(z) ⊙ idt of the value rows to `slopes` (rows × outputWidth) when
+  /// given (a backward pass needs it).
+  ///
+  /// After the product, each row is finished in one sweep while it is in cache: bias, activation,
+  /// idt and tangent four lanes at a time, then the residual. What the layer lacks is decided once
+  /// per row, not per element.
+  func apply(_ input: UnsafePointer<Double>, rows: Int, carriesTangents: Bool,
+             output: UnsafeMutablePointer<Double>, slopes: UnsafeMutablePointer<Double>?) {
+    let n = outputWidth, k = inputWidth, count = rows * n
     weights.withUnsafeBufferPointer { w in
-      multiply(input, w.baseAddress!, into: output, m: tangentRows ? 2 * rows : rows, n: n, k: k)
+      multiply(input, w.baseAddress!, into: output, m: carriesTangents ? 2 * rows : rows, n: n, k: k)
     }
-    let tangentOffset = rows * n, inputTangentOffset = rows * k
-    for r in 0..<rows {
-      for o in 0..<n {
-        let at = r * n + o
-        let z = output[at] + (bias?[o] ?? 0)
-        let y = activation.value(z)
-        let scale = timestep?[o] ?? 1
-        let slope = activation.derivative(z, output: y) * scale
-        var value = y * scale
-        var tangent = tangentRows ? output[tangentOffset + at] * slope : 0
-        switch residual {
-        case .none: break
-        case .identity:
-          value += input[r * k + o]
-          if tangentRows { tangent += input[inputTangentOffset + r * k + o] }
-        case .doubling:
-          value += input[r * k + o % k]
-          if tangentRows { tangent += input[inputTangentOffset + r * k + o % k] }
+    withOptionalPointer(bias) { bias in
+      withOptionalPointer(timestep) { timestep in
+        for r in 0..<rows {
+          let value = output + r * n
+          let tangent = carriesTangents ? output + count + r * n : nil
+          let slope = slopes.map { $0 + r * n }
+          if activation == .tanh {
+            DenseLayer.finishTanh(value, tangent: tangent, slopes: slope, bias: bias, timestep: timestep, width: n)
+          } else {
+            finish(value, tangent: tangent, slopes: slope, bias: bias, timestep: timestep, width: n)
+          }
+          // The residual of a tangent row is the input's tangent row, stored the same way.
+          addResidual(input + r * k, to: value)
+          if let tangent { addResidual(input + (rows + r) * k, to: tangent) }
         }
-        output[at] = value
-        if tangentRows { output[tangentOffset + at] = tangent }
-        derivative?[at] = slope
+      }
+    }
+  }
+
+  @inline(__always)
+  private static func finishTanh(_ value: UnsafeMutablePointer<Double>, tangent: UnsafeMutablePointer<Double>?,
+                                 slopes: UnsafeMutablePointer<Double>?, bias: UnsafePointer<Double>?,
+                                 timestep: UnsafePointer<Double>?, width n: Int) {
+    var o = 0
+    while o < n {
+      let lanes = min(4, n - o)
+      var z = SIMD4(loading: value + o, lanes: lanes)
+      if let bias { z += SIMD4(loading: bias + o, lanes: lanes) }
+      var y = vectorTanh(z), slope = 1 - y * y
+      if let timestep {
+        let idt = SIMD4(loading: timestep + o, lanes: lanes)
+        y *= idt
+        slope *= idt
+      }
+      y.store(to: value + o, lanes: lanes)
+      if let slopes { slope.store(to: slopes + o, lanes: lanes) }
+      if let tangent { (SIMD4(loading: tangent + o, lanes: lanes) * slope).store(to: tangent + o, lanes: lanes) }
+      o += 4
+    }
+  }
+
+  /// Any activation, one element at a time, in the same order of operations as `finishTanh`.
+  private func finish(_ value: UnsafeMutablePointer<Double>, tangent: UnsafeMutablePointer<Double>?,
+                      slopes: UnsafeMutablePointer<Double>?, bias: UnsafePointer<Double>?,
+                      timestep: UnsafePointer<Double>?, width n: Int) {
+    for o in 0..<n {
+      let z = value[o] + (bias?[o] ?? 0)
+      let y = activation.value(z)
+      let slope = activation.derivative(z, output: y) * (timestep?[o] ?? 1)
+      value[o] = y * (timestep?[o] ?? 1)
+      slopes?[o] = slope
+      tangent?[o] *= slope
+    }
+  }
+
+  @inline(__always)
+  private func addResidual(_ x: UnsafePointer<Double>, to y: UnsafeMutablePointer<Double>) {
+    let k = inputWidth
+    switch residual {
+    case .none: break
+    case .identity:
+      for i in 0..<k { y[i] += x[i] }
+    case .doubling:
+      for i in 0..<k {
+        y[i] += x[i]
+        y[k + i] += x[i]
       }
     }
   }
 }
 
+/// Runs `body` with the array's storage, or with nil for an absent array.
+@inline(__always)
+private func withOptionalPointer<R>(_ array: [Double]?, _ body: (UnsafePointer<Double>?) -> R) -> R {
+  guard let array else { return body(nil) }
+  return array.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+/// Buffers for an embedding network's forward pass with tangents.
+final class EmbeddingWorkspace {
+  let buffers = (ScratchBuffer(), ScratchBuffer())
+}
+
 extension DenseNetwork {
-  /// Embedding network on scalar inputs: values G (rows × M1) and dG/ds (rows × M1).
-  func embed(_ inputs: UnsafePointer<Double>, rows: Int, values: UnsafeMutablePointer<Double>,
-             slopes: UnsafeMutablePointer<Double>, scratch: (ScratchBuffer, ScratchBuffer)) {
+  /// Embedding network on scalar inputs: writes the values G (rows × M1), then dG/ds (rows × M1)
+  /// right after them, into `output`; the last layer writes there directly.
+  func embed(_ inputs: UnsafePointer<Double>, rows: Int, into output: UnsafeMutablePointer<Double>,
+             workspace: EmbeddingWorkspace) {
     let size = 2 * rows * widestLayer
-    var current = scratch.0.reserve(size), next = scratch.1.reserve(size)
+    var current = workspace.buffers.0.reserve(size), next = workspace.buffers.1.reserve(size)
     // Rows of values, then rows of tangents; the input's own tangent is 1.
     current.update(from: inputs, count: rows)
     (current + rows).update(repeating: 1, count: rows)
-    for layer in layers {
-      layer.apply(current, rows: rows, tangentRows: true, output: next, derivative: nil)
+    for (l, layer) in layers.enumerated() {
+      let destination = l == layers.count - 1 ? output : next
+      layer.apply(current, rows: rows, carriesTangents: true, output: destination, slopes: nil)
       swap(&current, &next)
     }
-    values.update(from: current, count: rows * outputWidth)
-    slopes.update(from: current + rows * outputWidth, count: rows * outputWidth)
   }
 }
 
@@ -84,13 +145,12 @@ extension DenseNetwork {
     let size = rows * widestLayer
     var current = workspace.buffers.0.reserve(size), next = workspace.buffers.1.reserve(size)
     let third = workspace.buffers.2.reserve(size)
+    // Each layer's φ'(z) ⊙ idt, layer after layer.
     let derivatives = workspace.derivatives.reserve(rows * layers.reduce(0) { $0 + $1.outputWidth })
     current.update(from: inputs, count: rows * inputWidth)
-    var offsets: [Int] = []
     var offset = 0
     for layer in layers {
-      offsets.append(offset)
-      layer.apply(current, rows: rows, tangentRows: false, output: next, derivative: derivatives + offset)
+      layer.apply(current, rows: rows, carriesTangents: false, output: next, slopes: derivatives + offset)
       offset += rows * layer.outputWidth
       swap(&current, &next)
     }
@@ -98,8 +158,9 @@ extension DenseNetwork {
     // Backward: g = ∂E/∂y of the current layer, seeded with 1 at the output.
     var g = current, gz = next, gx = third
     g.update(repeating: 1, count: rows * outputWidth)
-    for (layer, offset) in zip(layers, offsets).reversed() {
+    for layer in layers.reversed() {
       let n = layer.outputWidth, k = layer.inputWidth
+      offset -= rows * n
       for at in 0..<(rows * n) { gz[at] = g[at] * derivatives[offset + at] }
       layer.weights.withUnsafeBufferPointer { w in
         multiply(gz, w.baseAddress!, into: gx, m: rows, n: k, k: n, transposeB: true)
