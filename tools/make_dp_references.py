@@ -166,7 +166,11 @@ def write_reference(path: Path, frames: list[Atoms], results: list[dict]) -> Non
         for key in ("forces", "energies", "atom_virial"):
             a.arrays[key] = r[key]
         out.append(a)
+    write_full_precision_extxyz(path, out)
 
+
+def write_full_precision_extxyz(path: Path, frames: list[Atoms]) -> None:
+    """ASE's extended XYZ writer, with every per-atom real written so that it reads back exactly."""
     # ASE writes per-atom reals as %16.8f; the references must round-trip exactly, and
     # str() of a NumPy float64 is its shortest round-tripping representation.
     column_format = ase.io.extxyz.output_column_format
@@ -177,7 +181,7 @@ def write_reference(path: Path, frames: list[Atoms], results: list[dict]) -> Non
 
     ase.io.extxyz.output_column_format = full_precision
     try:
-        ase.io.write(path, out, format="extxyz")
+        ase.io.write(path, frames, format="extxyz")
     finally:
         ase.io.extxyz.output_column_format = column_format
 

@@ -52,7 +52,6 @@ for variable in ("OMP_NUM_THREADS", "DP_INTRA_OP_PARALLELISM_THREADS", "DP_INTER
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import ase.io
-import ase.io.extxyz
 import h5py
 import numpy as np
 from ase import Atoms
@@ -61,6 +60,7 @@ from ase.neighborlist import neighbor_list
 from deepmd.dpmodel.model.model import get_model
 from deepmd.dpmodel.utils.serialization import save_dp_model
 from deepmd.infer import DeepPot
+from make_dp_references import write_full_precision_extxyz
 
 TOLERANCE = 1e-12  # relative agreement required between TensorFlow and NumPy energies
 FD_STEP = 1e-5  # Å, and strain; see `finite_differences`
@@ -448,20 +448,7 @@ def write_reference(path: Path, frames: list[Atoms], results: list[dict], source
             if key in r:
                 a.arrays[key] = r[key]
         out.append(a)
-
-    # ASE writes per-atom reals as %16.8f; the references must round-trip exactly, and
-    # str() of a NumPy float64 is its shortest round-tripping representation.
-    column_format = ase.io.extxyz.output_column_format
-
-    def full_precision(*args, **kwargs):
-        comment, ncols, dtype, fmt = column_format(*args, **kwargs)
-        return comment, ncols, dtype, fmt.replace("%16.8f", "%s")
-
-    ase.io.extxyz.output_column_format = full_precision
-    try:
-        ase.io.write(path, out, format="extxyz")
-    finally:
-        ase.io.extxyz.output_column_format = column_format
+    write_full_precision_extxyz(path, out)
 
     for written, a in zip(ase.io.read(path, index=":"), out):
         same = (
