@@ -34,7 +34,7 @@ let package = Package(
             swiftSettings: hotLoops),
     .target(name: "Neighbors", dependencies: ["Geometry", "Atoms"], swiftSettings: hotLoops),
     .target(name: "Potentials", dependencies: ["Geometry", "Atoms", "Neighbors"], swiftSettings: hotLoops),
-    .target(name: "DeepPotential", dependencies: ["CHDF5", "CBLAS"], swiftSettings: hotLoops),
+    .target(name: "DeepPotential", dependencies: ["Geometry", "CHDF5", "CBLAS"], swiftSettings: hotLoops),
     .target(name: "Dynamics", dependencies: ["Geometry", "Atoms", "Communication"], swiftSettings: hotLoops),
     .target(name: "InputDeck", swiftSettings: cpuBaseline),
     .target(name: "Output", dependencies: ["Geometry", "Atoms", "Communication"], swiftSettings: cpuBaseline),

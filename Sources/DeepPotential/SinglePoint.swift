@@ -1,3 +1,5 @@
+import Geometry
+
 /// Everything DeePMD-kit's `DeepPot.eval(..., atomic=True)` returns for one configuration.
 public struct SinglePointResult: Sendable {
   public var energy: Double
@@ -139,8 +141,4 @@ func fullNeighborList(positions x: [Double], ownedCount: Int, cutoff: Double) ->
   return (offsets, neighbors)
 }
 
-private func cross(_ a: SIMD3<Double>, _ b: SIMD3<Double>) -> SIMD3<Double> {
-  SIMD3(a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x)
-}
-private func dot(_ a: SIMD3<Double>, _ b: SIMD3<Double>) -> Double { (a * b).sum() }
 private func length(_ a: SIMD3<Double>) -> Double { dot(a, a).squareRoot() }
