@@ -2,12 +2,13 @@ import Foundation
 import Geometry
 
 /// What a dump writes per atom and how (LAMMPS `dump atom|custom|xyz`; extended XYZ is written
-/// through the Trajectory module).
+/// through the Trajectory module, H5MD by every rank through the H5MD module).
 public enum DumpStyle: Sendable {
   case atom
   case custom([DumpField])
   case xyz
   case extendedXYZ
+  case h5md
 }
 
 /// A `dump custom` column.

@@ -1,4 +1,5 @@
 import Foundation
+import H5MD
 import Output
 import Trajectory
 
@@ -15,6 +16,9 @@ final class Dump {
   var append = false
   var elements: [String] = []
   var format = DumpNumberFormat()
+  /// An h5md dump's elements, and its file once the first frame has created it.
+  var h5mdLayout: H5MDLayout?
+  var h5mdWriter: H5MDWriter?
   /// The step of the last frame written, so a run's setup does not repeat it.
   var lastStep: Int?
   private var opened = false
@@ -33,7 +37,7 @@ final class Dump {
     switch style {
     case .custom(let fields): return fields.contains(.energy)
     case .extendedXYZ: return true
-    case .atom, .xyz: return false
+    case .atom, .xyz, .h5md: return false
     }
   }
 
@@ -44,6 +48,7 @@ final class Dump {
     case .custom(let fields): return frame.formatted(fields, names: names, elements: elements, format: format)
     case .xyz: return frame.formattedXYZ(elements: elements, format: format)
     case .extendedXYZ: return ExtendedXYZ.format([extendedXYZ(frame)])
+    case .h5md: preconditionFailure("h5md frames are written by every rank through H5MDWriter")
     }
   }
 
