@@ -52,7 +52,6 @@ extension Simulation {
     case let other: throw c.error("unsupported dump style '\(other)' (atom, custom, xyz, extxyz, h5md)")
     }
     if names.isEmpty && layout == nil { try c.expectCount(5, usage: "dump ID all \(c.arguments[2]) N FILE") }
-    if file.contains("%") { throw c.error("'%' (one file per rank group) is not supported in dump file names") }
     let dump = Dump(id: id, style: style, every: every, pattern: file, names: names)
     dump.h5mdLayout = layout
     dumps.append(dump)
@@ -118,6 +117,13 @@ extension Simulation {
       case "every":
         dump.every = try c.positiveInteger(i + 1, "every")
         i += 2
+      case "nfile", "fileper":
+        let keyword = c.arguments[i]
+        guard dump.filePerRankGroup else { throw c.error("dump_modify \(keyword) needs '%' in the dump file name") }
+        guard dump.fileGroupComm == nil else { throw c.error("dump_modify \(keyword): the dump has already written files") }
+        let n = try c.positiveInteger(i + 1, keyword)
+        dump.fileGrouping = keyword == "nfile" ? .files(n) : .ranksPerFile(n)
+        i += 2
       case "append":
         dump.append = try c.yesNo(i + 1, "append")
         i += 2
@@ -148,7 +154,7 @@ extension Simulation {
         dump.h5mdLayout?.compressionLevel = level
         i += 2
       case let w:
-        throw c.error("unknown dump_modify keyword '\(w)' (sort, every, append, element, format, compression_level)")
+        throw c.error("unknown dump_modify keyword '\(w)' (sort, every, append, element, format, nfile, fileper, compression_level)")
       }
     }
   }
@@ -210,17 +216,33 @@ extension Simulation {
                      velocity: atoms.velocityOf(i), force: atoms.forceOf(i), energy: energies?[i] ?? 0,
                      mass: masses[atoms.type[i]], into: &mine)
     }
-    let all = comm.gather(mine, root: 0)
     var failure = ""
-    if comm.isRoot {
-      for dump in due {
-        let frame = DumpFrame(step: step, box: box!, packed: all, hasEnergies: energies != nil, sortByID: dump.sortByID)
-        do { try dump.write(frame) } catch { failure = "\(error)" }
+    // One gather on rank 0 for every single-file dump, one within each file's ranks for `%` dumps.
+    let single = due.filter { !$0.filePerRankGroup }
+    if !single.isEmpty {
+      let all = comm.gather(mine, root: 0)
+      if comm.isRoot {
+        for dump in single {
+          let frame = DumpFrame(step: step, box: box!, packed: all, hasEnergies: energies != nil, sortByID: dump.sortByID)
+          do { try dump.write(frame, group: 0) } catch { failure = "\(error)" }
+        }
       }
     }
+    for dump in due where dump.filePerRankGroup {
+      let file = dump.fileGrouping.file(of: comm.rank, size: comm.size)
+      if dump.fileGroupComm == nil { dump.fileGroupComm = comm.split(color: file) }
+      let group = dump.fileGroupComm!
+      let atomsOfFile = group.gather(mine, root: 0)
+      guard group.isRoot else { continue }
+      let frame = DumpFrame(step: step, box: box!, packed: atomsOfFile, hasEnergies: energies != nil,
+                            sortByID: dump.sortByID)
+      do { try dump.write(frame, group: file) } catch { failure = "\(error)" }
+    }
     for dump in due { dump.lastStep = step }
-    if comm.allReduce(failure.isEmpty ? 0 : 1, .max) > 0 {
-      throw RunError(comm.isRoot ? failure : "a dump could not be written (see rank 0)")
+    // Any writing rank may have failed; every rank stops with the first failure's message (rank 0 prints it).
+    if comm.any(!failure.isEmpty) {
+      let messages = comm.allGatherBytes(Array(failure.utf8)).map { String(decoding: $0, as: UTF8.self) }
+      throw RunError(messages.first { !$0.isEmpty }!)
     }
   }
 }

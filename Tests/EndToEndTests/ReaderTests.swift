@@ -1,0 +1,68 @@
+import Foundation
+import TesseraTestSupport
+import XCTest
+
+/// Dumps read by the real readers installed from PyPI (`make pyenv`): ASE (LAMMPS text dump, extended
+/// XYZ), MDAnalysis (H5MD, LAMMPS dump) and h5py (the H5MD 1.1 layout), each compared with the engine's
+/// own full-precision values (`Tests/Python/check_dumps.py`), on 1 and 4 ranks, orthogonal and triclinic.
+final class ReaderTests: XCTestCase {
+  /// The venv's interpreter: `TESSERA_PYTHON`, else `.build/pyenv` (made by `make pyenv`).
+  var python: String {
+    ProcessInfo.processInfo.environment["TESSERA_PYTHON"]
+      ?? repositoryRoot.appendingPathComponent(".build/pyenv/bin/python").path
+  }
+
+  func deck(region: String, compression: Int) -> String {
+    """
+    units metal
+    atom_style atomic
+    lattice fcc 5.26
+    \(region)
+    create_box 1 box
+    create_atoms 1 box
+    mass 1 39.948
+    velocity all create 3000 4928459 loop geom
+    pair_style lj/cut 8.5
+    pair_coeff 1 1 0.0104 3.4
+    timestep 0.002
+    neighbor 0.5 bin
+    neigh_modify every 1 delay 0 check yes
+    fix 1 all nve
+    dump c all custom 10 dump.custom id type x y z ix iy iz vx vy vz fx fy fz
+    dump_modify c format float %.17g
+    dump x all extxyz 10 dump.xyz
+    dump_modify x element Ar
+    dump h all h5md 10 traj.h5md position image velocity force species author "Tessera tests"
+    dump_modify h compression_level \(compression)
+    thermo 10
+    run 40
+    write_data final.data
+    """
+  }
+
+  func check(region: String) throws {
+    guard FileManager.default.isExecutableFile(atPath: python) else {
+      return XCTFail("\(python) is missing: `make pyenv` installs ASE, MDAnalysis and h5py for these tests")
+    }
+    let script = repositoryRoot.appendingPathComponent("Tests/Python/check_dumps.py").path
+    for ranks in [1, 4] {
+      let dir = try makeScratchDirectory("dump-readers")
+      // Compressed on 4 ranks: parallel HDF5 writes filtered chunks collectively.
+      try deck(region: region, compression: ranks == 4 ? 4 : 0)
+        .write(to: dir.appendingPathComponent("in.readers"), atomically: true, encoding: .utf8)
+      let run = try runTessera(ranks: ranks, ["run", "in.readers", "--log", "none"], in: dir)
+      XCTAssertEqual(run.status, 0, run.combined)
+      let result = try runProcess(python, [script, "0.002", "40", "10"], in: dir)
+      XCTAssertEqual(result.status, 0, "\(ranks) ranks, \(region):\n\(result.combined)")
+      XCTAssertTrue(result.output.hasSuffix("OK\n"), result.combined)
+    }
+  }
+
+  func testOrthogonalDumpsReadByASEAndMDAnalysis() throws {
+    try check(region: "region box block 0 4 0 4 0 4")
+  }
+
+  func testTriclinicDumpsReadByASEAndMDAnalysis() throws {
+    try check(region: "region box prism 0 4 0 4 0 4 1.0 0.5 0.5")
+  }
+}
