@@ -12,14 +12,12 @@ final class ReaderTests: XCTestCase {
       ?? repositoryRoot.appendingPathComponent(".build/pyenv/bin/python").path
   }
 
-  func deck(region: String, compression: Int) -> String {
+  /// `system`: the commands that define the box and atoms.
+  func deck(system: String, compression: Int) -> String {
     """
     units metal
     atom_style atomic
-    lattice fcc 5.26
-    \(region)
-    create_box 1 box
-    create_atoms 1 box
+    \(system)
     mass 1 39.948
     velocity all create 3000 4928459 loop geom
     pair_style lj/cut 8.5
@@ -40,29 +38,53 @@ final class ReaderTests: XCTestCase {
     """
   }
 
-  func check(region: String) throws {
+  func lattice(_ region: String) -> String {
+    "lattice fcc 5.26\n\(region)\ncreate_box 1 box\ncreate_atoms 1 box"
+  }
+
+  /// Runs the deck on 1 and 4 ranks in fresh directories (after `prepare` fills each) and checks its dumps.
+  func check(system: String, prepare: (URL) throws -> Void = { _ in }) throws {
     guard FileManager.default.isExecutableFile(atPath: python) else {
       return XCTFail("\(python) is missing: `make pyenv` installs ASE, MDAnalysis and h5py for these tests")
     }
     let script = repositoryRoot.appendingPathComponent("Tests/Python/check_dumps.py").path
     for ranks in [1, 4] {
       let dir = try makeScratchDirectory("dump-readers")
+      try prepare(dir)
       // Compressed on 4 ranks: parallel HDF5 writes filtered chunks collectively.
-      try deck(region: region, compression: ranks == 4 ? 4 : 0)
+      try deck(system: system, compression: ranks == 4 ? 4 : 0)
         .write(to: dir.appendingPathComponent("in.readers"), atomically: true, encoding: .utf8)
       let run = try runTessera(ranks: ranks, ["run", "in.readers", "--log", "none"], in: dir)
       XCTAssertEqual(run.status, 0, run.combined)
       let result = try runProcess(python, [script, "0.002", "40", "10"], in: dir)
-      XCTAssertEqual(result.status, 0, "\(ranks) ranks, \(region):\n\(result.combined)")
+      XCTAssertEqual(result.status, 0, "\(ranks) ranks, \(system):\n\(result.combined)")
       XCTAssertTrue(result.output.hasSuffix("OK\n"), result.combined)
     }
   }
 
   func testOrthogonalDumpsReadByASEAndMDAnalysis() throws {
-    try check(region: "region box block 0 4 0 4 0 4")
+    try check(system: lattice("region box block 0 4 0 4 0 4"))
   }
 
   func testTriclinicDumpsReadByASEAndMDAnalysis() throws {
-    try check(region: "region box prism 0 4 0 4 0 4 1.0 0.5 0.5")
+    try check(system: lattice("region box prism 0 4 0 4 0 4 1.0 0.5 0.5"))
+  }
+
+  /// Ids with gaps (3, 6, 9, …, read from a data file): H5MD rows still follow the sorted ids.
+  func testSparseIdsKeepH5MDRowsInIdOrder() throws {
+    try check(system: "read_data sparse.data") { dir in
+      let make = "units metal\natom_style atomic\n\(lattice("region box prism 0 4 0 4 0 4 1.0 0.5 0.5"))\nmass 1 39.948\nwrite_data dense.data\n"
+      try make.write(to: dir.appendingPathComponent("in.make"), atomically: true, encoding: .utf8)
+      let run = try runTessera(ranks: 1, ["run", "in.make", "--log", "none"], in: dir)
+      XCTAssertEqual(run.status, 0, run.combined)
+      // Atom rows (8 columns) and velocity rows (4 columns), an integer first, get id × 3; the rest is kept.
+      let dense = try String(contentsOf: dir.appendingPathComponent("dense.data"), encoding: .utf8)
+      let sparse = dense.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+        let words = line.split(separator: " ")
+        guard words.count == 8 || words.count == 4, let id = Int(words[0]) else { return String(line) }
+        return (["\(3 * id)"] + words.dropFirst().map(String.init)).joined(separator: " ")
+      }
+      try sparse.joined(separator: "\n").write(to: dir.appendingPathComponent("sparse.data"), atomically: true, encoding: .utf8)
+    }
   }
 }
