@@ -2,6 +2,7 @@ import Atoms
 import Foundation
 import Geometry
 import InputDeck
+import Trajectory
 
 extension Simulation {
   /// `read_data FILE`: defines the box (with the current `boundary`), masses, atoms, velocities.
@@ -76,36 +77,4 @@ extension Simulation {
     // Rank 0 alone knows whether the write worked; share it so every rank stops together.
     if comm.any(failure != nil) { throw c.error(failure ?? "write failed on rank 0") }
   }
-}
-
-/// Writes a file through a temporary sibling, flushed to disk, then renamed over the target: readers
-/// see the old file or the new one, never a partial one.
-enum AtomicFile {
-  static func write(_ text: String, to path: String) throws { try write(Data(text.utf8), to: path) }
-
-  static func write(_ contents: Data, to path: String) throws {
-    let temporary = path + ".tmp.\(getpid())"
-    guard FileManager.default.createFile(atPath: temporary, contents: nil),
-          let handle = FileHandle(forWritingAtPath: temporary) else {
-      throw OutputFailure("cannot create '\(temporary)' (\(DeckReaderReason.reason((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)))")
-    }
-    do {
-      try handle.write(contentsOf: contents)
-      try handle.synchronize()
-      try handle.close()
-    } catch {
-      try? handle.close()
-      unlink(temporary)
-      throw OutputFailure("cannot write '\(path)': \(error.localizedDescription)")
-    }
-    guard rename(temporary, path) == 0 else {
-      unlink(temporary)
-      throw OutputFailure("cannot rename '\(temporary)' to '\(path)'")
-    }
-  }
-}
-
-struct OutputFailure: Error, CustomStringConvertible {
-  let description: String
-  init(_ description: String) { self.description = description }
 }

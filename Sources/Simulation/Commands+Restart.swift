@@ -1,5 +1,6 @@
 import Foundation
 import InputDeck
+import Trajectory
 
 /// Periodic restart files (`restart N FILE [FILE2]`).
 struct RestartSchedule {
@@ -72,9 +73,9 @@ extension Simulation {
         positions: order.flatMap { k in (5...7).map { all[11 * k + $0] } },
         velocities: order.flatMap { k in (8...10).map { all[11 * k + $0] } })
       do {
-        try AtomicFile.write(try file.encoded(), to: path)
+        try file.encoded().withUnsafeBytes { try AtomicFile.write(contentsOf: $0, to: path) }
       } catch {
-        failure = "write_restart: \(path): \(error)"
+        failure = "write_restart: \(error)"
       }
     }
     if comm.allReduce(failure.isEmpty ? 0 : 1, .max) > 0 {
