@@ -40,6 +40,7 @@ public final class H5MDWriter {
     location = HDF5Location(path: path)
     triclinic = box.isTriclinic
     atomCount = comm.allReduce(atoms.ownedCount, .sum)
+    guard atomCount < 1 << 31 else { throw H5MDError("\(path): an h5md dump holds at most 2^31 - 1 atoms") }
     rows = try RowIndex(ids: UnsafeBufferPointer(start: atoms.tag, count: atoms.ownedCount), total: atomCount, comm: comm)
     // HDF5 prints its own error stack on failures; Tessera reports them itself.
     H5Eset_auto2(tessera_h5e_default(), nil, nil)
@@ -144,12 +145,13 @@ public final class H5MDWriter {
   /// This rank's atoms sorted by their rows, and the runs of consecutive rows they cover.
   private func arrangeRows(_ atoms: AtomStore) {
     let n = atoms.ownedCount
-    let rowOf = (0..<n).map { rows.row(of: atoms.tag[$0]) }
-    order = Array(0..<n)
-    order.sort { rowOf[$0] < rowOf[$1] }
+    // Row and index packed in one integer (rows below 2^31, as atom counts are): a plain integer sort.
+    var keys = (0..<n).map { rows.row(of: atoms.tag[$0]) << 32 | $0 }
+    keys.sort()
+    order = keys.map { $0 & 0xFFFF_FFFF }
     runs.removeAll(keepingCapacity: true)
-    for i in order {
-      let r = rowOf[i]
+    for key in keys {
+      let r = key >> 32
       if let last = runs.last, last.start + last.count == r {
         runs[runs.count - 1].count += 1
       } else {
