@@ -27,7 +27,7 @@ public final class H5MDWriter {
   private var edges: TimeSeries?
   // Reused from frame to frame: this rank's atoms in row order, and the values packed in that order.
   private var order: [Int] = []
-  private var runs: [(start: Int, count: Int)] = []
+  private var rowPatterns: [RowPattern] = []
   private var reals: [Double] = [0]
   private var integers: [Int32] = [0]
 
@@ -120,13 +120,13 @@ public final class H5MDWriter {
         resize(&integers, 3 * n)
         for (k, i) in order.enumerated() { for c in 0..<3 { integers[3 * k + c] = atoms.image[3 * i + c] } }
         try integers.withUnsafeBytes {
-          try target.append(step: step, time: time, runs: runs, values: $0.baseAddress, isRoot: comm.isRoot, transfer: transfer)
+          try target.append(step: step, time: time, rows: rowPatterns, values: $0.baseAddress, isRoot: comm.isRoot, transfer: transfer)
         }
       case .species:
         resize(&integers, n)
         for (k, i) in order.enumerated() { integers[k] = atoms.type[i] }
         try integers.withUnsafeBytes {
-          try target.append(step: step, time: time, runs: runs, values: $0.baseAddress, isRoot: comm.isRoot, transfer: transfer)
+          try target.append(step: step, time: time, rows: rowPatterns, values: $0.baseAddress, isRoot: comm.isRoot, transfer: transfer)
         }
       }
     }
@@ -134,30 +134,22 @@ public final class H5MDWriter {
       // Rows are the edge vectors a, b, c (LAMMPS's restricted triclinic form), or the diagonal.
       let l = box.length
       var values = triclinic ? [l.x, 0, 0, box.xy, l.y, 0, box.xz, box.yz, l.z] : [l.x, l.y, l.z]
-      let edgeRuns: [(start: Int, count: Int)] = comm.isRoot ? [(0, 3)] : []
+      let edgeRows = comm.isRoot ? [RowPattern(start: 0, length: 3, stride: 3, repeats: 1)] : []
       try values.withUnsafeMutableBytes {
-        try edges.append(step: step, time: time, runs: edgeRuns, values: $0.baseAddress, isRoot: comm.isRoot, transfer: transfer)
+        try edges.append(step: step, time: time, rows: edgeRows, values: $0.baseAddress, isRoot: comm.isRoot, transfer: transfer)
       }
     }
     try location.check(H5Fflush(file, H5F_SCOPE_GLOBAL), "flush the file")
   }
 
-  /// This rank's atoms sorted by their rows, and the runs of consecutive rows they cover.
+  /// This rank's atoms sorted by their rows, and the rows they cover.
   private func arrangeRows(_ atoms: AtomStore) {
     let n = atoms.ownedCount
     // Row and index packed in one integer (rows below 2^31, as atom counts are): a plain integer sort.
     var keys = (0..<n).map { rows.row(of: atoms.tag[$0]) << 32 | $0 }
     keys.sort()
     order = keys.map { $0 & 0xFFFF_FFFF }
-    runs.removeAll(keepingCapacity: true)
-    for key in keys {
-      let r = key >> 32
-      if let last = runs.last, last.start + last.count == r {
-        runs[runs.count - 1].count += 1
-      } else {
-        runs.append((r, 1))
-      }
-    }
+    rowPatterns = RowPattern.covering(keys.lazy.map { $0 >> 32 })
   }
 
   private func appendVectors(_ target: TimeSeries, _ source: UnsafeMutablePointer<Double>, _ step: Int, _ time: Double,
@@ -165,7 +157,7 @@ public final class H5MDWriter {
     resize(&reals, 3 * n)
     for (k, i) in order.enumerated() { for c in 0..<3 { reals[3 * k + c] = source[3 * i + c] } }
     try reals.withUnsafeBytes {
-      try target.append(step: step, time: time, runs: runs, values: $0.baseAddress, isRoot: comm.isRoot, transfer: transfer)
+      try target.append(step: step, time: time, rows: rowPatterns, values: $0.baseAddress, isRoot: comm.isRoot, transfer: transfer)
     }
   }
 

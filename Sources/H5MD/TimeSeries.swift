@@ -1,7 +1,7 @@
 import CHDF5
 
 /// An H5MD time-dependent element: a group holding `step`, `time` and `value`, each one frame longer
-/// after every append. `value` is [frames][rows][columns…]; ranks write disjoint runs of rows of a frame
+/// after every append. `value` is [frames][rows][columns…]; ranks write disjoint sets of rows of a frame
 /// in one collective call, and `step`/`time` are written by rank 0 (the others take part selecting nothing).
 final class TimeSeries {
   let group: hid_t
@@ -50,23 +50,24 @@ final class TimeSeries {
     return try location.handle(H5Dcreate2(group, name, type, space, p, properties, p), "create the dataset '\(name)'")
   }
 
-  /// Adds a frame: this rank's `runs` of rows (start, count), whose values lie contiguously at `values`.
-  func append(step stepValue: Int, time timeValue: Double, runs: [(start: Int, count: Int)],
+  /// Adds a frame: this rank's `rows`, whose values lie contiguously, in row order, at `values`.
+  func append(step stepValue: Int, time timeValue: Double, rows: [RowPattern],
               values: UnsafeRawPointer?, isRoot: Bool, transfer: hid_t) throws {
     let frame = frames
     var s = Int64(stepValue), t = timeValue
-    try write(step, frameShape: [], runs: isRoot ? [(0, 1)] : [], at: frame, type: tessera_h5t_native_int64(),
+    let frameRow = isRoot ? [RowPattern(start: frame, length: 1, stride: 1, repeats: 1)] : []
+    try write(step, frameShape: [], rows: frameRow, at: frame, type: tessera_h5t_native_int64(),
               values: &s, transfer: transfer, name: "step")
-    try write(time, frameShape: [], runs: isRoot ? [(0, 1)] : [], at: frame, type: tessera_h5t_native_double(),
+    try write(time, frameShape: [], rows: frameRow, at: frame, type: tessera_h5t_native_double(),
               values: &t, transfer: transfer, name: "time")
-    try write(value, frameShape: frameShape, runs: runs, at: frame, type: memoryType, values: values,
+    try write(value, frameShape: frameShape, rows: rows, at: frame, type: memoryType, values: values,
               transfer: transfer, name: "value")
     frames += 1
   }
 
-  /// Grows `dataset` to `frame + 1` frames and writes the selected runs of rows of that frame. For a
-  /// scalar series (`frameShape` empty) a run selects the frame itself.
-  private func write(_ dataset: hid_t, frameShape: [Int], runs: [(start: Int, count: Int)], at frame: Int,
+  /// Grows `dataset` to `frame + 1` frames and writes the selected rows of that frame. A scalar series
+  /// (`frameShape` empty) has one row per frame: `rows` selects the frame itself.
+  private func write(_ dataset: hid_t, frameShape: [Int], rows: [RowPattern], at frame: Int,
                      type: hid_t, values: UnsafeRawPointer?, transfer: hid_t, name: String) throws {
     let extent = [hsize_t(frame + 1)] + frameShape.map { hsize_t($0) }
     try location.check(H5Dset_extent(dataset, extent), "extend '\(name)' to \(frame + 1) frames")
@@ -74,14 +75,23 @@ final class TimeSeries {
     defer { H5Sclose(fileSpace) }
     let columns = frameShape.dropFirst().map { hsize_t($0) }
     var elements = 0
-    for (k, run) in runs.enumerated() {
-      let start = frameShape.isEmpty ? [hsize_t(frame)] : [hsize_t(frame), hsize_t(run.start)] + columns.map { _ in 0 }
-      let count = frameShape.isEmpty ? [hsize_t(1)] : [1, hsize_t(run.count)] + columns
-      try location.check(H5Sselect_hyperslab(fileSpace, k == 0 ? H5S_SELECT_SET : H5S_SELECT_OR, start, nil, count, nil),
-                         "select rows of '\(name)'")
-      elements += Int(count.reduce(1, *))
+    for (k, p) in rows.enumerated() {
+      let operation = k == 0 ? H5S_SELECT_SET : H5S_SELECT_OR
+      let status: herr_t
+      if frameShape.isEmpty {
+        status = H5Sselect_hyperslab(fileSpace, operation, [hsize_t(p.start)], nil, [1], nil)
+        elements += 1
+      } else {
+        let start = [hsize_t(frame), hsize_t(p.start)] + columns.map { _ in 0 }
+        let stride = [1, hsize_t(p.stride)] + columns.map { _ in 1 }
+        let count = [1, hsize_t(p.repeats)] + columns.map { _ in 1 }
+        let block = [1, hsize_t(p.length)] + columns
+        status = H5Sselect_hyperslab(fileSpace, operation, start, stride, count, block)
+        elements += p.repeats * Int(block.reduce(1, *))
+      }
+      try location.check(status, "select rows of '\(name)'")
     }
-    if runs.isEmpty { try location.check(H5Sselect_none(fileSpace), "select nothing in '\(name)'") }
+    if rows.isEmpty { try location.check(H5Sselect_none(fileSpace), "select nothing in '\(name)'") }
     let memorySpace = try location.dataspace([max(elements, 1)])
     defer { H5Sclose(memorySpace) }
     if elements == 0 { try location.check(H5Sselect_none(memorySpace), "select nothing in memory") }
