@@ -39,34 +39,24 @@ extension Simulation {
     try c.expectCount(1, 3, usage: "write_data FILE")
     let b = try requireBox(c)
     guard !validateOnly else { return }
-    let width = 11
-    var mine: [Double] = []
-    mine.reserveCapacity(width * atoms.ownedCount)
-    for i in 0..<atoms.ownedCount {
-      let x = atoms.positionOf(i), v = atoms.velocityOf(i), m = atoms.imageOf(i)
-      mine += [Double(atoms.tag[i]), Double(atoms.type[i]), x.x, x.y, x.z, Double(m.x), Double(m.y), Double(m.z), v.x, v.y, v.z]
-    }
-    let all = comm.gather(mine, root: 0)
     var failure: String?
-    if comm.isRoot {
-      let count = all.count / width
-      let order = (0..<count).sorted { all[width * $0] < all[width * $1] }
+    if let frame = gatherAtomsOnRoot() {
       var text = "LAMMPS data file via write_data, tessera, timestep = \(step), units = \(units.name)\n\n"
-      text += "\(count) atoms\n\(masses.typeCount) atom types\n\n"
+      text += "\(frame.count) atoms\n\(masses.typeCount) atom types\n\n"
       text += String(format: "%.16e %.16e xlo xhi\n%.16e %.16e ylo yhi\n%.16e %.16e zlo zhi\n", b.lo.x, b.hi.x, b.lo.y, b.hi.y, b.lo.z, b.hi.z)
       if b.isTriclinic { text += String(format: "%.16e %.16e %.16e xy xz yz\n", b.xy, b.xz, b.yz) }
       text += "\nMasses\n\n"
       for t in 1...masses.typeCount { text += String(format: "%d %.16g\n", t, masses.values[t]) }
       text += "\nAtoms # atomic\n\n"
-      for k in order {
-        let r = all[width * k..<width * (k + 1)].map { $0 }
-        text += String(format: "%lld %lld %.16e %.16e %.16e %lld %lld %lld\n", Int64(r[0]), Int64(r[1]), r[2], r[3], r[4],
-                       Int64(r[5]), Int64(r[6]), Int64(r[7]))
+      for i in 0..<frame.count {
+        let x = frame.positions, m = frame.images
+        text += String(format: "%lld %lld %.16e %.16e %.16e %lld %lld %lld\n", frame.ids[i], Int64(frame.types[i]),
+                       x[3 * i], x[3 * i + 1], x[3 * i + 2], Int64(m[3 * i]), Int64(m[3 * i + 1]), Int64(m[3 * i + 2]))
       }
       text += "\nVelocities\n\n"
-      for k in order {
-        let r = all[width * k..<width * (k + 1)].map { $0 }
-        text += String(format: "%lld %.16e %.16e %.16e\n", Int64(r[0]), r[8], r[9], r[10])
+      for i in 0..<frame.count {
+        let v = frame.velocities
+        text += String(format: "%lld %.16e %.16e %.16e\n", frame.ids[i], v[3 * i], v[3 * i + 1], v[3 * i + 2])
       }
       do {
         try AtomicFile.write(text, to: c.arguments[0])

@@ -209,13 +209,7 @@ extension Simulation {
     for dump in due where dump.h5mdLayout != nil { try writeH5MD(dump) }
     let due = due.filter { $0.h5mdLayout == nil }
     guard !due.isEmpty else { return }
-    var mine: [Double] = []
-    mine.reserveCapacity(DumpFrame.packedWidth * atoms.ownedCount)
-    for i in 0..<atoms.ownedCount {
-      DumpFrame.pack(id: atoms.tag[i], type: atoms.type[i], position: atoms.positionOf(i), image: atoms.imageOf(i),
-                     velocity: atoms.velocityOf(i), force: atoms.forceOf(i), energy: energies?[i] ?? 0,
-                     mass: masses[atoms.type[i]], into: &mine)
-    }
+    let mine = packedOwnedAtoms(energies: energies)
     var failure = ""
     // One gather on rank 0 for every single-file dump, one within each file's ranks for `%` dumps.
     let single = due.filter { !$0.filePerRankGroup }
