@@ -41,14 +41,20 @@ public final class H5MDWriter {
     triclinic = box.isTriclinic
     atomCount = comm.allReduce(atoms.ownedCount, .sum)
     guard atomCount < 1 << 31 else { throw H5MDError("\(path): an h5md dump holds at most 2^31 - 1 atoms") }
-    rows = try RowIndex(ids: UnsafeBufferPointer(start: atoms.tag, count: atoms.ownedCount), total: atomCount, comm: comm)
+    do {
+      rows = try RowIndex(ids: UnsafeBufferPointer(start: atoms.tag, count: atoms.ownedCount), total: atomCount, comm: comm)
+    } catch {
+      throw H5MDError("\(path): \(error)")
+    }
     // HDF5 prints its own error stack on failures; Tessera reports them itself.
     H5Eset_auto2(tessera_h5e_default(), nil, nil)
     do {
       try create(creator: creator, creatorVersion: creatorVersion, periodic: box.periodic)
     } catch {
+      // A file this writer created but could not lay out is removed; one it could not create is left alone.
+      let created = file >= 0
       close()
-      if comm.isRoot { unlink(path) }
+      if created && comm.isRoot { unlink(path) }
       throw error
     }
   }

@@ -87,4 +87,45 @@ final class ReaderTests: XCTestCase {
       try sparse.joined(separator: "\n").write(to: dir.appendingPathComponent("sparse.data"), atomically: true, encoding: .utf8)
     }
   }
+
+  /// LAMMPS's sub-intervals (`every K` after an element, image with position) and `box no`, read by h5py.
+  func testH5MDSubIntervalsAndBoxNo() throws {
+    guard FileManager.default.isExecutableFile(atPath: python) else {
+      return XCTFail("\(python) is missing: `make pyenv` installs ASE, MDAnalysis and h5py for these tests")
+    }
+    let dir = try makeScratchDirectory("h5md-every")
+    let deck = """
+      units lj
+      atom_style atomic
+      lattice fcc 0.8442
+      region box block 0 3 0 3 0 3
+      create_box 1 box
+      create_atoms 1 box
+      mass 1 1.0
+      velocity all create 1.6 87287 loop geom
+      pair_style lj/cut 2.5
+      pair_coeff 1 1 1.0 1.0 2.5
+      fix 1 all nve
+      dump h all h5md 10 t.h5md position image velocity every 2 species every 4 box no
+      run 40
+      """
+    try deck.write(to: dir.appendingPathComponent("in.every"), atomically: true, encoding: .utf8)
+    let run = try runTessera(ranks: 2, ["run", "in.every", "--log", "none"], in: dir)
+    XCTAssertEqual(run.status, 0, run.combined)
+    let script = """
+      import h5py
+      with h5py.File("t.h5md", "r") as f:
+          a = f["particles/all"]
+          print([a[e]["step"][:].tolist() for e in ("position", "image", "velocity", "species")])
+          print(sorted(a), sorted(a["box"]), sorted(a["box"].attrs))
+      """
+    let result = try runProcess(python, ["-c", script], in: dir)
+    XCTAssertEqual(result.status, 0, result.combined)
+    XCTAssertEqual(result.output, """
+      [[0, 10, 20, 30, 40], [0, 10, 20, 30, 40], [0, 20, 40], [0, 40]]
+      ['box', 'image', 'position', 'species', 'velocity'] [] ['boundary', 'dimension']
+
+      """)
+  }
 }
+
