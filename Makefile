@@ -1,10 +1,11 @@
 # Tessera: two entry points on a fresh Debian 12 machine.
 #   make run   installs what is missing, builds in release and runs the main example on 2 ranks
 #   make test  installs what is missing, builds and runs every test
+#   make pyenv creates .build/pyenv with the pinned readers the tests check dumps with (ASE, MDAnalysis, h5py)
 # Running as root under Open MPI and oversubscribing the cores are allowed here for both.
 
 SHELL := /bin/bash
-PACKAGES := libopenmpi-dev openmpi-bin libopenblas-dev libhdf5-openmpi-dev pkg-config lammps
+PACKAGES := libopenmpi-dev openmpi-bin libopenblas-dev libhdf5-openmpi-dev pkg-config lammps python3-venv
 export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 export OMPI_MCA_rmaps_base_oversubscribe := 1
@@ -14,8 +15,9 @@ export OPENBLAS_NUM_THREADS := 1
 SWIFT_FLAGS :=
 EXAMPLE ?= inputs/cu/in.cu
 RANKS ?= 2
+PYENV := .build/pyenv
 
-.PHONY: setup build run test bench clean
+.PHONY: setup build pyenv run test bench clean
 
 setup:
 	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -30,7 +32,16 @@ build: setup
 run: build
 	cd $(dir $(EXAMPLE)) && mpirun -np $(RANKS) $(CURDIR)/.build/release/tessera run $(notdir $(EXAMPLE))
 
-test: build
+# Installed once: the stamp is newer than the pinned list until the list changes.
+pyenv: $(PYENV)/.installed
+
+$(PYENV)/.installed: Tests/python-requirements.txt | setup
+	rm -rf $(PYENV)
+	python3 -m venv $(PYENV)
+	$(PYENV)/bin/pip install --quiet --disable-pip-version-check -r Tests/python-requirements.txt
+	touch $@
+
+test: build pyenv
 	TESSERA_BINARY=$(CURDIR)/.build/release/tessera swift test $(SWIFT_FLAGS)
 
 bench: build

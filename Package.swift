@@ -39,9 +39,10 @@ let package = Package(
     .target(name: "InputDeck", swiftSettings: cpuBaseline),
     .target(name: "Output", dependencies: ["Geometry", "Atoms", "Communication"], swiftSettings: cpuBaseline),
     .target(name: "Trajectory", swiftSettings: cpuBaseline),
+    .target(name: "H5MD", dependencies: ["Geometry", "Atoms", "Communication", "CHDF5"], swiftSettings: cpuBaseline),
     .target(name: "Simulation",
             dependencies: ["Geometry", "Atoms", "Communication", "Decomposition", "Neighbors", "Potentials",
-                           "DeepPotential", "Dynamics", "InputDeck", "Output", "Trajectory"],
+                           "DeepPotential", "Dynamics", "InputDeck", "Output", "Trajectory", "H5MD"],
             swiftSettings: cpuBaseline),
 
     // MARK: - Executable

@@ -19,6 +19,9 @@ public protocol Communicator: AnyObject {
   /// Gathers every rank's bytes on every rank in rank order.
   func allGatherBytes(_ bytes: [UInt8]) -> [[UInt8]]
   func barrier()
+  /// The ranks that pass the same `color`, as a communicator of their own (ranks keep their order).
+  /// Collective: every rank calls it.
+  func split(color: Int) -> Communicator
   /// Ends every rank of the job at once; used when only this rank knows something went wrong.
   func abort(exitCode: Int32) -> Never
 }

@@ -21,6 +21,22 @@ public final class MPICommunicator: Communicator {
     size = Int(s)
   }
 
+  /// A communicator over part of the ranks (`split`).
+  private init(subset: MPI_Comm) {
+    comm = subset
+    var r: Int32 = 0, s: Int32 = 0
+    MPI_Comm_rank(comm, &r)
+    MPI_Comm_size(comm, &s)
+    rank = Int(r)
+    size = Int(s)
+  }
+
+  public func split(color: Int) -> Communicator {
+    var subset: MPI_Comm?
+    MPI_Comm_split(comm, Int32(color), Int32(rank), &subset)
+    return MPICommunicator(subset: subset!)
+  }
+
   public func finalize() {
     var finalized: Int32 = 0
     MPI_Finalized(&finalized)

@@ -21,6 +21,7 @@ public final class SerialCommunicator: Communicator {
   public func gather(_ values: [Double], root: Int) -> [Double] { values }
   public func allGatherBytes(_ bytes: [UInt8]) -> [[UInt8]] { [bytes] }
   public func barrier() {}
+  public func split(color: Int) -> Communicator { self }
   public func abort(exitCode: Int32) -> Never { exit(exitCode) }
 }
 

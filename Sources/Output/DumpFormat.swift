@@ -2,12 +2,13 @@ import Foundation
 import Geometry
 
 /// What a dump writes per atom and how (LAMMPS `dump atom|custom|xyz`; extended XYZ is written
-/// through the Trajectory module).
+/// through the Trajectory module, H5MD by every rank through the H5MD module).
 public enum DumpStyle: Sendable {
   case atom
   case custom([DumpField])
   case xyz
   case extendedXYZ
+  case h5md
 }
 
 /// A `dump custom` column.
@@ -74,28 +75,41 @@ extension DumpFrame {
 
   /// The frame as LAMMPS writes it for `dump atom` (scaled coordinates) and `dump custom`.
   public func formatted(_ fields: [DumpField], names: [String], elements: [String], format: DumpNumberFormat) -> String {
-    var text = header(names.joined(separator: " "))
-    text.reserveCapacity(text.utf8.count + count * fields.count * 14)
-    for i in 0..<count {
-      let pieces = fields.enumerated().map { k, field -> String in
-        let spec = format.line?[k] ?? (field.isString ? "%s" : field.isInteger ? format.integer : format.float)
-        if field.isString { return element(Int(types[i]), elements) }
-        return field.isInteger ? String(format: spec, Int(value(field, i))) : String(format: spec, value(field, i))
-      }
-      text += pieces.joined(separator: " ") + "\n"
+    let specs = fields.enumerated().map { k, field -> [CChar] in
+      Array((format.line?[k] ?? (field.isString ? "%s" : field.isInteger ? format.integer : format.float)).utf8CString)
     }
-    return text
+    var text = PrintfText(reservingCapacity: count * fields.count * 14 + 512)
+    text.append(header(names.joined(separator: " ")))
+    for i in 0..<count {
+      for (k, field) in fields.enumerated() {
+        if k > 0 { text.append(byte: 0x20) }
+        if field.isString {
+          text.append(element(Int(types[i]), elements))
+        } else if field.isInteger {
+          text.append(specs[k], Int(value(field, i)))
+        } else {
+          text.append(specs[k], value(field, i))
+        }
+      }
+      text.append(byte: 0x0A)
+    }
+    return text.string
   }
 
   /// `dump xyz`: count, a comment line, then element (or type) and position per atom.
   public func formattedXYZ(elements: [String], format: DumpNumberFormat) -> String {
-    var text = "\(count)\nAtoms. Timestep: \(step)\n"
+    let spec = Array(format.float.utf8CString)
+    var text = PrintfText(reservingCapacity: count * 48 + 64)
+    text.append("\(count)\nAtoms. Timestep: \(step)\n")
     for i in 0..<count {
-      text += element(Int(types[i]), elements) + " "
-        + String(format: "\(format.float) \(format.float) \(format.float)\n", positions[3 * i], positions[3 * i + 1],
-                 positions[3 * i + 2])
+      text.append(element(Int(types[i]), elements))
+      for c in 0..<3 {
+        text.append(byte: 0x20)
+        text.append(spec, positions[3 * i + c])
+      }
+      text.append(byte: 0x0A)
     }
-    return text
+    return text.string
   }
 
   /// The element name of a type (`dump_modify element`), or the type number.

@@ -1,4 +1,5 @@
 import Foundation
+import H5MD
 import InputDeck
 import Output
 
@@ -22,6 +23,7 @@ extension Simulation {
     let file = c.arguments[4]
     let style: DumpStyle
     var names: [String] = []
+    var layout: H5MDLayout?
     switch c.arguments[2] {
     case "atom": style = .atom
     case "xyz": style = .xyz
@@ -41,11 +43,58 @@ extension Simulation {
         }
         return field
       })
-    case let other: throw c.error("unsupported dump style '\(other)' (atom, custom, xyz, extxyz)")
+    case "h5md":
+      style = .h5md
+      layout = try h5mdLayout(c)
+      if file.contains("*") || file.contains("%") {
+        throw c.error("an h5md dump writes one file, collectively: '*' and '%' are not allowed in its name")
+      }
+    case let other: throw c.error("unsupported dump style '\(other)' (atom, custom, xyz, extxyz, h5md)")
     }
-    if names.isEmpty { try c.expectCount(5, usage: "dump ID all \(c.arguments[2]) N FILE") }
-    if file.contains("%") { throw c.error("'%' (one file per rank group) is not supported in dump file names") }
-    dumps.append(Dump(id: id, style: style, every: every, pattern: file, names: names))
+    if names.isEmpty && layout == nil { try c.expectCount(5, usage: "dump ID all \(c.arguments[2]) N FILE") }
+    let dump = Dump(id: id, style: style, every: every, pattern: file, names: names)
+    dump.h5mdLayout = layout
+    dumps.append(dump)
+  }
+
+  /// LAMMPS `dump h5md` arguments: `position [every N] [image] velocity [every N] force [every N]
+  /// species [every N] box yes|no author NAME`.
+  private func h5mdLayout(_ c: Command) throws -> H5MDLayout {
+    var layout = H5MDLayout(author: "N/A")
+    var i = 5
+    while i < c.arguments.count {
+      let word = c.arguments[i]
+      if let element = H5MDLayout.Element(rawValue: word) {
+        guard layout.every[element] == nil else { throw c.error("dump h5md: '\(word)' given twice") }
+        if element == .image {
+          guard layout.every[.position] != nil else { throw c.error("dump h5md: 'image' must follow 'position'") }
+          layout.every[.image] = 1
+          i += 1
+          continue
+        }
+        layout.every[element] = 1
+        if i + 1 < c.arguments.count && c.arguments[i + 1] == "every" {
+          layout.every[element] = try c.positiveInteger(i + 2, "\(word) every")
+          i += 3
+        } else {
+          i += 1
+        }
+        continue
+      }
+      switch word {
+      case "box": layout.box = try c.yesNo(i + 1, "box")
+      case "author": layout.author = try c.word(i + 1, "author")
+      case "file_from", "create_group":
+        throw c.error("dump h5md: '\(word)' (several dumps or groups in one file) is not supported")
+      default:
+        throw c.error("dump h5md: unknown argument '\(word)' (position, image, velocity, force, species, every, box, author)")
+      }
+      i += 2
+    }
+    guard !layout.elements.isEmpty else {
+      throw c.error("dump h5md needs at least one of position, velocity, force, species")
+    }
+    return layout
   }
 
   /// `dump_modify ID sort id|off, element E…, every N, append yes|no, format int|float|line F`.
@@ -54,6 +103,9 @@ extension Simulation {
     guard let dump = dumps.first(where: { $0.id == c.arguments[0] }) else { throw c.error("no dump with ID '\(c.arguments[0])'") }
     var i = 1
     while i < c.arguments.count {
+      if dump.h5mdLayout != nil && !["every", "compression_level"].contains(c.arguments[i]) {
+        throw c.error("dump_modify \(c.arguments[i]): not available for h5md dumps (every, compression_level)")
+      }
       switch c.arguments[i] {
       case "sort":
         switch try c.word(i + 1, "sort") {
@@ -64,6 +116,13 @@ extension Simulation {
         i += 2
       case "every":
         dump.every = try c.positiveInteger(i + 1, "every")
+        i += 2
+      case "nfile", "fileper":
+        let keyword = c.arguments[i]
+        guard dump.filePerRankGroup else { throw c.error("dump_modify \(keyword) needs '%' in the dump file name") }
+        guard dump.fileGroupComm == nil else { throw c.error("dump_modify \(keyword): the dump has already written files") }
+        let n = try c.positiveInteger(i + 1, keyword)
+        dump.fileGrouping = keyword == "nfile" ? .files(n) : .ranksPerFile(n)
         i += 2
       case "append":
         dump.append = try c.yesNo(i + 1, "append")
@@ -87,7 +146,15 @@ extension Simulation {
         }
         try validate(dump.format, c)
         i += kind == "none" ? 2 : 3
-      case let w: throw c.error("unknown dump_modify keyword '\(w)' (sort, every, append, element, format)")
+      case "compression_level":
+        guard dump.h5mdLayout != nil else { throw c.error("dump_modify compression_level: only h5md dumps are compressed") }
+        guard dump.h5mdWriter == nil else { throw c.error("dump_modify compression_level: the h5md file is already written") }
+        let level = try c.integer(i + 1, "compression_level")
+        guard (0...9).contains(level) else { throw c.error("dump_modify compression_level: expected 0 to 9, got \(level)") }
+        dump.h5mdLayout?.compressionLevel = level
+        i += 2
+      case let w:
+        throw c.error("unknown dump_modify keyword '\(w)' (sort, every, append, element, format, nfile, fileper, compression_level)")
       }
     }
   }
@@ -120,7 +187,16 @@ extension Simulation {
   func undump(_ c: Command) throws {
     try c.expectCount(1, usage: "undump ID")
     guard let index = dumps.firstIndex(where: { $0.id == c.arguments[0] }) else { throw c.error("no dump with ID '\(c.arguments[0])'") }
+    dumps[index].h5mdWriter?.close()
     dumps.remove(at: index)
+  }
+
+  /// Closes the files that stay open between frames (h5md, collectively); the job calls it before MPI ends.
+  public func closeOutputs() {
+    for dump in dumps {
+      dump.h5mdWriter?.close()
+      dump.h5mdWriter = nil
+    }
   }
 
   /// Dumps due at this step.
@@ -130,24 +206,60 @@ extension Simulation {
   /// stops every rank with the path in the message.
   func writeDumps(_ due: [Dump], energies: [Double]?) throws {
     guard !due.isEmpty, !validateOnly else { return }
-    var mine: [Double] = []
-    mine.reserveCapacity(DumpFrame.packedWidth * atoms.ownedCount)
-    for i in 0..<atoms.ownedCount {
-      DumpFrame.pack(id: atoms.tag[i], type: atoms.type[i], position: atoms.positionOf(i), image: atoms.imageOf(i),
-                     velocity: atoms.velocityOf(i), force: atoms.forceOf(i), energy: energies?[i] ?? 0,
-                     mass: masses[atoms.type[i]], into: &mine)
-    }
-    let all = comm.gather(mine, root: 0)
+    for dump in due where dump.h5mdLayout != nil { try writeH5MD(dump) }
+    let due = due.filter { $0.h5mdLayout == nil }
+    guard !due.isEmpty else { return }
+    let mine = packedOwnedAtoms(energies: energies)
     var failure = ""
-    if comm.isRoot {
-      for dump in due {
-        let frame = DumpFrame(step: step, box: box!, packed: all, hasEnergies: energies != nil, sortByID: dump.sortByID)
-        do { try dump.write(frame) } catch { failure = "\(error)" }
+    // One gather on rank 0 for every single-file dump, one within each file's ranks for `%` dumps.
+    let single = due.filter { !$0.filePerRankGroup }
+    if !single.isEmpty {
+      let all = comm.gather(mine, root: 0)
+      if comm.isRoot {
+        for dump in single {
+          let frame = DumpFrame(step: step, box: box!, packed: all, hasEnergies: energies != nil, sortByID: dump.sortByID)
+          do { try dump.write(frame, group: 0) } catch { failure = "\(error)" }
+        }
       }
     }
+    for dump in due where dump.filePerRankGroup {
+      let file = dump.fileGrouping.file(of: comm.rank, size: comm.size)
+      if dump.fileGroupComm == nil { dump.fileGroupComm = comm.split(color: file) }
+      let group = dump.fileGroupComm!
+      let atomsOfFile = group.gather(mine, root: 0)
+      guard group.isRoot else { continue }
+      let frame = DumpFrame(step: step, box: box!, packed: atomsOfFile, hasEnergies: energies != nil,
+                            sortByID: dump.sortByID)
+      do { try dump.write(frame, group: file) } catch { failure = "\(error)" }
+    }
     for dump in due { dump.lastStep = step }
-    if comm.allReduce(failure.isEmpty ? 0 : 1, .max) > 0 {
-      throw RunError(comm.isRoot ? failure : "a dump could not be written (see rank 0)")
+    // Any writing rank may have failed; every rank stops with the first failure's message (rank 0 prints it).
+    if comm.any(!failure.isEmpty) {
+      let messages = comm.allGatherBytes(Array(failure.utf8)).map { String(decoding: $0, as: UTF8.self) }
+      throw RunError(messages.first { !$0.isEmpty }!)
+    }
+  }
+}
+
+extension Simulation {
+  /// Every rank writes its own atoms' rows of the frame (the file is created at the first frame); a
+  /// failure on any rank stops every rank, with the path in the message, and closes the file.
+  private func writeH5MD(_ dump: Dump) throws {
+    var failure: String?
+    do {
+      if dump.h5mdWriter == nil {
+        dump.h5mdWriter = try H5MDWriter(path: dump.pattern, layout: dump.h5mdLayout!, comm: comm, atoms: atoms,
+                                         box: box!, creator: "Tessera", creatorVersion: programVersion)
+      }
+      try dump.h5mdWriter!.write(step: step, time: currentTime, box: box!, atoms: atoms, dumpEvery: dump.every)
+    } catch {
+      failure = "dump \(dump.id): \(error)"
+    }
+    dump.lastStep = step
+    if comm.any(failure != nil) {
+      dump.h5mdWriter?.close()
+      dump.h5mdWriter = nil
+      throw RunError(failure ?? "dump \(dump.id): the h5md file could not be written (see rank 0)")
     }
   }
 }

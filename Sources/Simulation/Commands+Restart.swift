@@ -1,5 +1,6 @@
 import Foundation
 import InputDeck
+import Trajectory
 
 /// Periodic restart files (`restart N FILE [FILE2]`).
 struct RestartSchedule {
@@ -47,34 +48,21 @@ extension Simulation {
   /// the previous file at that path stays whole until the new one is complete.
   func writeRestart(to path: String) throws {
     let box = box!
-    var mine: [Double] = []
-    mine.reserveCapacity(11 * atoms.ownedCount)
-    for i in 0..<atoms.ownedCount {
-      let x = atoms.positionOf(i), v = atoms.velocityOf(i), m = atoms.imageOf(i)
-      mine += [Double(atoms.tag[i]), Double(atoms.type[i]), Double(m.x), Double(m.y), Double(m.z)]
-      mine += [x.x, x.y, x.z, v.x, v.y, v.z]
-    }
-    let all = comm.gather(mine, root: 0)
     var failure = ""
-    if comm.isRoot {
-      let n = all.count / 11
-      let order = (0..<n).sorted { all[11 * $0] < all[11 * $1] }
+    if let frame = gatherAtomsOnRoot() {
       let header = RestartFile.Header(
         units: units.name, step: step, elapsedTime: currentTime,
         boxLo: [box.lo.x, box.lo.y, box.lo.z], boxLength: [box.length.x, box.length.y, box.length.z],
         tilts: [box.xy, box.xz, box.yz], periodic: box.periodic, triclinic: box.isTriclinic,
-        masses: Array(masses.values), atomCount: n,
+        masses: Array(masses.values), atomCount: frame.count,
         fixes: fixes.map { RestartFile.FixRecord(id: $0.id, style: fixStyles[$0.id] ?? "", state: $0.fix.restartState) },
         forceField: forceFieldDescription, modelChecksum: modelChecksum)
-      let file = RestartFile(
-        header: header, ids: order.map { Int64(all[11 * $0]) }, types: order.map { Int32(all[11 * $0 + 1]) },
-        images: order.flatMap { k in (2...4).map { Int32(all[11 * k + $0]) } },
-        positions: order.flatMap { k in (5...7).map { all[11 * k + $0] } },
-        velocities: order.flatMap { k in (8...10).map { all[11 * k + $0] } })
+      let file = RestartFile(header: header, ids: frame.ids, types: frame.types, images: frame.images,
+                             positions: frame.positions, velocities: frame.velocities)
       do {
-        try AtomicFile.write(try file.encoded(), to: path)
+        try file.encoded().withUnsafeBytes { try AtomicFile.write(contentsOf: $0, to: path) }
       } catch {
-        failure = "write_restart: \(path): \(error)"
+        failure = "write_restart: \(error)"
       }
     }
     if comm.allReduce(failure.isEmpty ? 0 : 1, .max) > 0 {

@@ -1,4 +1,6 @@
+import Communication
 import Foundation
+import H5MD
 import Output
 import Trajectory
 
@@ -7,14 +9,22 @@ final class Dump {
   let id: String
   let style: DumpStyle
   var every: Int
-  /// File name; `*` is replaced by the step (one file per frame).
+  /// File name; `*` is replaced by the step (one file per frame), `%` by the file group (one file per
+  /// group of ranks).
   let pattern: String
+  /// With `%`: the number of files (LAMMPS `dump_modify nfile`; one per rank by default) or the ranks per
+  /// file (`fileper`), and the ranks of this rank's file once split off for the first frame.
+  var fileGrouping = FileGrouping.perRank
+  var fileGroupComm: Communicator?
   /// Column names as given (`c_pe` stays `c_pe`), for the `ITEM: ATOMS` header.
   let names: [String]
   var sortByID = true
   var append = false
   var elements: [String] = []
   var format = DumpNumberFormat()
+  /// An h5md dump's elements, and its file once the first frame has created it.
+  var h5mdLayout: H5MDLayout?
+  var h5mdWriter: H5MDWriter?
   /// The step of the last frame written, so a run's setup does not repeat it.
   var lastStep: Int?
   private var opened = false
@@ -28,12 +38,18 @@ final class Dump {
   }
 
   var oneFilePerFrame: Bool { pattern.contains("*") }
+  var filePerRankGroup: Bool { pattern.contains("%") }
+
+  /// The file a frame goes to: `*` → step, `%` → this rank's file group.
+  func path(step: Int, group: Int) -> String {
+    pattern.replacingOccurrences(of: "*", with: "\(step)").replacingOccurrences(of: "%", with: "\(group)")
+  }
 
   var needsEnergies: Bool {
     switch style {
     case .custom(let fields): return fields.contains(.energy)
     case .extendedXYZ: return true
-    case .atom, .xyz: return false
+    case .atom, .xyz, .h5md: return false
     }
   }
 
@@ -44,6 +60,7 @@ final class Dump {
     case .custom(let fields): return frame.formatted(fields, names: names, elements: elements, format: format)
     case .xyz: return frame.formattedXYZ(elements: elements, format: format)
     case .extendedXYZ: return ExtendedXYZ.format([extendedXYZ(frame)])
+    case .h5md: preconditionFailure("h5md frames are written by every rank through H5MDWriter")
     }
   }
 
@@ -72,32 +89,51 @@ final class Dump {
 
   /// Writes a frame: a file of its own (through a temporary file and a rename), or appended to
   /// the dump's file in one write, so an interrupted job leaves only whole frames.
-  func write(_ frame: DumpFrame) throws {
+  func write(_ frame: DumpFrame, group: Int) throws {
     let contents = text(frame)
+    let path = path(step: frame.step, group: group)
     if oneFilePerFrame {
-      try AtomicFile.write(contents, to: pattern.replacingOccurrences(of: "*", with: "\(frame.step)"))
+      try AtomicFile.write(contents, to: path)
       return
     }
     if !opened && !append {
-      guard FileManager.default.createFile(atPath: pattern, contents: nil) else {
-        throw DumpError("dump \(id): cannot create '\(pattern)'")
+      guard FileManager.default.createFile(atPath: path, contents: nil) else {
+        throw DumpError("dump \(id): cannot create '\(path)'")
       }
     }
     opened = true
-    guard let handle = FileHandle(forWritingAtPath: pattern) ?? createAndOpen() else {
-      throw DumpError("dump \(id): cannot open '\(pattern)' for writing")
+    guard let handle = FileHandle(forWritingAtPath: path) ?? createAndOpen(path) else {
+      throw DumpError("dump \(id): cannot open '\(path)' for writing")
     }
     defer { try? handle.close() }
     do {
       try handle.seekToEnd()
       try handle.write(contentsOf: Data(contents.utf8))
     } catch {
-      throw DumpError("dump \(id): writing '\(pattern)' failed: \(error.localizedDescription)")
+      throw DumpError("dump \(id): writing '\(path)' failed: \(error.localizedDescription)")
     }
   }
 
-  private func createAndOpen() -> FileHandle? {
-    FileManager.default.createFile(atPath: pattern, contents: nil) ? FileHandle(forWritingAtPath: pattern) : nil
+  private func createAndOpen(_ path: String) -> FileHandle? {
+    FileManager.default.createFile(atPath: path, contents: nil) ? FileHandle(forWritingAtPath: path) : nil
+  }
+}
+
+/// How `%` dumps group ranks into files, as LAMMPS's `dump_modify nfile|fileper`.
+enum FileGrouping: Equatable {
+  case perRank
+  case files(Int)
+  case ranksPerFile(Int)
+
+  /// The file (its number, which replaces `%`) that `rank` of `size` ranks writes to; the first rank of
+  /// each group writes it. LAMMPS's arithmetic: `nfile` spreads ranks evenly over the files, `fileper`
+  /// fills files with consecutive ranks.
+  func file(of rank: Int, size: Int) -> Int {
+    switch self {
+    case .perRank: return rank
+    case .files(let n): return rank * min(n, size) / size
+    case .ranksPerFile(let p): return rank / p
+    }
   }
 }
 

@@ -16,6 +16,8 @@ public final class Simulation {
   public let variables = Variables()
   /// `tessera check`: validate every command, read every file, run nothing and write nothing.
   public let validateOnly: Bool
+  /// Recorded as the creator's version in the files Tessera writes (H5MD).
+  public var programVersion = "unknown"
 
   // Settings fixed before the box exists.
   public var units = UnitSystem.lj

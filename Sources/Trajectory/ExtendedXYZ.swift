@@ -33,6 +33,6 @@ public enum ExtendedXYZ {
   /// Writes `format(frames)` to `path`, replacing any file there atomically: a crash or error leaves the old
   /// file or the new one, never a truncated mix.
   public static func write(_ frames: [ExtendedXYZFrame], to path: String) throws {
-    try replaceFileAtomically(atPath: path, with: format(frames))
+    try AtomicFile.write(format(frames), to: path)
   }
 }

@@ -100,6 +100,7 @@ func execute(_ options: DeckOptions, validateOnly: Bool) throws {
   let console = Console(isWriter: comm.isRoot)
   let simulation = Simulation(comm: comm, console: console, validateOnly: validateOnly)
   simulation.jobStart = startTime
+  simulation.programVersion = tesseraVersion
   StopRequest.installSignalHandlers()
   do {
     simulation.wallTimeLimit = try options.wallTimeLimit()
@@ -113,10 +114,12 @@ func execute(_ options: DeckOptions, validateOnly: Bool) throws {
     console.line("Total wall time: \(formatWallTime(StepTimer.now() - startTime))")
   } catch {
     console.error("ERROR: \(error)")
+    simulation.closeOutputs()
     console.closeLog()
     comm.finalize()
     throw ExitCode(1)
   }
+  simulation.closeOutputs()
   console.closeLog()
   comm.finalize()
 }

@@ -179,6 +179,12 @@ final class DumpTests: XCTestCase {
       ("dump 1 all custom 10 d.txt id x\ndump_modify 1 format float %d", "in.e:11: dump_modify: dump_modify format float: expected one floating-point conversion"),
       ("dump 1 all custom 10 /nonexistent/dir/d.txt id x\nrun 10", "dump 1: cannot create '/nonexistent/dir/d.txt'"),
       ("dump 1 all cfg 10 d.cfg", "unsupported dump style 'cfg'"),
+      ("dump 1 all custom 10 d.txt id x\ndump_modify 1 nfile 2", "dump_modify nfile needs '%' in the dump file name"),
+      ("dump 1 all h5md 10 d.h5 image position", "dump h5md: 'image' must follow 'position'"),
+      ("dump 1 all h5md 10 d.h5 position file_from 2", "dump h5md: 'file_from' (several dumps or groups in one file) is not supported"),
+      ("dump 1 all h5md 10 d.%.h5 position", "'*' and '%' are not allowed in its name"),
+      ("dump 1 all h5md 10 d.h5 position\ndump_modify 1 sort id", "dump_modify sort: not available for h5md dumps"),
+      ("dump 1 all h5md 10 /nonexistent/dir/d.h5 position\nrun 10", "/nonexistent/dir/d.h5: cannot create the H5MD file"),
     ]
     for (lines, message) in cases {
       try (base + lines + "\n").write(to: dir.appendingPathComponent("in.e"), atomically: true, encoding: .utf8)
@@ -187,4 +193,65 @@ final class DumpTests: XCTestCase {
       XCTAssertTrue(result.combined.contains(message), "\(lines): \(result.combined)")
     }
   }
+
+  /// `%` in the file name (LAMMPS): one file per rank, `dump_modify nfile N` files, `fileper P` ranks per
+  /// file; each frame's files hold every atom once, with the same rows as the single-file dump.
+  func testFilePerRankGroup() throws {
+    let dir = try makeScratchDirectory("dump-percent")
+    let text = """
+      units lj
+      atom_style atomic
+      lattice fcc 0.8442
+      region box block 0 4 0 4 0 4
+      create_box 1 box
+      create_atoms 1 box
+      mass 1 1.0
+      velocity all create 1.6 87287 loop geom
+      pair_style lj/cut 2.5
+      pair_coeff 1 1 1.0 1.0 2.5
+      fix 1 all nve
+      dump all all custom 10 all.txt id type x y z vx vy vz
+      dump a all custom 10 rank.%.txt id type x y z vx vy vz
+      dump b all custom 10 nfile.%.txt id type x y z vx vy vz
+      dump_modify b nfile 3
+      dump c all custom 10 fileper.%.*.txt id type x y z vx vy vz
+      dump_modify c fileper 3
+      run 20
+      """
+    try text.write(to: dir.appendingPathComponent("in.p"), atomically: true, encoding: .utf8)
+    let result = try runTessera(ranks: 4, ["run", "in.p", "--log", "none"], in: dir)
+    XCTAssertEqual(result.status, 0, result.combined)
+    /// Frames of a dump file: the step and the atom rows (unsorted), after checking the header's count.
+    func frames(_ name: String) throws -> [(step: Int, rows: [String])] {
+      let text = try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)
+      return text.components(separatedBy: "ITEM: TIMESTEP\n").dropFirst().map { block in
+        let lines = block.split(separator: "\n").map(String.init)
+        let rows = Array(lines.dropFirst(8))
+        XCTAssertEqual(Int(lines[2]), rows.count, "\(name): NUMBER OF ATOMS")
+        return (Int(lines[0])!, rows)
+      }
+    }
+    let reference = try frames("all.txt")
+    XCTAssertEqual(reference.map(\.step), [0, 10, 20])
+    // nfile 3 on 4 ranks: ranks 0, 1 | 2 | 3 (LAMMPS: rank * nfile / nprocs); fileper 3: ranks 0–2 | 3.
+    let layouts: [(String, [String])] = [
+      ("rank", (0..<4).map { "rank.\($0).txt" }),
+      ("nfile", (0..<3).map { "nfile.\($0).txt" }),
+    ]
+    for (name, files) in layouts {
+      let parts = try files.map(frames)
+      XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("\(name).\(files.count).txt").path))
+      for (k, frame) in reference.enumerated() {
+        XCTAssertTrue(parts.allSatisfy { $0[k].step == frame.step && !$0[k].rows.isEmpty }, name)
+        XCTAssertEqual(parts.flatMap { $0[k].rows }.sorted(), frame.rows.sorted(), "\(name) at step \(frame.step)")
+      }
+    }
+    for (k, frame) in reference.enumerated() {
+      let parts = try ["fileper.0.\(frame.step).txt", "fileper.1.\(frame.step).txt"].map(frames)
+      XCTAssertEqual(parts.flatMap { $0[0].rows }.sorted(), frame.rows.sorted(), "fileper at step \(frame.step)")
+      XCTAssertGreaterThan(parts[0][0].rows.count, 2 * parts[1][0].rows.count, "fileper 3: ranks 0–2 in file 0 (frame \(k))")
+    }
+    XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("fileper.2.0.txt").path))
+  }
 }
+

@@ -1,0 +1,131 @@
+import Foundation
+import TesseraTestSupport
+import XCTest
+
+/// Dumps read by the real readers installed from PyPI (`make pyenv`): ASE (LAMMPS text dump, extended
+/// XYZ), MDAnalysis (H5MD, LAMMPS dump) and h5py (the H5MD 1.1 layout), each compared with the engine's
+/// own full-precision values (`Tests/Python/check_dumps.py`), on 1 and 4 ranks, orthogonal and triclinic.
+final class ReaderTests: XCTestCase {
+  /// The venv's interpreter: `TESSERA_PYTHON`, else `.build/pyenv` (made by `make pyenv`).
+  var python: String {
+    ProcessInfo.processInfo.environment["TESSERA_PYTHON"]
+      ?? repositoryRoot.appendingPathComponent(".build/pyenv/bin/python").path
+  }
+
+  /// `system`: the commands that define the box and atoms.
+  func deck(system: String, compression: Int) -> String {
+    """
+    units metal
+    atom_style atomic
+    \(system)
+    mass 1 39.948
+    velocity all create 3000 4928459 loop geom
+    pair_style lj/cut 8.5
+    pair_coeff 1 1 0.0104 3.4
+    timestep 0.002
+    neighbor 0.5 bin
+    neigh_modify every 1 delay 0 check yes
+    fix 1 all nve
+    dump c all custom 10 dump.custom id type x y z ix iy iz vx vy vz fx fy fz
+    dump_modify c format float %.17g
+    dump x all extxyz 10 dump.xyz
+    dump_modify x element Ar
+    dump h all h5md 10 traj.h5md position image velocity force species author "Tessera tests"
+    dump_modify h compression_level \(compression)
+    thermo 10
+    run 40
+    write_data final.data
+    """
+  }
+
+  func lattice(_ region: String) -> String {
+    "lattice fcc 5.26\n\(region)\ncreate_box 1 box\ncreate_atoms 1 box"
+  }
+
+  /// Runs the deck on 1 and 4 ranks in fresh directories (after `prepare` fills each) and checks its dumps.
+  func check(system: String, prepare: (URL) throws -> Void = { _ in }) throws {
+    guard FileManager.default.isExecutableFile(atPath: python) else {
+      return XCTFail("\(python) is missing: `make pyenv` installs ASE, MDAnalysis and h5py for these tests")
+    }
+    let script = repositoryRoot.appendingPathComponent("Tests/Python/check_dumps.py").path
+    for ranks in [1, 4] {
+      let dir = try makeScratchDirectory("dump-readers")
+      try prepare(dir)
+      // Compressed on 4 ranks: parallel HDF5 writes filtered chunks collectively.
+      try deck(system: system, compression: ranks == 4 ? 4 : 0)
+        .write(to: dir.appendingPathComponent("in.readers"), atomically: true, encoding: .utf8)
+      let run = try runTessera(ranks: ranks, ["run", "in.readers", "--log", "none"], in: dir)
+      XCTAssertEqual(run.status, 0, run.combined)
+      let result = try runProcess(python, [script, "0.002", "40", "10"], in: dir)
+      XCTAssertEqual(result.status, 0, "\(ranks) ranks, \(system):\n\(result.combined)")
+      XCTAssertTrue(result.output.hasSuffix("OK\n"), result.combined)
+    }
+  }
+
+  func testOrthogonalDumpsReadByASEAndMDAnalysis() throws {
+    try check(system: lattice("region box block 0 4 0 4 0 4"))
+  }
+
+  func testTriclinicDumpsReadByASEAndMDAnalysis() throws {
+    try check(system: lattice("region box prism 0 4 0 4 0 4 1.0 0.5 0.5"))
+  }
+
+  /// Ids with gaps (3, 6, 9, …, read from a data file): H5MD rows still follow the sorted ids.
+  func testSparseIdsKeepH5MDRowsInIdOrder() throws {
+    try check(system: "read_data sparse.data") { dir in
+      let make = "units metal\natom_style atomic\n\(lattice("region box prism 0 4 0 4 0 4 1.0 0.5 0.5"))\nmass 1 39.948\nwrite_data dense.data\n"
+      try make.write(to: dir.appendingPathComponent("in.make"), atomically: true, encoding: .utf8)
+      let run = try runTessera(ranks: 1, ["run", "in.make", "--log", "none"], in: dir)
+      XCTAssertEqual(run.status, 0, run.combined)
+      // Atom rows (8 columns) and velocity rows (4 columns), an integer first, get id × 3; the rest is kept.
+      let dense = try String(contentsOf: dir.appendingPathComponent("dense.data"), encoding: .utf8)
+      let sparse = dense.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+        let words = line.split(separator: " ")
+        guard words.count == 8 || words.count == 4, let id = Int(words[0]) else { return String(line) }
+        return (["\(3 * id)"] + words.dropFirst().map(String.init)).joined(separator: " ")
+      }
+      try sparse.joined(separator: "\n").write(to: dir.appendingPathComponent("sparse.data"), atomically: true, encoding: .utf8)
+    }
+  }
+
+  /// LAMMPS's sub-intervals (`every K` after an element, image with position) and `box no`, read by h5py.
+  func testH5MDSubIntervalsAndBoxNo() throws {
+    guard FileManager.default.isExecutableFile(atPath: python) else {
+      return XCTFail("\(python) is missing: `make pyenv` installs ASE, MDAnalysis and h5py for these tests")
+    }
+    let dir = try makeScratchDirectory("h5md-every")
+    let deck = """
+      units lj
+      atom_style atomic
+      lattice fcc 0.8442
+      region box block 0 3 0 3 0 3
+      create_box 1 box
+      create_atoms 1 box
+      mass 1 1.0
+      velocity all create 1.6 87287 loop geom
+      pair_style lj/cut 2.5
+      pair_coeff 1 1 1.0 1.0 2.5
+      fix 1 all nve
+      dump h all h5md 10 t.h5md position image velocity every 2 species every 4 box no
+      run 40
+      """
+    try deck.write(to: dir.appendingPathComponent("in.every"), atomically: true, encoding: .utf8)
+    let run = try runTessera(ranks: 2, ["run", "in.every", "--log", "none"], in: dir)
+    XCTAssertEqual(run.status, 0, run.combined)
+    let script = """
+      import h5py
+      with h5py.File("t.h5md", "r") as f:
+          a = f["particles/all"]
+          print([a[e]["step"][:].tolist() for e in ("position", "image", "velocity", "species")])
+          print(sorted(a), sorted(a["box"]), sorted(a["box"].attrs))
+      """
+    let result = try runProcess(python, ["-c", script], in: dir)
+    XCTAssertEqual(result.status, 0, result.combined)
+    XCTAssertEqual(result.output, """
+      [[0, 10, 20, 30, 40], [0, 10, 20, 30, 40], [0, 20, 40], [0, 40]]
+      ['box', 'image', 'position', 'species', 'velocity'] [] ['boundary', 'dimension']
+
+      """)
+  }
+}
+
