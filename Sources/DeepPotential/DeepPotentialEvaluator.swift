@@ -27,6 +27,11 @@ public final class DeepPotentialEvaluator {
   let sectionStart: [Int]
   let padding: PaddingEmbedding
   let block: BlockBuffers
+  /// Every reachable (centre, neighbour) pair has a table (and M1 is a multiple of four):
+  /// embeddings are evaluated inside the contraction and its gradient (`TableContraction`), not
+  /// stored.
+  let fusesTables: Bool
+  let located: LocatedInputs
   // Per atom, reused: its slots, then embedding inputs and backward products.
   let slots: UnsafeMutablePointer<Int32>
   let radialInput: UnsafeMutablePointer<Double>
@@ -40,7 +45,9 @@ public final class DeepPotentialEvaluator {
   private let members: UnsafeMutablePointer<Int>
   private let fittingWorkspace = FittingWorkspace()
 
-  public init(model: DeepPotentialModel) {
+  /// `fusingTables` false keeps a compressed model's embeddings stored as an uncompressed model's
+  /// are (the fused kernels are tested against that path).
+  public init(model: DeepPotentialModel, fusingTables: Bool = true) {
     // One thread per rank: ranks already fill the cores, and BLAS threads on small blocks only cost.
     openblas_set_num_threads(1)
     self.model = model
@@ -52,10 +59,22 @@ public final class DeepPotentialEvaluator {
     for s in model.selection { start.append(start[start.count - 1] + s) }
     sectionStart = start
     padding = PaddingEmbedding(model: model, sectionStart: start)
-    // 16 to 64 atoms per block timed alike for the copper model; fewer keep the stored
-    // embeddings (2·nnei·M1 values per atom) in cache.
-    let atoms = 16
-    block = BlockBuffers(atoms: atoms, slots: slotCount, sections: model.typeCount, width: width, axes: axes)
+    let n = model.typeCount
+    fusesTables = fusingTables && model.embeddingWidth % 4 == 0 && model.tables.map { tables in
+      (0..<n).allSatisfy { centre in
+        (0..<n).allSatisfy { neighbor in
+          model.selection[neighbor] == 0 || model.descriptorExcluded[centre * n + neighbor]
+            || tables[model.embeddingIndex(centre: centre, neighbor: neighbor)] != nil
+        }
+      }
+    } ?? false
+    located = LocatedInputs(capacity: slotCount)
+    // Stored embeddings (2·nnei·M1 values per atom) should stay in cache: 16 to 64 atoms per block
+    // timed alike for the copper model. Without them, larger blocks make the fitting networks'
+    // products efficient (their weights are packed once per block).
+    let atoms = fusesTables ? 128 : 16
+    block = BlockBuffers(atoms: atoms, slots: slotCount, sections: n, width: width, axes: axes,
+                         storesEmbeddings: !fusesTables)
     func zeros<T: Numeric>(_ count: Int) -> UnsafeMutablePointer<T> {
       let p = UnsafeMutablePointer<T>.allocate(capacity: count)
       p.initialize(repeating: 0, count: count)
