@@ -44,13 +44,19 @@ public final class DeepPotentialEvaluator {
   private let packedOutput: UnsafeMutablePointer<Double>
   private let members: UnsafeMutablePointer<Int>
   private let fittingWorkspace = FittingWorkspace()
+  public let precision: NetworkPrecision
+  /// The fitting networks in Float when `precision` is float32.
+  private let singleFittings: [SinglePrecisionNetwork]?
+  private let singleWorkspace = SinglePrecisionWorkspace()
 
   /// `fusingTables` false keeps a compressed model's embeddings stored as an uncompressed model's
   /// are (the fused kernels are tested against that path).
-  public init(model: DeepPotentialModel, fusingTables: Bool = true) {
+  public init(model: DeepPotentialModel, precision: NetworkPrecision = .float64, fusingTables: Bool = true) {
     // One thread per rank: ranks already fill the cores, and BLAS threads on small blocks only cost.
     openblas_set_num_threads(1)
     self.model = model
+    self.precision = precision
+    singleFittings = precision == .float32 ? model.fittings.map(SinglePrecisionNetwork.init) : nil
     selection = NeighborSelection(model: model)
     slotCount = model.slotCount
     width = model.embeddingWidth
@@ -165,8 +171,19 @@ public final class DeepPotentialEvaluator {
       for r in 0..<count {
         (packedInput + r * inputWidth).update(from: block.descriptor + members[r] * inputWidth, count: inputWidth)
       }
-      model.fittings[t].evaluateWithGradient(packedInput, rows: count, outputs: packedOutput,
-                                             gradient: packedGradient, workspace: fittingWorkspace)
+      if let singleFittings {
+        let input = singleWorkspace.input.reserve(count * inputWidth)
+        let gradient = singleWorkspace.gradient.reserve(count * inputWidth)
+        let output = singleWorkspace.output.reserve(count)
+        for at in 0..<(count * inputWidth) { input[at] = Float(packedInput[at]) }
+        singleFittings[t].evaluateWithGradient(input, rows: count, outputs: output, gradient: gradient,
+                                               workspace: singleWorkspace)
+        for at in 0..<(count * inputWidth) { packedGradient[at] = Double(gradient[at]) }
+        for r in 0..<count { packedOutput[r] = Double(output[r]) }
+      } else {
+        model.fittings[t].evaluateWithGradient(packedInput, rows: count, outputs: packedOutput,
+                                               gradient: packedGradient, workspace: fittingWorkspace)
+      }
       for r in 0..<count {
         let b = members[r]
         block.atomEnergy[b] = ((packedOutput[r] - model.vacuumEnergy[t]) + model.fittingBias[t]) + model.outputBias[t]

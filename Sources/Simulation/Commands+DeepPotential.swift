@@ -7,6 +7,7 @@ import Potentials
 struct DeepPotentialSettings {
   var model: DeepPotentialModel
   var overflowIsError = false
+  var precision = NetworkPrecision.float64
   /// Model type index per LAMMPS type (index 0 unused); identity until `pair_coeff` names elements.
   var modelTypes: [Int32]
   var coefficientsSet = false
@@ -54,6 +55,13 @@ extension Simulation {
         case let w: throw c.error("expected error or warn after sel_overflow, got '\(w)'")
         }
         i += 2
+      } else if key == "precision" {
+        let word = try c.word(i + 1, "precision")
+        guard let precision = NetworkPrecision(rawValue: word) else {
+          throw c.error("expected float64 or float32 after precision, got '\(word)'")
+        }
+        settings.precision = precision
+        i += 2
       } else if key == "compress" {
         tabulation = tabulation ?? TabulationSettings()
         i += 1
@@ -70,7 +78,7 @@ extension Simulation {
       } else if Self.unsupportedDeepPotentialKeywords.contains(key) {
         throw c.error("keyword '\(key)' of DeePMD-kit's pair_style deepmd is not supported by Tessera yet")
       } else {
-        throw c.error("unknown keyword '\(key)' (sel_overflow error|warn, compress [stride S] [extrapolate X] [min_nbor_dist D])")
+        throw c.error("unknown keyword '\(key)' (sel_overflow error|warn, precision float64|float32, compress [stride S] [extrapolate X] [min_nbor_dist D])")
       }
     }
     console.line("Deep Potential model \(path): type map \(model.typeMap.joined(separator: " ")), rcut \(model.cutoff), sel \(model.selection)")
@@ -131,6 +139,6 @@ extension Simulation {
   func makeDeepPotential(_ settings: DeepPotentialSettings, _ c: Command) throws -> Potential {
     guard settings.coefficientsSet else { throw c.error("pair_style deepmd needs 'pair_coeff * * ELEMENT…' before a run") }
     return DeepPotentialForce(model: settings.model, modelTypes: settings.modelTypes,
-                              overflowIsError: settings.overflowIsError)
+                              overflowIsError: settings.overflowIsError, precision: settings.precision)
   }
 }

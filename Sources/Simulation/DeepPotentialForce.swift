@@ -24,12 +24,12 @@ final class DeepPotentialForce: Potential {
   private(set) var neighborOverflow = 0
   private var overflowAtomSteps = 0
 
-  init(model: DeepPotentialModel, modelTypes: [Int32], overflowIsError: Bool) {
+  init(model: DeepPotentialModel, modelTypes: [Int32], overflowIsError: Bool, precision: NetworkPrecision) {
     self.model = model
     self.modelTypes = modelTypes
     self.overflowIsError = overflowIsError
     cutoff = model.cutoff
-    evaluator = DeepPotentialEvaluator(model: model)
+    evaluator = DeepPotentialEvaluator(model: model, precision: precision)
   }
 
   deinit { types.deallocate() }

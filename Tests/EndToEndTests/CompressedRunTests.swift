@@ -74,9 +74,17 @@ final class CompressedRunTests: XCTestCase {
     XCTAssertGreaterThanOrEqual(checked, 5, "periodic reference configurations a LAMMPS box can hold")
   }
 
-  /// NVE from 300 K with the built tables: the same bound as the network's (2e-4 eV/atom over
-  /// 1,000 steps of 1 fs, fluctuation and drift together).
+  /// NVE from 300 K with the built tables, and with them and float32 fitting networks: the same
+  /// bound as the network's (2e-4 eV/atom over 1,000 steps of 1 fs, fluctuation and drift together).
   func testCompressedNVEConservesEnergy() throws {
+    try assertConservesEnergy("compress min_nbor_dist \(distance)")
+  }
+
+  func testFloat32CompressedNVEConservesEnergy() throws {
+    try assertConservesEnergy("compress min_nbor_dist \(distance) precision float32")
+  }
+
+  private func assertConservesEnergy(_ keywords: String, file: StaticString = #filePath, line: UInt = #line) throws {
     let dir = try makeScratchDirectory("compressed-nve")
     try """
     units metal
@@ -85,7 +93,7 @@ final class CompressedRunTests: XCTestCase {
     create_box 1 box
     create_atoms 1 box
     mass 1 63.546
-    pair_style deepmd \(model) compress min_nbor_dist \(distance)
+    pair_style deepmd \(model) \(keywords)
     pair_coeff * * Cu
     velocity all create 300 4928459 dist gaussian
     neighbor 1.0 bin
@@ -98,12 +106,12 @@ final class CompressedRunTests: XCTestCase {
     run 1000
     """.write(to: dir.appendingPathComponent("in.deck"), atomically: true, encoding: .utf8)
     let result = try runTessera(ranks: 2, ["run", "in.deck", "--log", "none"], in: dir)
-    XCTAssertEqual(result.status, 0, result.combined)
+    XCTAssertEqual(result.status, 0, result.combined, file: file, line: line)
     let rows = thermoRows(result.output)
-    XCTAssertEqual(rows.count, 21)
-    XCTAssertGreaterThan(rows.last!["Temp"]!, 50, "the system should be moving")
+    XCTAssertEqual(rows.count, 21, file: file, line: line)
+    XCTAssertGreaterThan(rows.last?["Temp"] ?? 0, 50, "the system should be moving", file: file, line: line)
     let energies = rows.map { $0["TotEng"]! }
-    XCTAssertLessThan(energies.map { abs($0 - energies[0]) }.max()! / 32, 2e-4, "energies \(energies)")
+    XCTAssertLessThan(energies.map { abs($0 - energies[0]) }.max()! / 32, 2e-4, "energies \(energies)", file: file, line: line)
   }
 
   func testCompressErrors() throws {
@@ -112,6 +120,7 @@ final class CompressedRunTests: XCTestCase {
       ("\(model) stride 0.01", "'stride' sets up the tables of 'compress'; put it after compress"),
       ("\(model) compress min_nbor_dist -1", "expected a positive distance (Å) after min_nbor_dist, got -1"),
       ("\(model) compress min_nbor_dist 2 extrapolate 1", "expected extrapolate > 1, got 1"),
+      ("\(model) precision half", "expected float64 or float32 after precision, got 'half'"),
     ]
     for (style, message) in cases {
       let dir = try makeScratchDirectory("compressed-errors")
