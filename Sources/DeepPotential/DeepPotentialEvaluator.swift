@@ -107,15 +107,18 @@ public final class DeepPotentialEvaluator {
   /// Adds forces on owned and ghost atoms into `forces` (packed [totalCount][3]), writes owned atoms'
   /// energies into `atomEnergies` and adds per-atom virials (9 components, DeePMD-kit order,
   /// attributed to the neighbour) into `atomVirials` ([totalCount][9]) when given.
-  /// `types` are model type indices; a negative type is an atom this model ignores.
+  /// `types` are model type indices; a negative type is an atom this model ignores. `centres`
+  /// (default: every owned atom) limits the evaluation to some owned atoms as centres, so that
+  /// threads can share a rank's atoms.
   public func compute(positions: UnsafePointer<Double>, types: UnsafePointer<Int32>, ownedCount: Int,
                       totalCount: Int, neighborOffsets: UnsafePointer<Int32>, neighbors: UnsafePointer<Int32>,
                       forces: UnsafeMutablePointer<Double>, atomEnergies: UnsafeMutablePointer<Double>? = nil,
-                      atomVirials: UnsafeMutablePointer<Double>? = nil) -> DeepPotentialResult {
+                      atomVirials: UnsafeMutablePointer<Double>? = nil, centres: Range<Int>? = nil) -> DeepPotentialResult {
     var result = DeepPotentialResult()
-    var blockStart = 0
-    while blockStart < ownedCount {
-      let atoms = blockStart..<min(blockStart + block.atomCapacity, ownedCount)
+    let centres = centres ?? 0..<ownedCount
+    var blockStart = centres.lowerBound
+    while blockStart < centres.upperBound {
+      let atoms = blockStart..<min(blockStart + block.atomCapacity, centres.upperBound)
       for (b, i) in atoms.enumerated() {
         if types[i] < 0 { continue }
         let list = UnsafeBufferPointer(start: neighbors + Int(neighborOffsets[i]),

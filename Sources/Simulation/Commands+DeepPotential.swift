@@ -8,6 +8,8 @@ struct DeepPotentialSettings {
   var model: DeepPotentialModel
   var overflowIsError = false
   var precision = NetworkPrecision.float64
+  /// Threads evaluating the model inside each rank.
+  var threads = 1
   /// Model type index per LAMMPS type (index 0 unused); identity until `pair_coeff` names elements.
   var modelTypes: [Int32]
   var coefficientsSet = false
@@ -62,6 +64,9 @@ extension Simulation {
         }
         settings.precision = precision
         i += 2
+      } else if key == "threads" {
+        settings.threads = try c.positiveInteger(i + 1, "thread count")
+        i += 2
       } else if key == "compress" {
         tabulation = tabulation ?? TabulationSettings()
         i += 1
@@ -78,7 +83,7 @@ extension Simulation {
       } else if Self.unsupportedDeepPotentialKeywords.contains(key) {
         throw c.error("keyword '\(key)' of DeePMD-kit's pair_style deepmd is not supported by Tessera yet")
       } else {
-        throw c.error("unknown keyword '\(key)' (sel_overflow error|warn, precision float64|float32, compress [stride S] [extrapolate X] [min_nbor_dist D])")
+        throw c.error("unknown keyword '\(key)' (sel_overflow error|warn, precision float64|float32, threads N, compress [stride S] [extrapolate X] [min_nbor_dist D])")
       }
     }
     console.line("Deep Potential model \(path): type map \(model.typeMap.joined(separator: " ")), rcut \(model.cutoff), sel \(model.selection)")
@@ -139,6 +144,7 @@ extension Simulation {
   func makeDeepPotential(_ settings: DeepPotentialSettings, _ c: Command) throws -> Potential {
     guard settings.coefficientsSet else { throw c.error("pair_style deepmd needs 'pair_coeff * * ELEMENT…' before a run") }
     return DeepPotentialForce(model: settings.model, modelTypes: settings.modelTypes,
-                              overflowIsError: settings.overflowIsError, precision: settings.precision)
+                              overflowIsError: settings.overflowIsError, precision: settings.precision,
+                              threads: settings.threads)
   }
 }
