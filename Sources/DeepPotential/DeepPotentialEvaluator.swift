@@ -171,26 +171,34 @@ public final class DeepPotentialEvaluator {
         }
         continue
       }
-      for r in 0..<count {
-        (packedInput + r * inputWidth).update(from: block.descriptor + members[r] * inputWidth, count: inputWidth)
+      // A block of one type (every block of a one-element model) is already packed.
+      let packed = count == atoms.count
+      let input = packed ? block.descriptor : packedInput
+      let gradient = packed ? block.descriptorGradient : packedGradient
+      if !packed {
+        for r in 0..<count {
+          (packedInput + r * inputWidth).update(from: block.descriptor + members[r] * inputWidth, count: inputWidth)
+        }
       }
       if let singleFittings {
-        let input = singleWorkspace.input.reserve(count * inputWidth)
-        let gradient = singleWorkspace.gradient.reserve(count * inputWidth)
+        let singleInput = singleWorkspace.input.reserve(count * inputWidth)
+        let singleGradient = singleWorkspace.gradient.reserve(count * inputWidth)
         let output = singleWorkspace.output.reserve(count)
-        for at in 0..<(count * inputWidth) { input[at] = Float(packedInput[at]) }
-        singleFittings[t].evaluateWithGradient(input, rows: count, outputs: output, gradient: gradient,
+        for at in 0..<(count * inputWidth) { singleInput[at] = Float(input[at]) }
+        singleFittings[t].evaluateWithGradient(singleInput, rows: count, outputs: output, gradient: singleGradient,
                                                workspace: singleWorkspace)
-        for at in 0..<(count * inputWidth) { packedGradient[at] = Double(gradient[at]) }
+        for at in 0..<(count * inputWidth) { gradient[at] = Double(singleGradient[at]) }
         for r in 0..<count { packedOutput[r] = Double(output[r]) }
       } else {
-        model.fittings[t].evaluateWithGradient(packedInput, rows: count, outputs: packedOutput,
-                                               gradient: packedGradient, workspace: fittingWorkspace)
+        model.fittings[t].evaluateWithGradient(input, rows: count, outputs: packedOutput,
+                                               gradient: gradient, workspace: fittingWorkspace)
       }
       for r in 0..<count {
         let b = members[r]
         block.atomEnergy[b] = ((packedOutput[r] - model.vacuumEnergy[t]) + model.fittingBias[t]) + model.outputBias[t]
-        (block.descriptorGradient + b * inputWidth).update(from: packedGradient + r * inputWidth, count: inputWidth)
+        if !packed {
+          (block.descriptorGradient + b * inputWidth).update(from: packedGradient + r * inputWidth, count: inputWidth)
+        }
       }
     }
   }

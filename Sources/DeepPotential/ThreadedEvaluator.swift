@@ -11,12 +11,19 @@ public final class ThreadedEvaluator {
   public let evaluators: [DeepPotentialEvaluator]
   private var forceBuffers: [UnsafeMutablePointer<Double>] = []
   private var bufferCapacity = 0
+  /// Each thread's result, kept between steps.
+  private let results: UnsafeMutablePointer<DeepPotentialResult>
 
   public init(model: DeepPotentialModel, precision: NetworkPrecision = .float64, threads: Int) {
     evaluators = (0..<max(threads, 1)).map { _ in DeepPotentialEvaluator(model: model, precision: precision) }
+    results = .allocate(capacity: evaluators.count)
+    results.initialize(repeating: DeepPotentialResult(), count: evaluators.count)
   }
 
-  deinit { for buffer in forceBuffers { buffer.deallocate() } }
+  deinit {
+    for buffer in forceBuffers { buffer.deallocate() }
+    results.deinitialize(count: evaluators.count).deallocate()
+  }
 
   /// As `DeepPotentialEvaluator.compute`, without per-atom virials.
   public func compute(positions: UnsafePointer<Double>, types: UnsafePointer<Int32>, ownedCount: Int,
@@ -30,9 +37,6 @@ public final class ThreadedEvaluator {
                                    atomEnergies: atomEnergies)
     }
     reserveForceBuffers(3 * totalCount, count: n - 1)
-    let results = UnsafeMutablePointer<DeepPotentialResult>.allocate(capacity: n)
-    results.initialize(repeating: DeepPotentialResult(), count: n)
-    defer { results.deinitialize(count: n).deallocate() }
     let job = ThreadJob(evaluators: evaluators, forceBuffers: forceBuffers, results: results, positions: positions,
                         types: types, ownedCount: ownedCount, totalCount: totalCount, neighborOffsets: neighborOffsets,
                         neighbors: neighbors, forces: forces, atomEnergies: atomEnergies)
