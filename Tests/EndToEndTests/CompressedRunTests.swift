@@ -74,8 +74,9 @@ final class CompressedRunTests: XCTestCase {
     XCTAssertGreaterThanOrEqual(checked, 5, "periodic reference configurations a LAMMPS box can hold")
   }
 
-  /// NVE from 300 K with the built tables, and with them and float32 fitting networks: the same
-  /// bound as the network's (2e-4 eV/atom over 1,000 steps of 1 fs, fluctuation and drift together).
+  /// NVE from 300 K with the built tables, and with them and float32 fitting networks: the total
+  /// energy stays within 3e-5 eV/atom of its start over 1,000 steps of 1 fs (fluctuation and drift
+  /// together; the network itself stays within 7.3e-6 on this deck, float32 within 7.7e-6).
   func testCompressedNVEConservesEnergy() throws {
     try assertConservesEnergy("compress min_nbor_dist \(distance)")
   }
@@ -111,7 +112,7 @@ final class CompressedRunTests: XCTestCase {
     XCTAssertEqual(rows.count, 21, file: file, line: line)
     XCTAssertGreaterThan(rows.last?["Temp"] ?? 0, 50, "the system should be moving", file: file, line: line)
     let energies = rows.map { $0["TotEng"]! }
-    XCTAssertLessThan(energies.map { abs($0 - energies[0]) }.max()! / 32, 2e-4, "energies \(energies)", file: file, line: line)
+    XCTAssertLessThan(energies.map { abs($0 - energies[0]) }.max()! / 32, 3e-5, "energies \(energies)", file: file, line: line)
   }
 
   func testCompressErrors() throws {
