@@ -20,6 +20,8 @@ public struct TabulationSettings: Sendable {
 /// tabulated range of s.
 public struct TabulationReport: Sendable, CustomStringConvertible {
   public let tableCount: Int
+  /// Tables whose network the file also holds (only those can be checked).
+  public let checkedCount: Int
   public let intervalCount: Int
   /// The union of the tables' ranges [lower, extrapolate × upper).
   public let range: ClosedRange<Double>
@@ -29,6 +31,7 @@ public struct TabulationReport: Sendable, CustomStringConvertible {
   public var description: String {
     "\(tableCount) table\(tableCount == 1 ? "" : "s"), \(intervalCount) intervals on s in [\(range.lowerBound), "
       + "\(range.upperBound)), max error \(formatError(valueError)) in G, \(formatError(slopeError)) in dG/ds"
+      + (checkedCount == tableCount ? "" : " (\(checkedCount) of them checked: the file lacks the other networks)")
   }
 
   private func formatError(_ x: Double) -> String {
@@ -108,7 +111,7 @@ extension DeepPotentialModel {
   /// The distance of the model's tables from its networks, or nil for a model without tables.
   public func tabulationReport() -> TabulationReport? {
     guard let tables else { return nil }
-    var count = 0, intervals = 0, valueError = 0.0, slopeError = 0.0
+    var count = 0, checked = 0, intervals = 0, valueError = 0.0, slopeError = 0.0
     var low = Double.infinity, high = -Double.infinity
     for (table, network) in zip(tables, embeddings) {
       guard let table else { continue }
@@ -117,11 +120,12 @@ extension DeepPotentialModel {
       low = min(low, table.lower)
       high = max(high, table.maximum)
       guard let network else { continue }
+      checked += 1
       let error = table.distance(from: network)
       valueError = max(valueError, error.value)
       slopeError = max(slopeError, error.slope)
     }
-    return TabulationReport(tableCount: count, intervalCount: intervals, range: low...max(low, high),
+    return TabulationReport(tableCount: count, checkedCount: checked, intervalCount: intervals, range: low...max(low, high),
                             valueError: valueError, slopeError: slopeError)
   }
 }

@@ -51,6 +51,7 @@ final class TabulationTests: XCTestCase {
     let compressed = try load("cu_se_e2_a_compressed")
     let report = try XCTUnwrap(compressed.tabulationReport())
     XCTAssertEqual(report.tableCount, 1)
+    XCTAssertEqual(report.checkedCount, 1)
     XCTAssertEqual(report.intervalCount, 1220)
     XCTAssertGreaterThan(report.valueError, 0)
     XCTAssertLessThan(report.valueError, 1e-10)
