@@ -74,6 +74,35 @@ enum Activation: Equatable, Sendable {
     }
   }
 
+  /// φ''(z), for tabulation (`dp compress` matches value, first and second derivative at the nodes);
+  /// the same expressions as DeePMD-kit's `grad_grad`.
+  func secondDerivative(_ z: Double, output y: Double) -> Double {
+    switch self {
+    case .tanh: return -2 * y * (1 - y * y)
+    case .gelu:
+      let a = 0.044715, c = Activation.geluScale
+      let t = Foundation.tanh(c * (z + a * z * z * z))
+      let inner = c * (1 - t * t) * (3 * a * z * z + 1)
+      return 3 * a * c * z * z * (1 - t * t) - c * z * inner * (3 * a * z * z + 1) * t + inner
+    case .relu, .relu6, .linear: return 0
+    case .softplus:
+      let s = Activation.logistic(z)
+      return s * (1 - s)
+    case .sigmoid: return y * (1 - y) * (1 - 2 * y)
+    case .silu: return Activation.siluSecondDerivative(z)
+    case .silut(let t):
+      if z < t { return Activation.siluSecondDerivative(z) }
+      let (slope, _) = Activation.silutContinuation(t)
+      let u = Foundation.tanh(slope * (z - t))
+      return -2 * slope * slope * u * (1 - u * u)
+    }
+  }
+
+  private static func siluSecondDerivative(_ z: Double) -> Double {
+    let s = logistic(z), ds = s * (1 - s)
+    return 2 * ds + z * ds * (1 - 2 * s)
+  }
+
   /// a = silu'(T) and c = silu(T), which make the tanh branch continue SiLU with C¹ contact.
   private static func silutContinuation(_ t: Double) -> (Double, Double) {
     let s = logistic(t)

@@ -43,7 +43,7 @@ extension DeepPotentialEvaluator {
       bounds[section] = active
     }
     block.activeCount[b] = active
-    embed(centreType: ti, at: b)
+    if !fusesTables { embed(centreType: ti, at: b) }
     contract(centreType: ti, at: b)
   }
 
@@ -75,9 +75,15 @@ extension DeepPotentialEvaluator {
     let t = block.contraction + b * 4 * width
     t.update(repeating: 0, count: 4 * width)
     for s in 0..<model.typeCount where bounds[s + 1] > bounds[s] {
-      let start = first + bounds[s]
-      multiplyTransposedA(block.rows + 4 * start, block.embedding + 2 * start * width, into: t,
-                          m: 4, n: width, k: bounds[s + 1] - bounds[s], accumulate: true)
+      let start = first + bounds[s], count = bounds[s + 1] - bounds[s]
+      if fusesTables {
+        guard let table = model.tables![model.embeddingIndex(centre: ti, neighbor: s)] else { continue }
+        table.locate(rows: block.rows + 4 * start, count: count, into: located)
+        table.contract(rows: block.rows + 4 * start, count: count, located: located, into: t)
+      } else {
+        multiplyTransposedA(block.rows + 4 * start, block.embedding + 2 * start * width, into: t,
+                            m: 4, n: width, k: count, accumulate: true)
+      }
     }
     padding.rows.withUnsafeBufferPointer { paddingRows in
       padding.embeddings.withUnsafeBufferPointer { paddingEmbeddings in

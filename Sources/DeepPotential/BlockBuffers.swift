@@ -18,7 +18,7 @@ final class BlockBuffers {
   let displacement: UnsafeMutablePointer<Double>
   /// Per atom, 2·nnei rows of M1: section after section, the section's n active slots' G, then
   /// their dG/ds (as an embedding network writes them), so one product serves both in the
-  /// backward pass.
+  /// backward pass. Empty when the embeddings come from tables fused with the contraction.
   let embedding: UnsafeMutablePointer<Double>
   /// Per atom: T (4 × M1), the descriptor D and ∂E/∂D (M1 × M2), the energy.
   let contraction: UnsafeMutablePointer<Double>
@@ -26,7 +26,7 @@ final class BlockBuffers {
   let descriptorGradient: UnsafeMutablePointer<Double>
   let atomEnergy: UnsafeMutablePointer<Double>
 
-  init(atoms: Int, slots: Int, sections: Int, width: Int, axes: Int) {
+  init(atoms: Int, slots: Int, sections: Int, width: Int, axes: Int, storesEmbeddings: Bool) {
     atomCapacity = atoms
     sectionCount = sections
     func zeros<T: Numeric>(_ count: Int) -> UnsafeMutablePointer<T> {
@@ -40,7 +40,7 @@ final class BlockBuffers {
     slot = zeros(atoms * slots)
     rows = zeros(atoms * slots * 4)
     displacement = zeros(atoms * slots * 3)
-    embedding = zeros(atoms * 2 * slots * width)
+    embedding = zeros(storesEmbeddings ? atoms * 2 * slots * width : 1)
     contraction = zeros(atoms * 4 * width)
     descriptor = zeros(atoms * width * axes)
     descriptorGradient = zeros(atoms * width * axes)

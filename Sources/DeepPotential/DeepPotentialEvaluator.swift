@@ -27,6 +27,11 @@ public final class DeepPotentialEvaluator {
   let sectionStart: [Int]
   let padding: PaddingEmbedding
   let block: BlockBuffers
+  /// Every reachable (centre, neighbour) pair has a table (and M1 is a multiple of four):
+  /// embeddings are evaluated inside the contraction and its gradient (`TableContraction`), not
+  /// stored.
+  let fusesTables: Bool
+  let located: LocatedInputs
   // Per atom, reused: its slots, then embedding inputs and backward products.
   let slots: UnsafeMutablePointer<Int32>
   let radialInput: UnsafeMutablePointer<Double>
@@ -39,11 +44,19 @@ public final class DeepPotentialEvaluator {
   private let packedOutput: UnsafeMutablePointer<Double>
   private let members: UnsafeMutablePointer<Int>
   private let fittingWorkspace = FittingWorkspace()
+  public let precision: NetworkPrecision
+  /// The fitting networks in Float when `precision` is float32.
+  private let singleFittings: [SinglePrecisionNetwork]?
+  private let singleWorkspace = SinglePrecisionWorkspace()
 
-  public init(model: DeepPotentialModel) {
+  /// `fusingTables` false keeps a compressed model's embeddings stored as an uncompressed model's
+  /// are (the fused kernels are tested against that path).
+  public init(model: DeepPotentialModel, precision: NetworkPrecision = .float64, fusingTables: Bool = true) {
     // One thread per rank: ranks already fill the cores, and BLAS threads on small blocks only cost.
     openblas_set_num_threads(1)
     self.model = model
+    self.precision = precision
+    singleFittings = precision == .float32 ? model.fittings.map(SinglePrecisionNetwork.init) : nil
     selection = NeighborSelection(model: model)
     slotCount = model.slotCount
     width = model.embeddingWidth
@@ -52,10 +65,22 @@ public final class DeepPotentialEvaluator {
     for s in model.selection { start.append(start[start.count - 1] + s) }
     sectionStart = start
     padding = PaddingEmbedding(model: model, sectionStart: start)
-    // 16 to 64 atoms per block timed alike for the copper model; fewer keep the stored
-    // embeddings (2·nnei·M1 values per atom) in cache.
-    let atoms = 16
-    block = BlockBuffers(atoms: atoms, slots: slotCount, sections: model.typeCount, width: width, axes: axes)
+    let n = model.typeCount
+    fusesTables = fusingTables && model.embeddingWidth % 4 == 0 && model.tables.map { tables in
+      (0..<n).allSatisfy { centre in
+        (0..<n).allSatisfy { neighbor in
+          model.selection[neighbor] == 0 || model.descriptorExcluded[centre * n + neighbor]
+            || tables[model.embeddingIndex(centre: centre, neighbor: neighbor)] != nil
+        }
+      }
+    } ?? false
+    located = LocatedInputs(capacity: slotCount)
+    // Stored embeddings (2·nnei·M1 values per atom) should stay in cache: 16 to 64 atoms per block
+    // timed alike for the copper model. Without them, larger blocks make the fitting networks'
+    // products efficient (their weights are packed once per block).
+    let atoms = fusesTables ? 128 : 16
+    block = BlockBuffers(atoms: atoms, slots: slotCount, sections: n, width: width, axes: axes,
+                         storesEmbeddings: !fusesTables)
     func zeros<T: Numeric>(_ count: Int) -> UnsafeMutablePointer<T> {
       let p = UnsafeMutablePointer<T>.allocate(capacity: count)
       p.initialize(repeating: 0, count: count)
@@ -82,15 +107,18 @@ public final class DeepPotentialEvaluator {
   /// Adds forces on owned and ghost atoms into `forces` (packed [totalCount][3]), writes owned atoms'
   /// energies into `atomEnergies` and adds per-atom virials (9 components, DeePMD-kit order,
   /// attributed to the neighbour) into `atomVirials` ([totalCount][9]) when given.
-  /// `types` are model type indices; a negative type is an atom this model ignores.
+  /// `types` are model type indices; a negative type is an atom this model ignores. `centres`
+  /// (default: every owned atom) limits the evaluation to some owned atoms as centres, so that
+  /// threads can share a rank's atoms.
   public func compute(positions: UnsafePointer<Double>, types: UnsafePointer<Int32>, ownedCount: Int,
                       totalCount: Int, neighborOffsets: UnsafePointer<Int32>, neighbors: UnsafePointer<Int32>,
                       forces: UnsafeMutablePointer<Double>, atomEnergies: UnsafeMutablePointer<Double>? = nil,
-                      atomVirials: UnsafeMutablePointer<Double>? = nil) -> DeepPotentialResult {
+                      atomVirials: UnsafeMutablePointer<Double>? = nil, centres: Range<Int>? = nil) -> DeepPotentialResult {
     var result = DeepPotentialResult()
-    var blockStart = 0
-    while blockStart < ownedCount {
-      let atoms = blockStart..<min(blockStart + block.atomCapacity, ownedCount)
+    let centres = centres ?? 0..<ownedCount
+    var blockStart = centres.lowerBound
+    while blockStart < centres.upperBound {
+      let atoms = blockStart..<min(blockStart + block.atomCapacity, centres.upperBound)
       for (b, i) in atoms.enumerated() {
         if types[i] < 0 { continue }
         let list = UnsafeBufferPointer(start: neighbors + Int(neighborOffsets[i]),
@@ -143,15 +171,34 @@ public final class DeepPotentialEvaluator {
         }
         continue
       }
-      for r in 0..<count {
-        (packedInput + r * inputWidth).update(from: block.descriptor + members[r] * inputWidth, count: inputWidth)
+      // A block of one type (every block of a one-element model) is already packed.
+      let packed = count == atoms.count
+      let input = packed ? block.descriptor : packedInput
+      let gradient = packed ? block.descriptorGradient : packedGradient
+      if !packed {
+        for r in 0..<count {
+          (packedInput + r * inputWidth).update(from: block.descriptor + members[r] * inputWidth, count: inputWidth)
+        }
       }
-      model.fittings[t].evaluateWithGradient(packedInput, rows: count, outputs: packedOutput,
-                                             gradient: packedGradient, workspace: fittingWorkspace)
+      if let singleFittings {
+        let singleInput = singleWorkspace.input.reserve(count * inputWidth)
+        let singleGradient = singleWorkspace.gradient.reserve(count * inputWidth)
+        let output = singleWorkspace.output.reserve(count)
+        for at in 0..<(count * inputWidth) { singleInput[at] = Float(input[at]) }
+        singleFittings[t].evaluateWithGradient(singleInput, rows: count, outputs: output, gradient: singleGradient,
+                                               workspace: singleWorkspace)
+        for at in 0..<(count * inputWidth) { gradient[at] = Double(singleGradient[at]) }
+        for r in 0..<count { packedOutput[r] = Double(output[r]) }
+      } else {
+        model.fittings[t].evaluateWithGradient(input, rows: count, outputs: packedOutput,
+                                               gradient: gradient, workspace: fittingWorkspace)
+      }
       for r in 0..<count {
         let b = members[r]
         block.atomEnergy[b] = ((packedOutput[r] - model.vacuumEnergy[t]) + model.fittingBias[t]) + model.outputBias[t]
-        (block.descriptorGradient + b * inputWidth).update(from: packedGradient + r * inputWidth, count: inputWidth)
+        if !packed {
+          (block.descriptorGradient + b * inputWidth).update(from: packedGradient + r * inputWidth, count: inputWidth)
+        }
       }
     }
   }

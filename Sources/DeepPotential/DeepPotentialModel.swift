@@ -19,8 +19,8 @@ public struct DeepPotentialModel: Sendable {
   let typeOneSide: Bool
   /// Embedding networks by collection index: neighbour type, or centre + ntypes·neighbour type.
   let embeddings: [DenseNetwork?]
-  /// Tabulated embeddings (`dp compress`), used instead of the networks when the file has them.
-  let tables: [EmbeddingTable?]?
+  /// Tabulated embeddings (`dp compress`, or `tabulated(_:)` at load), used instead of the networks.
+  var tables: [EmbeddingTable?]?
   /// Descriptor-level excluded type pairs (rows zeroed), ntypes × ntypes.
   let descriptorExcluded: [Bool]
   /// Model-level excluded type pairs (neighbours turned into padding), ntypes × ntypes.
@@ -35,6 +35,9 @@ public struct DeepPotentialModel: Sendable {
   let vacuumEnergy: [Double]
   let fittingBias: [Double]
   let outputBias: [Double]
+  /// The training data's nearest neighbour distance (Å), when the file records it (`min_nbor_dist`,
+  /// written by `dp compress`); tabulation needs it.
+  public let minNeighborDistance: Double?
 
   public var typeCount: Int { typeMap.count }
   public var slotCount: Int { selection.reduce(0, +) }

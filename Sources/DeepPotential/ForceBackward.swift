@@ -7,24 +7,36 @@ extension DeepPotentialEvaluator {
     let first = b * slotCount, count = block.activeCount[b]
     if count == 0 { return }
     // B[c][m] = Σ_a A[m][a] T[c][a] + [m < M2] Σ_p A[p][m] T[c][p]  with A = ∂E/∂D (M1 × M2).
-    let t = block.contraction + b * 4 * width, a = block.descriptorGradient + b * width * axes
-    for c in 0..<4 {
-      for m in 0..<width {
-        var sum = 0.0
-        for q in 0..<axes { sum += a[m * axes + q] * t[c * width + q] }
-        if m < axes {
-          for p in 0..<width { sum += a[p * axes + m] * t[c * width + p] }
-        }
-        contractionGradient[c * width + m] = sum
-      }
-    }
+    contractionGradient(t: block.contraction + b * 4 * width, a: block.descriptorGradient + b * width * axes)
     // ∂E/∂R̂_k = (G_k·Bᵀ + δ_c0 (R̂_k·B)·G'_k) / nnei, where (R̂_k·B)·G'_k = R̂_k·(G'_k·Bᵀ):
     // per section, one product [G; G']·Bᵀ gives both, laid out as the embeddings are.
     let bounds = block.sectionBounds + b * (model.typeCount + 1)
-    for s in 0..<model.typeCount where bounds[s + 1] > bounds[s] {
-      multiply(block.embedding + 2 * (first + bounds[s]) * width, contractionGradient,
-               into: rowGradient + 8 * bounds[s], m: 2 * (bounds[s + 1] - bounds[s]), n: 4, k: width,
-               transposeB: true)
+    if fusesTables {
+      // G·B_c and G'·(R̂·B) of every neighbour straight from the tables, into the same layout.
+      for s in 0..<model.typeCount where bounds[s + 1] > bounds[s] {
+        let start = first + bounds[s], rows = bounds[s + 1] - bounds[s]
+        let valueParts = rowGradient + 8 * bounds[s], slopeParts = valueParts + 4 * rows
+        guard let table = model.tables![model.embeddingIndex(centre: ti, neighbor: s)] else {
+          (valueParts).update(repeating: 0, count: 8 * rows)
+          continue
+        }
+        table.locate(rows: block.rows + 4 * start, count: rows, into: located)
+        table.coefficients.withUnsafeBufferPointer { c in
+          for a in 0..<rows {
+            let (values, radial) = table.project(a, row: block.rows + 4 * (start + a), located: located,
+                                                 b: contractionGradient, base: c.baseAddress!)
+            values.store(to: valueParts + 4 * a, lanes: 4)
+            // The slope part is only ever used as R̂·(G'·Bᵀ): stored as that sum in its first lane.
+            SIMD4(radial, 0, 0, 0).store(to: slopeParts + 4 * a, lanes: 4)
+          }
+        }
+      }
+    } else {
+      for s in 0..<model.typeCount where bounds[s + 1] > bounds[s] {
+        multiply(block.embedding + 2 * (first + bounds[s]) * width, contractionGradient,
+                 into: rowGradient + 8 * bounds[s], m: 2 * (bounds[s + 1] - bounds[s]), n: 4, k: width,
+                 transposeB: true)
+      }
     }
     let scale = 1 / Double(slotCount)
     model.deviation.withUnsafeBufferPointer { deviation in
@@ -37,7 +49,11 @@ extension DeepPotentialEvaluator {
         let statistics = (ti * slotCount + Int(block.slot[first + at])) * 4
         let row = block.rows + 4 * (first + at)
         var radial = 0.0
-        for c in 0..<4 { radial += row[c] * slopePart[c] }
+        if fusesTables {
+          radial = slopePart[0]
+        } else {
+          for c in 0..<4 { radial += row[c] * slopePart[c] }
+        }
         var dR = SIMD4<Double>()
         for c in 0..<4 {
           let gradient = valuePart[c] + (c == 0 ? radial : 0)
@@ -62,6 +78,41 @@ extension DeepPotentialEvaluator {
             atomVirials?[9 * j + 3 * p + q] -= term
           }
         }
+      }
+    }
+  }
+
+  /// B = A·T_<ᵀ (all M1 rows) plus, in the first M2 rows, Aᵀ·Tᵀ: four axes at a time, the four
+  /// rows of T together.
+  private func contractionGradient(t: UnsafePointer<Double>, a: UnsafePointer<Double>) {
+    let g = contractionGradient
+    for m in 0..<width {
+      var s0 = SIMD4<Double>(), s1 = s0, s2 = s0, s3 = s0
+      for q in stride(from: 0, to: axes, by: 4) {
+        let lanes = min(4, axes - q)
+        let row = SIMD4(loading: a + m * axes + q, lanes: lanes)
+        s0 = s0.addingProduct(row, SIMD4(loading: t + q, lanes: lanes))
+        s1 = s1.addingProduct(row, SIMD4(loading: t + width + q, lanes: lanes))
+        s2 = s2.addingProduct(row, SIMD4(loading: t + 2 * width + q, lanes: lanes))
+        s3 = s3.addingProduct(row, SIMD4(loading: t + 3 * width + q, lanes: lanes))
+      }
+      g[m] = s0.sum()
+      g[width + m] = s1.sum()
+      g[2 * width + m] = s2.sum()
+      g[3 * width + m] = s3.sum()
+    }
+    for q in stride(from: 0, to: axes, by: 4) {
+      let lanes = min(4, axes - q)
+      var u0 = SIMD4<Double>(), u1 = u0, u2 = u0, u3 = u0
+      for p in 0..<width {
+        let row = SIMD4(loading: a + p * axes + q, lanes: lanes)
+        u0 = u0.addingProduct(row, SIMD4(repeating: t[p]))
+        u1 = u1.addingProduct(row, SIMD4(repeating: t[width + p]))
+        u2 = u2.addingProduct(row, SIMD4(repeating: t[2 * width + p]))
+        u3 = u3.addingProduct(row, SIMD4(repeating: t[3 * width + p]))
+      }
+      for (c, u) in [u0, u1, u2, u3].enumerated() {
+        (SIMD4(loading: g + c * width + q, lanes: lanes) + u).store(to: g + c * width + q, lanes: lanes)
       }
     }
   }

@@ -29,7 +29,8 @@ struct ModelReader {
       pairExcluded: try model["pair_exclude_types"].typePairs(typeCount: n),
       atomExcluded: zip(atomExcluded, fittingExcluded).map { $0 || $1 },
       embeddingWidth: descriptor.embeddingWidth, axisCount: descriptor.axisCount, fittings: fit.networks,
-      vacuumEnergy: fit.vacuumEnergy, fittingBias: fit.bias, outputBias: outputBias)
+      vacuumEnergy: fit.vacuumEnergy, fittingBias: fit.bias, outputBias: outputBias,
+      minNeighborDistance: root["min_nbor_dist"].isNull ? nil : try root["min_nbor_dist"].double())
   }
 
   /// `out_bias` is [n_out, ntypes, 1] for an energy model; absent means zero.

@@ -7,6 +7,9 @@ import Potentials
 struct DeepPotentialSettings {
   var model: DeepPotentialModel
   var overflowIsError = false
+  var precision = NetworkPrecision.float64
+  /// Threads evaluating the model inside each rank.
+  var threads = 1
   /// Model type index per LAMMPS type (index 0 unused); identity until `pair_coeff` names elements.
   var modelTypes: [Int32]
   var coefficientsSet = false
@@ -38,6 +41,12 @@ extension Simulation {
     }
     var settings = DeepPotentialSettings(
       model: model, modelTypes: (0...masses.typeCount).map { Int32(max($0 - 1, 0)) })
+    var tabulation: TabulationSettings?
+    func positive(_ i: Int, _ what: String) throws -> Double {
+      let value = try c.double(i + 1, what)
+      guard value > 0 else { throw c.error("expected a positive \(what) after \(c.arguments[i]), got \(c.arguments[i + 1])") }
+      return value
+    }
     var i = 2
     while i < c.arguments.count {
       let key = c.arguments[i]
@@ -48,13 +57,48 @@ extension Simulation {
         case let w: throw c.error("expected error or warn after sel_overflow, got '\(w)'")
         }
         i += 2
+      } else if key == "precision" {
+        let word = try c.word(i + 1, "precision")
+        guard let precision = NetworkPrecision(rawValue: word) else {
+          throw c.error("expected float64 or float32 after precision, got '\(word)'")
+        }
+        settings.precision = precision
+        i += 2
+      } else if key == "threads" {
+        settings.threads = try c.positiveInteger(i + 1, "thread count")
+        i += 2
+      } else if key == "compress" {
+        tabulation = tabulation ?? TabulationSettings()
+        i += 1
+      } else if ["stride", "extrapolate", "min_nbor_dist"].contains(key) {
+        guard tabulation != nil else { throw c.error("'\(key)' sets up the tables of 'compress'; put it after compress") }
+        switch key {
+        case "stride": tabulation!.stride = try positive(i, "table step")
+        case "extrapolate":
+          tabulation!.extrapolate = try positive(i, "extrapolation factor")
+          guard tabulation!.extrapolate > 1 else { throw c.error("expected extrapolate > 1, got \(c.arguments[i + 1])") }
+        default: tabulation!.minNeighborDistance = try positive(i, "distance (Å)")
+        }
+        i += 2
       } else if Self.unsupportedDeepPotentialKeywords.contains(key) {
         throw c.error("keyword '\(key)' of DeePMD-kit's pair_style deepmd is not supported by Tessera yet")
       } else {
-        throw c.error("unknown keyword '\(key)' (sel_overflow error|warn)")
+        throw c.error("unknown keyword '\(key)' (sel_overflow error|warn, precision float64|float32, threads N, compress [stride S] [extrapolate X] [min_nbor_dist D])")
       }
     }
     console.line("Deep Potential model \(path): type map \(model.typeMap.joined(separator: " ")), rcut \(model.cutoff), sel \(model.selection)")
+    if let tabulation {
+      do {
+        settings.model = try model.tabulated(tabulation)
+      } catch {
+        throw c.error("\(error)")
+      }
+      let distance = tabulation.minNeighborDistance ?? model.minNeighborDistance!
+      console.line("Deep Potential tables built at load (stride \(tabulation.stride), extrapolate \(tabulation.extrapolate), "
+        + "min_nbor_dist \(distance)): \(settings.model.tabulationReport()!)")
+    } else if let report = model.tabulationReport() {
+      console.line("Deep Potential tables read from the model file (dp compress): \(report)")
+    }
     pairStyleSettings = .deepPotential(settings)
   }
 
@@ -100,6 +144,7 @@ extension Simulation {
   func makeDeepPotential(_ settings: DeepPotentialSettings, _ c: Command) throws -> Potential {
     guard settings.coefficientsSet else { throw c.error("pair_style deepmd needs 'pair_coeff * * ELEMENT…' before a run") }
     return DeepPotentialForce(model: settings.model, modelTypes: settings.modelTypes,
-                              overflowIsError: settings.overflowIsError)
+                              overflowIsError: settings.overflowIsError, precision: settings.precision,
+                              threads: settings.threads)
   }
 }

@@ -13,7 +13,7 @@ final class DeepPotentialForce: Potential {
   let neighborKind = NeighborKind.full
   let cutoff: Double
   let model: DeepPotentialModel
-  private let evaluator: DeepPotentialEvaluator
+  private let evaluator: ThreadedEvaluator
   /// Model type index for each LAMMPS type (index 0 unused).
   private let modelTypes: [Int32]
   private let overflowIsError: Bool
@@ -24,12 +24,12 @@ final class DeepPotentialForce: Potential {
   private(set) var neighborOverflow = 0
   private var overflowAtomSteps = 0
 
-  init(model: DeepPotentialModel, modelTypes: [Int32], overflowIsError: Bool) {
+  init(model: DeepPotentialModel, modelTypes: [Int32], overflowIsError: Bool, precision: NetworkPrecision, threads: Int) {
     self.model = model
     self.modelTypes = modelTypes
     self.overflowIsError = overflowIsError
     cutoff = model.cutoff
-    evaluator = DeepPotentialEvaluator(model: model)
+    evaluator = ThreadedEvaluator(model: model, precision: precision, threads: threads)
   }
 
   deinit { types.deallocate() }

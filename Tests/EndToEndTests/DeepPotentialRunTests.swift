@@ -64,6 +64,31 @@ final class DeepPotentialRunTests: XCTestCase {
     try assertRankIndependent(deck(cells: 3, steps: 50), ranks: [2, 4, 8])
   }
 
+  /// `threads N` splits each rank's centres over N evaluators: thermo equals the unthreaded run's to
+  /// round-off: 1e-10 as across rank counts in float64; in float32 (with built tables) 1e-6, since
+  /// Float products round differently when atoms are grouped into other blocks.
+  func testThreadsAgreeWithTheUnthreadedRun() throws {
+    for (extra, tolerance) in [("", 1e-10), ("compress min_nbor_dist 2.0129867224877644 precision float32", 1e-6)] {
+      let reference = try run(deck(cells: 3, steps: 30, extra: extra), ranks: 1)
+      XCTAssertEqual(reference.status, 0, reference.combined)
+      let expected = thermoRows(reference.output)
+      XCTAssertEqual(expected.count, 4)
+      for (threads, ranks) in [(3, 1), (2, 2)] {
+        let result = try run(deck(cells: 3, steps: 30, extra: "\(extra) threads \(threads)"), ranks: ranks)
+        XCTAssertEqual(result.status, 0, result.combined)
+        let rows = thermoRows(result.output)
+        XCTAssertEqual(rows.count, expected.count, result.output)
+        for (a, b) in zip(expected, rows) {
+          for key in ["PotEng", "TotEng", "Temp", "Press", "Pxx", "Pxy"] {
+            let scale = key.hasPrefix("P") ? ["Press", "Pxx", "Pyy", "Pzz"].map { abs(a[$0]!) }.max()! : abs(a[key]!)
+            XCTAssertLessThan(abs(a[key]! - b[key]!) / scale, tolerance,
+                              "\(extra) threads \(threads) × \(ranks) ranks, step \(a["Step"]!), \(key): \(a[key]!) vs \(b[key]!)")
+          }
+        }
+      }
+    }
+  }
+
   func testTinyPeriodicBoxWithGhostsSeveralImagesDeep() throws {
     // 4 atoms in a 3.6 Å cube against a 7 Å ghost cutoff: every neighbour is an image.
     try assertRankIndependent(deck(cells: 1, steps: 50), ranks: [2, 4, 8])
@@ -99,6 +124,12 @@ final class DeepPotentialRunTests: XCTestCase {
     let failed = try run(deck(cells: 2, lattice: 3.0, steps: 0, temperature: 10, extra: "sel_overflow error"), ranks: 2)
     XCTAssertNotEqual(failed.status, 0)
     XCTAssert(failed.error.contains("more neighbours of one type within rcut"), failed.combined)
+  }
+
+  func testThreadCountMustBePositive() throws {
+    let result = try run(deck(cells: 1, steps: 0, extra: "threads 0"), ranks: 1)
+    XCTAssertNotEqual(result.status, 0)
+    XCTAssert(result.error.contains("in.cu:8: pair_style: "), result.combined)
   }
 
   func testUnsupportedPluginKeywordIsRefusedByName() throws {

@@ -10,7 +10,9 @@
 #   bench/dp/run.sh                      # everything (about 30-40 min on the 2-vCPU build machine)
 #   bench/dp/run.sh --quick              # smoke test: 4,000 atoms, 2-3 steps, 1 rank (~2 min once set up);
 #                                        # its RESULTS.md goes to the log folder, not bench/dp/
-#   bench/dp/run.sh --sizes 10,20 --ranks 1 [--models plain,compressed] [--repeats 3] [--out FILE]
+#   bench/dp/run.sh --sizes 10,20 --ranks 1 [--models plain,compressed,built,float32] [--repeats 3] [--out FILE]
+#                                        # built: Tessera tabulates at load (pair_style … compress);
+#                                        # float32: Tessera's precision float32 on the compressed model
 #
 # The first run creates a virtual environment with bench/dp/requirements.txt (PyPI, ~2.3 GB,
 # a few minutes) and the frozen .pb graphs (about 1 min): both are kept under the cache folder.
