@@ -17,7 +17,7 @@ public final class NoseHooverBarostat: Fix {
 
   public let barostat: BarostatSettings
   private let mode: Mode
-  private let motion: BoxMotion
+  private var motion: BoxMotion
   private var thermostat: TemperatureCoupling?
   private var pressureChain: ThermostatChain?
   private let drag: Double
@@ -73,7 +73,8 @@ public final class NoseHooverBarostat: Fix {
     boltzmann = c.units.boltzmann
     nktv2p = c.units.nktv2p
     atomCount = c.atomCount
-    currentTemperature = c.temperature()
+    currentTemperature = restoredTemperature ?? c.temperature()
+    restoredTemperature = nil
     degreesOfFreedom = c.degreesOfFreedom
     volume = c.boxState.box.volume
     if referenceVolume == nil { referenceVolume = volume }
@@ -241,6 +242,57 @@ public final class NoseHooverBarostat: Fix {
       return twiceKinetic
     }
   }
+
+  /// What a continued run needs to go on bit for bit — LAMMPS's `FixNH::pack_restart_data` (chains,
+  /// ω̇, vol0, t0) plus the thermostat's running temperature and the dilation's fixed point:
+  /// [tchain, T, thermostat chain…, pchain, barostat chain…, ω̇ ×6, vol0, t0, fixed point ×3].
+  public var restartState: [Double] {
+    var state = [Double(thermostat?.chainLength ?? 0), currentTemperature] + (thermostat?.chainState ?? [])
+    state += [Double(pressureChain?.length ?? 0)] + (pressureChain?.state ?? [])
+    state += strainRate + [referenceVolume ?? 0, initialTemperature ?? 0]
+    state += [motion.fixedPoint.x, motion.fixedPoint.y, motion.fixedPoint.z]
+    return state
+  }
+
+  public func restore(_ state: [Double]) throws {
+    var rest = state[...]
+    func take(_ count: Int) throws -> [Double] {
+      guard rest.count >= count else { throw FixStateError("the restart's barostat state is too short") }
+      defer { rest = rest.dropFirst(count) }
+      return Array(rest.prefix(count))
+    }
+    let tchain = Int(try take(1)[0])
+    guard tchain == (thermostat?.chainLength ?? 0) else {
+      throw FixStateError("the restart's thermostat chain has \(tchain) links, the fix \(thermostat?.chainLength ?? 0)")
+    }
+    let temperature = try take(1)[0]
+    if thermostat != nil, !thermostat!.restoreChain(try take(2 * tchain + 1)) {
+      throw FixStateError("the restart's thermostat chain is malformed")
+    }
+    let pchain = Int(try take(1)[0])
+    guard pchain == (pressureChain?.length ?? 0) else {
+      throw FixStateError("the restart's barostat chain has \(pchain) links, the fix \(pressureChain?.length ?? 0)")
+    }
+    if pressureChain != nil, !pressureChain!.restore(try take(2 * pchain + 1)) {
+      throw FixStateError("the restart's barostat chain is malformed")
+    }
+    let rates = try take(6)
+    let references = try take(2)
+    let point = try take(3)
+    guard rest.isEmpty else { throw FixStateError("the restart's barostat state has \(rest.count) numbers too many") }
+    for i in 0..<6 where !controlled[i] && rates[i] != 0 {
+      throw FixStateError("the restart's barostat moves box component \(i + 1), which this fix does not control")
+    }
+    restoredTemperature = temperature
+    strainRate = rates
+    referenceVolume = references[0]
+    initialTemperature = references[1] > 0 ? references[1] : nil
+    motion.fixedPoint = SIMD3(point[0], point[1], point[2])
+  }
+
+  /// A temperature carried over from a restart: the thermostat's running value, which a fresh sum
+  /// over the velocities reproduces only to round-off.
+  private var restoredTemperature: Double?
 
   /// LAMMPS `FixNH::compute_scalar`: the thermostat chain, the barostat's kinetic energy and P·ΔV, and
   /// the barostat's chain.

@@ -65,7 +65,8 @@ extension Simulation {
         tilts: [box.xy, box.xz, box.yz], periodic: box.periodic, triclinic: box.isTriclinic,
         masses: Array(masses.values), atomCount: n,
         fixes: fixes.map { RestartFile.FixRecord(id: $0.id, style: fixStyles[$0.id] ?? "", state: $0.fix.restartState) },
-        forceField: forceFieldDescription, modelChecksum: modelChecksum)
+        forceField: forceFieldDescription, modelChecksum: modelChecksum,
+        processorGrid: [grid!.counts.x, grid!.counts.y, grid!.counts.z])
       let file = RestartFile(
         header: header, ids: order.map { Int64(all[11 * $0]) }, types: order.map { Int32(all[11 * $0 + 1]) },
         images: order.flatMap { k in (2...4).map { Int32(all[11 * k + $0]) } },
@@ -95,7 +96,11 @@ extension Simulation {
       throw c.error("the restart was written with units \(header.units), the deck uses \(units.name)")
     }
     periodic = header.periodic
-    try defineBox(file.box, typeCount: header.masses.count - 1, c)
+    var sameGrid: SIMD3<Int>?
+    if requestedGrid == .zero, let saved = header.processorGrid, saved.count == 3, saved.reduce(1, *) == comm.size {
+      sameGrid = SIMD3(saved[0], saved[1], saved[2])
+    }
+    try defineBox(file.box, typeCount: header.masses.count - 1, c, grid: sameGrid)
     for t in 1..<header.masses.count where header.masses[t] > 0 { masses.set(type: t, mass: header.masses[t]) }
     let box = box!, grid = grid!
     for i in file.ids.indices {

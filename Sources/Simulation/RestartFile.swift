@@ -25,6 +25,9 @@ struct RestartFile {
     /// The pair style line and, for a Deep Potential, the model file's checksum.
     var forceField: String
     var modelChecksum: String?
+    /// The processor grid the run used (absent in older files): the same rank count continues on the
+    /// same grid, which a box changed by a barostat would otherwise re-choose differently.
+    var processorGrid: [Int]?
   }
 
   struct FixRecord: Codable {
@@ -113,11 +116,14 @@ struct RestartFile {
   }
 
   var box: Box {
-    Box(lo: SIMD3(header.boxLo[0], header.boxLo[1], header.boxLo[2]),
-        hi: SIMD3(header.boxLo[0] + header.boxLength[0], header.boxLo[1] + header.boxLength[1],
-                  header.boxLo[2] + header.boxLength[2]),
-        xy: header.tilts[0], xz: header.tilts[1], yz: header.tilts[2], periodic: header.periodic,
-        triclinic: header.triclinic)
+    var box = Box(lo: SIMD3(header.boxLo[0], header.boxLo[1], header.boxLo[2]),
+                  hi: SIMD3(header.boxLo[0] + header.boxLength[0], header.boxLo[1] + header.boxLength[1],
+                            header.boxLo[2] + header.boxLength[2]),
+                  xy: header.tilts[0], xz: header.tilts[1], yz: header.tilts[2], periodic: header.periodic,
+                  triclinic: header.triclinic)
+    // (lo + length) − lo is the stored length only to round-off; a barostat's box needs it exact.
+    box.length = SIMD3(header.boxLength[0], header.boxLength[1], header.boxLength[2])
+    return box
   }
 
   private func append<T: FixedWidthInteger>(_ value: T, to data: inout Data) {
