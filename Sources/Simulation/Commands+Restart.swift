@@ -39,39 +39,48 @@ extension Simulation {
   func writePeriodicRestart() throws {
     guard !restarts.files.isEmpty else { return }
     let path = restarts.files[restarts.next].replacingOccurrences(of: "*", with: "\(step)")
-    try writeRestart(to: path)
+    try writeRestart(to: path, midRun: true)
     restarts.next = (restarts.next + 1) % restarts.files.count
   }
 
   /// Gathers every atom on rank 0, which writes the file through a temporary file, fsync and rename:
-  /// the previous file at that path stays whole until the new one is complete.
-  func writeRestart(to path: String) throws {
+  /// the previous file at that path stays whole until the new one is complete. Fixes' per-atom
+  /// states go in only `midRun`: between runs the next run's setup starts them afresh, as it would
+  /// have without the restart.
+  func writeRestart(to path: String, midRun: Bool = false) throws {
     let box = box!
+    let perAtomFixes = midRun ? fixes : []
+    let width = perAtomFixes.reduce(0) { $0 + $1.fix.restartValuesPerAtom }, row = 11 + width
     var mine: [Double] = []
-    mine.reserveCapacity(11 * atoms.ownedCount)
+    mine.reserveCapacity(row * atoms.ownedCount)
     for i in 0..<atoms.ownedCount {
       let x = atoms.positionOf(i), v = atoms.velocityOf(i), m = atoms.imageOf(i)
       mine += [Double(atoms.tag[i]), Double(atoms.type[i]), Double(m.x), Double(m.y), Double(m.z)]
       mine += [x.x, x.y, x.z, v.x, v.y, v.z]
+      for (_, fix) in perAtomFixes { fix.appendRestartValues(ofOwned: i, to: &mine) }
     }
     let all = comm.gather(mine, root: 0)
     var failure = ""
     if comm.isRoot {
-      let n = all.count / 11
-      let order = (0..<n).sorted { all[11 * $0] < all[11 * $1] }
+      let n = all.count / row
+      let order = (0..<n).sorted { all[row * $0] < all[row * $1] }
       let header = RestartFile.Header(
         units: units.name, step: step, elapsedTime: currentTime,
         boxLo: [box.lo.x, box.lo.y, box.lo.z], boxLength: [box.length.x, box.length.y, box.length.z],
         tilts: [box.xy, box.xz, box.yz], periodic: box.periodic, triclinic: box.isTriclinic,
         masses: Array(masses.values), atomCount: n,
-        fixes: fixes.map { RestartFile.FixRecord(id: $0.id, style: fixStyles[$0.id] ?? "", state: $0.fix.restartState) },
+        fixes: fixes.map {
+          RestartFile.FixRecord(id: $0.id, style: fixStyles[$0.id] ?? "", state: $0.fix.restartState,
+                                perAtom: midRun && $0.fix.restartValuesPerAtom > 0 ? $0.fix.restartValuesPerAtom : nil)
+        },
         forceField: forceFieldDescription, modelChecksum: modelChecksum,
         processorGrid: [grid!.counts.x, grid!.counts.y, grid!.counts.z])
       let file = RestartFile(
-        header: header, ids: order.map { Int64(all[11 * $0]) }, types: order.map { Int32(all[11 * $0 + 1]) },
-        images: order.flatMap { k in (2...4).map { Int32(all[11 * k + $0]) } },
-        positions: order.flatMap { k in (5...7).map { all[11 * k + $0] } },
-        velocities: order.flatMap { k in (8...10).map { all[11 * k + $0] } })
+        header: header, ids: order.map { Int64(all[row * $0]) }, types: order.map { Int32(all[row * $0 + 1]) },
+        images: order.flatMap { k in (2...4).map { Int32(all[row * k + $0]) } },
+        positions: order.flatMap { k in (5...7).map { all[row * k + $0] } },
+        velocities: order.flatMap { k in (8...10).map { all[row * k + $0] } },
+        fixValues: order.flatMap { k in all[(row * k + 11)..<(row * k + row)] })
       do {
         try AtomicFile.write(try file.encoded(), to: path)
       } catch {
@@ -114,6 +123,19 @@ extension Simulation {
     step = header.step
     elapsedTime = header.elapsedTime
     pendingFixStates = Dictionary(header.fixes.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
+    pendingPerAtomStates = [:]
+    let width = file.perAtomWidth
+    var column = 0
+    for record in header.fixes {
+      guard let count = record.perAtom, count > 0 else { continue }
+      var values: [Int64: ArraySlice<Double>] = [:]
+      values.reserveCapacity(file.ids.count)
+      for i in file.ids.indices {
+        values[file.ids[i]] = file.fixValues[(width * i + column)..<(width * i + column + count)]
+      }
+      pendingPerAtomStates[record.id] = values
+      column += count
+    }
     expectedModelChecksum = header.modelChecksum
     restoredFromRestart = true
     console.line("  \(header.atomCount) atoms at step \(header.step) read from \(c.arguments[0]) (force field was: \(header.forceField))")

@@ -70,6 +70,12 @@ final class RestartTests: XCTestCase {
     try assertExactContinuation("fix 1 all nvt temp 1.2 1.2 0.5\nfix 2 all temp/csvr 1.2 1.2 0.5 7", ranks: 2)
   }
 
+  /// Langevin's forces of the restart step come back with the file: the continued run's first step
+  /// does not recompute the drag from full-step velocities.
+  func testLangevinContinuesBitForBit() throws {
+    try assertExactContinuation("fix 1 all nve\nfix 2 all langevin 1.2 1.2 0.5 99 zero yes", ranks: 2)
+  }
+
   /// The barostat's whole state (ω̇, both chains, reference volume, fixed point) and the box to the bit.
   func testBarostatsContinueBitForBit() throws {
     try assertExactContinuation("fix 1 all npt temp 1.2 1.2 0.5 iso 2.0 2.0 2.5", ranks: 2)
