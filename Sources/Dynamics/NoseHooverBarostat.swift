@@ -40,6 +40,8 @@ public final class NoseHooverBarostat: Fix {
   private var nktv2p = 1.0
   private var atomCount = 0
   private var volume = 0.0
+  /// The box as this fix last saw it, for the strain energy.
+  private var currentBox: Box?
   /// Volume when the fix first ran (LAMMPS `vol0`), the zero of the P·V term of the energy.
   private var referenceVolume: Double?
   /// fix nph: the temperature when it first ran (LAMMPS `t0`), which sets the barostat's masses.
@@ -48,12 +50,12 @@ public final class NoseHooverBarostat: Fix {
   public init(barostat: BarostatSettings, thermostat: ThermostatSettings?, drag: Double, box: Box) {
     self.barostat = barostat
     self.drag = drag
-    let triclinic = barostat.style == .tri
+    let triclinic = barostat.isTriclinic
     mode = triclinic ? .triclinic : barostat.coupling == .xyz ? .isotropic : .anisotropic
-    motion = BoxMotion(controlled: [true, true, true, triclinic, triclinic, triclinic], tiltsEvolve: triclinic,
-                       scalesXY: !triclinic && box.xy != 0, scalesXZ: !triclinic && box.xz != 0,
-                       scalesYZ: !triclinic && box.yz != 0,
+    motion = BoxMotion(controlled: barostat.controlled, tiltsEvolve: triclinic,
+                       scalesXY: barostat.scalesXY, scalesXZ: barostat.scalesXZ, scalesYZ: barostat.scalesYZ,
                        fixedPoint: 0.5 * (box.lo + box.hi))
+    frequencies = barostat.targets.map { $0.map { 1 / $0.damping } ?? 0 }
     if let t = thermostat {
       self.thermostat = TemperatureCoupling(start: t.startTemperature, stop: t.stopTemperature, damping: t.damping,
                                             chainLength: t.chainLength, loops: t.loops, drag: drag)
@@ -62,7 +64,17 @@ public final class NoseHooverBarostat: Fix {
   }
 
   private var controlled: [Bool] { motion.controlled }
-  private var frequency: Double { 1 / barostat.damping }
+  /// 1 / Pdamp per component (0 where not controlled), and their maximum (LAMMPS `p_freq_max`),
+  /// which sets the masses of the barostat's chain and its drag.
+  private let frequencies: [Double]
+  private var frequency: Double { frequencies.max()! }
+  /// Each component's target now (LAMMPS `p_target`).
+  private var targetPressure = [Double](repeating: 0, count: 6)
+  /// Inverse of the cell when the fix first ran (LAMMPS `h0_inv`, Voigt order), the reference of
+  /// the deviatoric stress.
+  private var referenceInverseCell: [Double]?
+  /// LAMMPS `sigma`: vol0 · h0⁻¹ (targets − hydrostatic target) h0⁻ᵀ, upper triangle in Voigt order.
+  private var deviatoricStress = [Double](repeating: 0, count: 6)
   /// Barostatted box lengths (LAMMPS `pdim`).
   private var normalDimensions: Int { controlled[0..<3].filter { $0 }.count }
 
@@ -77,7 +89,9 @@ public final class NoseHooverBarostat: Fix {
     restoredTemperature = nil
     degreesOfFreedom = c.degreesOfFreedom
     volume = c.boxState.box.volume
+    currentBox = c.boxState.box
     if referenceVolume == nil { referenceVolume = volume }
+    if referenceInverseCell == nil { referenceInverseCell = NoseHooverBarostat.inverseCell(c.boxState.box) }
     if thermostat != nil {
       thermostat!.setup(c, degreesOfFreedom: degreesOfFreedom)
     } else if initialTemperature == nil {
@@ -88,7 +102,7 @@ public final class NoseHooverBarostat: Fix {
 
     let kT = boltzmann * barostatTemperature
     let nkT = Double(atomCount + 1) * kT
-    for i in 0..<6 where controlled[i] { barostatMass[i] = nkT / (frequency * frequency) }
+    for i in 0..<6 where controlled[i] { barostatMass[i] = nkT / (frequencies[i] * frequencies[i]) }
     pressureChain?.setMasses(first: boltzmann * barostatTemperature / (frequency * frequency),
                              rest: boltzmann * barostatTemperature / (frequency * frequency))
     pressureChain?.updateLinkForces(kT: kT)
@@ -128,13 +142,63 @@ public final class NoseHooverBarostat: Fix {
     c.comm.allReduce(&virial, .sum)
   }
 
-  /// LAMMPS `compute_press_target`: each normal target ramped over the run, their mean the hydrostatic
-  /// target (summed and divided as LAMMPS does, to the last bit).
+  /// LAMMPS `compute_press_target`: each target ramped over the run, the mean of the normal ones the
+  /// hydrostatic target (summed and divided as LAMMPS does, to the last bit), and with per-component
+  /// targets the deviatoric stress.
   private func updateTargetPressure(_ c: FixContext) {
-    let normal = barostat.startPressure + c.runFraction * (barostat.stopPressure - barostat.startPressure)
     hydrostaticTarget = 0
-    for i in 0..<3 where controlled[i] { hydrostaticTarget += normal }
-    hydrostaticTarget /= Double(normalDimensions)
+    for i in 0..<6 {
+      guard let target = barostat.targets[i], i < 3 || mode == .triclinic else { continue }
+      targetPressure[i] = target.start + c.runFraction * (target.stop - target.start)
+      if i < 3 { hydrostaticTarget += targetPressure[i] }
+    }
+    if normalDimensions > 0 { hydrostaticTarget /= Double(normalDimensions) }
+    if barostat.deviatoric { updateDeviatoricStress() }
+  }
+
+  /// LAMMPS `Domain::h_inv` of a box, Voigt order.
+  private static func inverseCell(_ box: Box) -> [Double] {
+    let h = [box.length.x, box.length.y, box.length.z, box.yz, box.xz, box.xy]
+    return [1 / h[0], 1 / h[1], 1 / h[2], -h[3] / (h[1] * h[2]), (h[3] * h[5] - h[1] * h[4]) / (h[0] * h[1] * h[2]),
+            -h[5] / (h[0] * h[1])]
+  }
+
+  /// LAMMPS `compute_sigma` (without `nreset`).
+  private func updateDeviatoricStress() {
+    guard let g = referenceInverseCell, let v0 = referenceVolume else { return }
+    let p = targetPressure, ph = hydrostaticTarget
+    let (p0, p1, p2) = (p[0] - ph, p[1] - ph, p[2] - ph)
+    deviatoricStress[0] = v0 * (g[0] * (p0 * g[0] + p[5] * g[5] + p[4] * g[4])
+      + g[5] * (p[5] * g[0] + p1 * g[5] + p[3] * g[4]) + g[4] * (p[4] * g[0] + p[3] * g[5] + p2 * g[4]))
+    deviatoricStress[1] = v0 * (g[1] * (p1 * g[1] + p[3] * g[3]) + g[3] * (p[3] * g[1] + p2 * g[3]))
+    deviatoricStress[2] = v0 * (g[2] * (p2 * g[2]))
+    deviatoricStress[3] = v0 * (g[1] * (p[3] * g[2]) + g[3] * (p2 * g[2]))
+    deviatoricStress[4] = v0 * (g[0] * (p[4] * g[2]) + g[5] * (p[3] * g[2]) + g[4] * (p2 * g[2]))
+    deviatoricStress[5] = v0 * (g[0] * (p[5] * g[1] + p[4] * g[3]) + g[5] * (p1 * g[1] + p[3] * g[3])
+      + g[4] * (p[3] * g[1] + p2 * g[3]))
+  }
+
+  /// LAMMPS `compute_deviatoric`: h σ hᵀ for the current cell, the deviatoric force on ω̇.
+  private func deviatoricForce(_ box: Box) -> [Double] {
+    let h = [box.length.x, box.length.y, box.length.z, box.yz, box.xz, box.xy], s = deviatoricStress
+    return [
+      h[0] * (s[0] * h[0] + s[5] * h[5] + s[4] * h[4]) + h[5] * (s[5] * h[0] + s[1] * h[5] + s[3] * h[4])
+        + h[4] * (s[4] * h[0] + s[3] * h[5] + s[2] * h[4]),
+      h[1] * (s[1] * h[1] + s[3] * h[3]) + h[3] * (s[3] * h[1] + s[2] * h[3]),
+      h[2] * (s[2] * h[2]),
+      h[1] * (s[3] * h[2]) + h[3] * (s[2] * h[2]),
+      h[0] * (s[4] * h[2]) + h[5] * (s[3] * h[2]) + h[4] * (s[2] * h[2]),
+      h[0] * (s[5] * h[1] + s[4] * h[3]) + h[5] * (s[1] * h[1] + s[3] * h[3]) + h[4] * (s[3] * h[1] + s[2] * h[3]),
+    ]
+  }
+
+  /// LAMMPS `compute_strain_energy`: ½ Tr(σ h hᵀ).
+  private func strainEnergy(_ box: Box) -> Double {
+    let h = [box.length.x, box.length.y, box.length.z, box.yz, box.xz, box.xy], s = deviatoricStress
+    let d0 = s[0] * (h[0] * h[0] + h[5] * h[5] + h[4] * h[4]) + s[5] * (h[1] * h[5] + h[3] * h[4]) + s[4] * (h[2] * h[4])
+    let d1 = s[5] * (h[5] * h[1] + h[4] * h[3]) + s[1] * (h[1] * h[1] + h[3] * h[3]) + s[3] * (h[2] * h[3])
+    let d2 = s[4] * (h[4] * h[2]) + s[3] * (h[3] * h[2]) + s[2] * (h[2] * h[2])
+    return 0.5 * (d0 + d1 + d2) / nktv2p
   }
 
   /// LAMMPS's pressure compute and `couple()`: the scalar pressure (isotropic, from the temperature)
@@ -180,9 +244,11 @@ public final class NoseHooverBarostat: Fix {
       for i in 0..<3 where controlled[i] { kineticTerm += kinetic[i] }
       kineticTerm /= normalCount
     }
+    let deviatoric = barostat.deviatoric ? deviatoricForce(c.boxState.box) : nil
     for i in 0..<3 where controlled[i] {
-      let force = (currentPressure[i] - hydrostaticTarget) * volume / (barostatMass[i] * nktv2p)
+      var force = (currentPressure[i] - hydrostaticTarget) * volume / (barostatMass[i] * nktv2p)
         + kineticTerm / barostatMass[i]
+      if let deviatoric { force -= deviatoric[i] / (barostatMass[i] * nktv2p) }
       strainRate[i] += force * dthalf
       strainRate[i] *= dragFactor
     }
@@ -191,7 +257,9 @@ public final class NoseHooverBarostat: Fix {
     volumeCoupling /= normalCount
     guard mode == .triclinic else { return }
     for i in 3..<6 where controlled[i] {
-      strainRate[i] += currentPressure[i] * volume / (barostatMass[i] * nktv2p) * dthalf
+      var force = currentPressure[i] * volume / (barostatMass[i] * nktv2p)
+      if let deviatoric { force -= deviatoric[i] / (barostatMass[i] * nktv2p) }
+      strainRate[i] += force * dthalf
       strainRate[i] *= dragFactor
     }
   }
@@ -225,6 +293,7 @@ public final class NoseHooverBarostat: Fix {
     }
     c.boxState.box = new
     volume = new.volume
+    currentBox = new
   }
 
   /// LAMMPS `nhc_press_integrate`: half a step of the chain thermostatting the barostat, which scales ω̇.
@@ -244,12 +313,12 @@ public final class NoseHooverBarostat: Fix {
   }
 
   /// What a continued run needs to go on bit for bit — LAMMPS's `FixNH::pack_restart_data` (chains,
-  /// ω̇, vol0, t0) plus the thermostat's running temperature and the dilation's fixed point:
-  /// [tchain, T, thermostat chain…, pchain, barostat chain…, ω̇ ×6, vol0, t0, fixed point ×3].
+  /// ω̇, vol0, t0, h0_inv) plus the thermostat's running temperature and the dilation's fixed point:
+  /// [tchain, T, thermostat chain…, pchain, barostat chain…, ω̇ ×6, vol0, t0, h0⁻¹ ×6, fixed point ×3].
   public var restartState: [Double] {
     var state = [Double(thermostat?.chainLength ?? 0), currentTemperature] + (thermostat?.chainState ?? [])
     state += [Double(pressureChain?.length ?? 0)] + (pressureChain?.state ?? [])
-    state += strainRate + [referenceVolume ?? 0, initialTemperature ?? 0]
+    state += strainRate + [referenceVolume ?? 0, initialTemperature ?? 0] + (referenceInverseCell ?? [0, 0, 0, 0, 0, 0])
     state += [motion.fixedPoint.x, motion.fixedPoint.y, motion.fixedPoint.z]
     return state
   }
@@ -278,6 +347,7 @@ public final class NoseHooverBarostat: Fix {
     }
     let rates = try take(6)
     let references = try take(2)
+    let inverseCell = try take(6)
     let point = try take(3)
     guard rest.isEmpty else { throw FixStateError("the restart's barostat state has \(rest.count) numbers too many") }
     for i in 0..<6 where !controlled[i] && rates[i] != 0 {
@@ -285,7 +355,8 @@ public final class NoseHooverBarostat: Fix {
     }
     restoredTemperature = temperature
     strainRate = rates
-    referenceVolume = references[0]
+    referenceVolume = references[0] > 0 ? references[0] : nil
+    referenceInverseCell = references[0] > 0 ? inverseCell : nil
     initialTemperature = references[1] > 0 ? references[1] : nil
     motion.fixedPoint = SIMD3(point[0], point[1], point[2])
   }
@@ -308,6 +379,7 @@ public final class NoseHooverBarostat: Fix {
       chainCoupling += kT
     }
     if let chain = pressureChain { energy += chain.energy(firstCoupling: chainCoupling, kT: kT) }
+    if barostat.deviatoric, let box = currentBox { energy += strainEnergy(box) }
     return energy
   }
 }
