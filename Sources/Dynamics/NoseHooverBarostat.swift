@@ -21,7 +21,6 @@ public final class NoseHooverBarostat: Fix {
   private var thermostat: TemperatureCoupling?
   private var pressureChain: ThermostatChain?
   private let drag: Double
-  private let verlet = VelocityVerlet()
 
   private var strainRate = [Double](repeating: 0, count: 6)  // ω̇
   private var barostatMass = [Double](repeating: 0, count: 6)  // W
@@ -118,17 +117,11 @@ public final class NoseHooverBarostat: Fix {
     measurePressure(c, temperature: c.temperature())
     updateTargetPressure(c)
     advanceStrainRate(c)
-    scaleVelocities(c)
-    verlet.halfKick(c)
-    moveBox(c)
-    verlet.drift(c)
-    moveBox(c)
+    scaleKickAndDrift(c)
   }
 
   public func finalIntegrate(_ c: FixContext) {
-    verlet.halfKick(c)
-    scaleVelocities(c)
-    currentTemperature = c.temperature()
+    currentTemperature = kickAndScale(c)
     degreesOfFreedom = c.degreesOfFreedom
     reduceVirial(c)
     measurePressure(c, temperature: currentTemperature)
@@ -266,34 +259,78 @@ public final class NoseHooverBarostat: Fix {
 
   private func dragFactor(_ c: FixContext) -> Double { 1 - c.timestep * frequency * drag / Double(barostat.loops) }
 
-  /// LAMMPS `nh_v_press`: the atoms' velocities feel the box's strain rate for half a step (split
-  /// around the shear terms of `tri`).
-  private func scaleVelocities(_ c: FixContext) {
-    let dt4 = 0.25 * c.timestep, dthalf = 0.5 * c.timestep
-    let factor = (0..<3).map { exp(-dt4 * (strainRate[$0] + volumeCoupling)) }
-    let v = c.atoms.velocity
-    for i in 0..<c.atoms.ownedCount {
-      let j = 3 * i
-      for k in 0..<3 { v[j + k] *= factor[k] }
-      if mode == .triclinic {
-        v[j] += -dthalf * (v[j + 1] * strainRate[5] + v[j + 2] * strainRate[4])
-        v[j + 1] += -dthalf * v[j + 2] * strainRate[3]
-      }
-      for k in 0..<3 { v[j + k] *= factor[k] }
-    }
+  /// The factors of LAMMPS `nh_v_press` (the atoms' velocities feel the box's strain rate for half
+  /// a step, split around the shear terms of `tri`).
+  private func pressureScaling(_ c: FixContext) -> (f0: Double, f1: Double, f2: Double, yz: Double, xz: Double, xy: Double) {
+    let dt4 = 0.25 * c.timestep
+    return (exp(-dt4 * (strainRate[0] + volumeCoupling)), exp(-dt4 * (strainRate[1] + volumeCoupling)),
+            exp(-dt4 * (strainRate[2] + volumeCoupling)), strainRate[3], strainRate[4], strainRate[5])
   }
 
-  /// LAMMPS `remap` with `dilate all`: half a step of box motion; this rank's atoms keep their
-  /// fractional coordinates. Ghosts follow by forward communication with the new box's vectors.
-  private func moveBox(_ c: FixContext) {
+  /// The first half of the step after ω̇, in one sweep over the atoms (each atom's operations in
+  /// LAMMPS's order, so the result is that of separate sweeps): `nh_v_press`, the half-kick, and
+  /// with `dilate all` the box's half step (`remap`: x2lamda in the old box, lamda2x in the new),
+  /// the drift, and the box's second half step.
+  private func scaleKickAndDrift(_ c: FixContext) {
     let old = c.boxState.box
-    let new = motion.advance(old, strainRate: strainRate, by: 0.5 * c.timestep)
+    let middle = motion.advance(old, strainRate: strainRate, by: 0.5 * c.timestep)
+    let new = motion.advance(middle, strainRate: strainRate, by: 0.5 * c.timestep)
+    let s = pressureScaling(c), triclinic = mode == .triclinic
+    let dthalf = 0.5 * c.timestep, dt = c.timestep, dtf = 0.5 * c.timestep * c.units.ftm2v
+    let g0 = NoseHooverBarostat.inverseCell(old), lo0 = old.lo
+    let h1 = (middle.length.x, middle.length.y, middle.length.z, middle.yz, middle.xz, middle.xy), lo1 = middle.lo
+    let g1 = NoseHooverBarostat.inverseCell(middle)
+    let h2 = (new.length.x, new.length.y, new.length.z, new.yz, new.xz, new.xy), lo2 = new.lo
+    let x = c.atoms.position, v = c.atoms.velocity, f = c.atoms.force, type = c.atoms.type
     for i in 0..<c.atoms.ownedCount {
-      c.atoms.setPosition(i, new.lo + new.cartesian(fromFractional: old.fractional(c.atoms.positionOf(i))))
+      let j = 3 * i
+      v[j] *= s.f0; v[j + 1] *= s.f1; v[j + 2] *= s.f2
+      if triclinic {
+        v[j] += -dthalf * (v[j + 1] * s.xy + v[j + 2] * s.xz)
+        v[j + 1] += -dthalf * v[j + 2] * s.yz
+      }
+      v[j] *= s.f0; v[j + 1] *= s.f1; v[j + 2] *= s.f2
+      let kick = dtf / c.masses[type[i]]
+      for k in j..<j + 3 { v[k] += kick * f[k] }
+      // Box half step, drift, box half step.
+      var (dx, dy, dz) = (x[j] - lo0.x, x[j + 1] - lo0.y, x[j + 2] - lo0.z)
+      var lx = g0[0] * dx + g0[5] * dy + g0[4] * dz, ly = g0[1] * dy + g0[3] * dz, lz = g0[2] * dz
+      var px = h1.0 * lx + h1.5 * ly + h1.4 * lz + lo1.x, py = h1.1 * ly + h1.3 * lz + lo1.y, pz = h1.2 * lz + lo1.z
+      px += dt * v[j]; py += dt * v[j + 1]; pz += dt * v[j + 2]
+      (dx, dy, dz) = (px - lo1.x, py - lo1.y, pz - lo1.z)
+      lx = g1[0] * dx + g1[5] * dy + g1[4] * dz; ly = g1[1] * dy + g1[3] * dz; lz = g1[2] * dz
+      x[j] = h2.0 * lx + h2.5 * ly + h2.4 * lz + lo2.x
+      x[j + 1] = h2.1 * ly + h2.3 * lz + lo2.y
+      x[j + 2] = h2.2 * lz + lo2.z
     }
     c.boxState.box = new
     volume = new.volume
     currentBox = new
+  }
+
+  /// The first part of the second half step in one sweep: the half-kick, `nh_v_press`, and the sum
+  /// of m v² in the order the temperature compute takes it. Returns the temperature.
+  private func kickAndScale(_ c: FixContext) -> Double {
+    let s = pressureScaling(c), triclinic = mode == .triclinic
+    let dthalf = 0.5 * c.timestep, dtf = 0.5 * c.timestep * c.units.ftm2v
+    let v = c.atoms.velocity, f = c.atoms.force, type = c.atoms.type
+    var sum = 0.0
+    for i in 0..<c.atoms.ownedCount {
+      let j = 3 * i
+      let m = c.masses[type[i]]
+      let kick = dtf / m
+      for k in j..<j + 3 { v[k] += kick * f[k] }
+      v[j] *= s.f0; v[j + 1] *= s.f1; v[j + 2] *= s.f2
+      if triclinic {
+        v[j] += -dthalf * (v[j + 1] * s.xy + v[j + 2] * s.xz)
+        v[j + 1] += -dthalf * v[j + 2] * s.yz
+      }
+      v[j] *= s.f0; v[j + 1] *= s.f1; v[j + 2] *= s.f2
+      sum += m * (v[j] * v[j] + v[j + 1] * v[j + 1] + v[j + 2] * v[j + 2])
+    }
+    let dof = c.degreesOfFreedom
+    let twiceKinetic = c.comm.allReduce(sum * c.units.mvv2e, .sum)
+    return dof > 0 ? twiceKinetic / (dof * c.units.boltzmann) : 0
   }
 
   /// LAMMPS `nhc_press_integrate`: half a step of the chain thermostatting the barostat, which scales ω̇.
