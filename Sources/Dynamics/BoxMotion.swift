@@ -12,8 +12,9 @@ struct BoxMotion {
   /// Tilt factors carried along when their box length stretches (LAMMPS scalexy/scalexz/scaleyz), so
   /// that iso and aniso keep a tilted box's shape.
   let scalesXY, scalesXZ, scalesYZ: Bool
-  /// The point the dilation leaves in place.
-  let fixedPoint: SIMD3<Double>
+  /// The point the dilation leaves in place (kept by restarts: the midpoint of a dilated box is
+  /// the fixed point only to round-off).
+  var fixedPoint: SIMD3<Double>
 
   /// The box after `dt` of motion at strain rate `omegaDot`.
   func advance(_ box: Box, strainRate omegaDot: [Double], by dt: Double) -> Box {

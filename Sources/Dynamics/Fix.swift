@@ -90,6 +90,11 @@ public protocol Fix: AnyObject {
   /// run goes on exactly; `restore` takes it back when the deck redefines the fix with the same ID.
   var restartState: [Double] { get }
   func restore(_ state: [Double]) throws
+  /// Numbers per atom a restart keeps for this fix (0 for none) and those of owned atom `i`, in the
+  /// atom order of the last force evaluation; `restorePerAtom` takes them back by atom id.
+  var restartValuesPerAtom: Int { get }
+  func appendRestartValues(ofOwned i: Int, to values: inout [Double])
+  func restorePerAtom(_ values: [Int64: ArraySlice<Double>]) throws
 }
 
 /// A restart holds a fix state this fix cannot take.
@@ -108,5 +113,10 @@ extension Fix {
   public var restartState: [Double] { [] }
   public func restore(_ state: [Double]) throws {
     guard state.isEmpty else { throw FixStateError("unexpected state of \(state.count) numbers") }
+  }
+  public var restartValuesPerAtom: Int { 0 }
+  public func appendRestartValues(ofOwned i: Int, to values: inout [Double]) {}
+  public func restorePerAtom(_ values: [Int64: ArraySlice<Double>]) throws {
+    guard values.isEmpty else { throw FixStateError("unexpected per-atom state") }
   }
 }

@@ -17,11 +17,10 @@ public final class NoseHooverBarostat: Fix {
 
   public let barostat: BarostatSettings
   private let mode: Mode
-  private let motion: BoxMotion
+  private var motion: BoxMotion
   private var thermostat: TemperatureCoupling?
   private var pressureChain: ThermostatChain?
   private let drag: Double
-  private let verlet = VelocityVerlet()
 
   private var strainRate = [Double](repeating: 0, count: 6)  // ω̇
   private var barostatMass = [Double](repeating: 0, count: 6)  // W
@@ -40,6 +39,8 @@ public final class NoseHooverBarostat: Fix {
   private var nktv2p = 1.0
   private var atomCount = 0
   private var volume = 0.0
+  /// The box as this fix last saw it, for the strain energy.
+  private var currentBox: Box?
   /// Volume when the fix first ran (LAMMPS `vol0`), the zero of the P·V term of the energy.
   private var referenceVolume: Double?
   /// fix nph: the temperature when it first ran (LAMMPS `t0`), which sets the barostat's masses.
@@ -48,12 +49,12 @@ public final class NoseHooverBarostat: Fix {
   public init(barostat: BarostatSettings, thermostat: ThermostatSettings?, drag: Double, box: Box) {
     self.barostat = barostat
     self.drag = drag
-    let triclinic = barostat.style == .tri
+    let triclinic = barostat.isTriclinic
     mode = triclinic ? .triclinic : barostat.coupling == .xyz ? .isotropic : .anisotropic
-    motion = BoxMotion(controlled: [true, true, true, triclinic, triclinic, triclinic], tiltsEvolve: triclinic,
-                       scalesXY: !triclinic && box.xy != 0, scalesXZ: !triclinic && box.xz != 0,
-                       scalesYZ: !triclinic && box.yz != 0,
+    motion = BoxMotion(controlled: barostat.controlled, tiltsEvolve: triclinic,
+                       scalesXY: barostat.scalesXY, scalesXZ: barostat.scalesXZ, scalesYZ: barostat.scalesYZ,
                        fixedPoint: 0.5 * (box.lo + box.hi))
+    frequencies = barostat.targets.map { $0.map { 1 / $0.damping } ?? 0 }
     if let t = thermostat {
       self.thermostat = TemperatureCoupling(start: t.startTemperature, stop: t.stopTemperature, damping: t.damping,
                                             chainLength: t.chainLength, loops: t.loops, drag: drag)
@@ -62,7 +63,17 @@ public final class NoseHooverBarostat: Fix {
   }
 
   private var controlled: [Bool] { motion.controlled }
-  private var frequency: Double { 1 / barostat.damping }
+  /// 1 / Pdamp per component (0 where not controlled), and their maximum (LAMMPS `p_freq_max`),
+  /// which sets the masses of the barostat's chain and its drag.
+  private let frequencies: [Double]
+  private var frequency: Double { frequencies.max()! }
+  /// Each component's target now (LAMMPS `p_target`).
+  private var targetPressure = [Double](repeating: 0, count: 6)
+  /// Inverse of the cell when the fix first ran (LAMMPS `h0_inv`, Voigt order), the reference of
+  /// the deviatoric stress.
+  private var referenceInverseCell: [Double]?
+  /// LAMMPS `sigma`: vol0 · h0⁻¹ (targets − hydrostatic target) h0⁻ᵀ, upper triangle in Voigt order.
+  private var deviatoricStress = [Double](repeating: 0, count: 6)
   /// Barostatted box lengths (LAMMPS `pdim`).
   private var normalDimensions: Int { controlled[0..<3].filter { $0 }.count }
 
@@ -73,10 +84,13 @@ public final class NoseHooverBarostat: Fix {
     boltzmann = c.units.boltzmann
     nktv2p = c.units.nktv2p
     atomCount = c.atomCount
-    currentTemperature = c.temperature()
+    currentTemperature = restoredTemperature ?? c.temperature()
+    restoredTemperature = nil
     degreesOfFreedom = c.degreesOfFreedom
     volume = c.boxState.box.volume
+    currentBox = c.boxState.box
     if referenceVolume == nil { referenceVolume = volume }
+    if referenceInverseCell == nil { referenceInverseCell = NoseHooverBarostat.inverseCell(c.boxState.box) }
     if thermostat != nil {
       thermostat!.setup(c, degreesOfFreedom: degreesOfFreedom)
     } else if initialTemperature == nil {
@@ -87,7 +101,7 @@ public final class NoseHooverBarostat: Fix {
 
     let kT = boltzmann * barostatTemperature
     let nkT = Double(atomCount + 1) * kT
-    for i in 0..<6 where controlled[i] { barostatMass[i] = nkT / (frequency * frequency) }
+    for i in 0..<6 where controlled[i] { barostatMass[i] = nkT / (frequencies[i] * frequencies[i]) }
     pressureChain?.setMasses(first: boltzmann * barostatTemperature / (frequency * frequency),
                              rest: boltzmann * barostatTemperature / (frequency * frequency))
     pressureChain?.updateLinkForces(kT: kT)
@@ -103,17 +117,11 @@ public final class NoseHooverBarostat: Fix {
     measurePressure(c, temperature: c.temperature())
     updateTargetPressure(c)
     advanceStrainRate(c)
-    scaleVelocities(c)
-    verlet.halfKick(c)
-    moveBox(c)
-    verlet.drift(c)
-    moveBox(c)
+    scaleKickAndDrift(c)
   }
 
   public func finalIntegrate(_ c: FixContext) {
-    verlet.halfKick(c)
-    scaleVelocities(c)
-    currentTemperature = c.temperature()
+    currentTemperature = kickAndScale(c)
     degreesOfFreedom = c.degreesOfFreedom
     reduceVirial(c)
     measurePressure(c, temperature: currentTemperature)
@@ -127,13 +135,63 @@ public final class NoseHooverBarostat: Fix {
     c.comm.allReduce(&virial, .sum)
   }
 
-  /// LAMMPS `compute_press_target`: each normal target ramped over the run, their mean the hydrostatic
-  /// target (summed and divided as LAMMPS does, to the last bit).
+  /// LAMMPS `compute_press_target`: each target ramped over the run, the mean of the normal ones the
+  /// hydrostatic target (summed and divided as LAMMPS does, to the last bit), and with per-component
+  /// targets the deviatoric stress.
   private func updateTargetPressure(_ c: FixContext) {
-    let normal = barostat.startPressure + c.runFraction * (barostat.stopPressure - barostat.startPressure)
     hydrostaticTarget = 0
-    for i in 0..<3 where controlled[i] { hydrostaticTarget += normal }
-    hydrostaticTarget /= Double(normalDimensions)
+    for i in 0..<6 {
+      guard let target = barostat.targets[i], i < 3 || mode == .triclinic else { continue }
+      targetPressure[i] = target.start + c.runFraction * (target.stop - target.start)
+      if i < 3 { hydrostaticTarget += targetPressure[i] }
+    }
+    if normalDimensions > 0 { hydrostaticTarget /= Double(normalDimensions) }
+    if barostat.deviatoric { updateDeviatoricStress() }
+  }
+
+  /// LAMMPS `Domain::h_inv` of a box, Voigt order.
+  private static func inverseCell(_ box: Box) -> [Double] {
+    let h = [box.length.x, box.length.y, box.length.z, box.yz, box.xz, box.xy]
+    return [1 / h[0], 1 / h[1], 1 / h[2], -h[3] / (h[1] * h[2]), (h[3] * h[5] - h[1] * h[4]) / (h[0] * h[1] * h[2]),
+            -h[5] / (h[0] * h[1])]
+  }
+
+  /// LAMMPS `compute_sigma` (without `nreset`).
+  private func updateDeviatoricStress() {
+    guard let g = referenceInverseCell, let v0 = referenceVolume else { return }
+    let p = targetPressure, ph = hydrostaticTarget
+    let (p0, p1, p2) = (p[0] - ph, p[1] - ph, p[2] - ph)
+    deviatoricStress[0] = v0 * (g[0] * (p0 * g[0] + p[5] * g[5] + p[4] * g[4])
+      + g[5] * (p[5] * g[0] + p1 * g[5] + p[3] * g[4]) + g[4] * (p[4] * g[0] + p[3] * g[5] + p2 * g[4]))
+    deviatoricStress[1] = v0 * (g[1] * (p1 * g[1] + p[3] * g[3]) + g[3] * (p[3] * g[1] + p2 * g[3]))
+    deviatoricStress[2] = v0 * (g[2] * (p2 * g[2]))
+    deviatoricStress[3] = v0 * (g[1] * (p[3] * g[2]) + g[3] * (p2 * g[2]))
+    deviatoricStress[4] = v0 * (g[0] * (p[4] * g[2]) + g[5] * (p[3] * g[2]) + g[4] * (p2 * g[2]))
+    deviatoricStress[5] = v0 * (g[0] * (p[5] * g[1] + p[4] * g[3]) + g[5] * (p1 * g[1] + p[3] * g[3])
+      + g[4] * (p[3] * g[1] + p2 * g[3]))
+  }
+
+  /// LAMMPS `compute_deviatoric`: h σ hᵀ for the current cell, the deviatoric force on ω̇.
+  private func deviatoricForce(_ box: Box) -> [Double] {
+    let h = [box.length.x, box.length.y, box.length.z, box.yz, box.xz, box.xy], s = deviatoricStress
+    return [
+      h[0] * (s[0] * h[0] + s[5] * h[5] + s[4] * h[4]) + h[5] * (s[5] * h[0] + s[1] * h[5] + s[3] * h[4])
+        + h[4] * (s[4] * h[0] + s[3] * h[5] + s[2] * h[4]),
+      h[1] * (s[1] * h[1] + s[3] * h[3]) + h[3] * (s[3] * h[1] + s[2] * h[3]),
+      h[2] * (s[2] * h[2]),
+      h[1] * (s[3] * h[2]) + h[3] * (s[2] * h[2]),
+      h[0] * (s[4] * h[2]) + h[5] * (s[3] * h[2]) + h[4] * (s[2] * h[2]),
+      h[0] * (s[5] * h[1] + s[4] * h[3]) + h[5] * (s[1] * h[1] + s[3] * h[3]) + h[4] * (s[3] * h[1] + s[2] * h[3]),
+    ]
+  }
+
+  /// LAMMPS `compute_strain_energy`: ½ Tr(σ h hᵀ).
+  private func strainEnergy(_ box: Box) -> Double {
+    let h = [box.length.x, box.length.y, box.length.z, box.yz, box.xz, box.xy], s = deviatoricStress
+    let d0 = s[0] * (h[0] * h[0] + h[5] * h[5] + h[4] * h[4]) + s[5] * (h[1] * h[5] + h[3] * h[4]) + s[4] * (h[2] * h[4])
+    let d1 = s[5] * (h[5] * h[1] + h[4] * h[3]) + s[1] * (h[1] * h[1] + h[3] * h[3]) + s[3] * (h[2] * h[3])
+    let d2 = s[4] * (h[4] * h[2]) + s[3] * (h[3] * h[2]) + s[2] * (h[2] * h[2])
+    return 0.5 * (d0 + d1 + d2) / nktv2p
   }
 
   /// LAMMPS's pressure compute and `couple()`: the scalar pressure (isotropic, from the temperature)
@@ -179,9 +237,11 @@ public final class NoseHooverBarostat: Fix {
       for i in 0..<3 where controlled[i] { kineticTerm += kinetic[i] }
       kineticTerm /= normalCount
     }
+    let deviatoric = barostat.deviatoric ? deviatoricForce(c.boxState.box) : nil
     for i in 0..<3 where controlled[i] {
-      let force = (currentPressure[i] - hydrostaticTarget) * volume / (barostatMass[i] * nktv2p)
+      var force = (currentPressure[i] - hydrostaticTarget) * volume / (barostatMass[i] * nktv2p)
         + kineticTerm / barostatMass[i]
+      if let deviatoric { force -= deviatoric[i] / (barostatMass[i] * nktv2p) }
       strainRate[i] += force * dthalf
       strainRate[i] *= dragFactor
     }
@@ -190,40 +250,87 @@ public final class NoseHooverBarostat: Fix {
     volumeCoupling /= normalCount
     guard mode == .triclinic else { return }
     for i in 3..<6 where controlled[i] {
-      strainRate[i] += currentPressure[i] * volume / (barostatMass[i] * nktv2p) * dthalf
+      var force = currentPressure[i] * volume / (barostatMass[i] * nktv2p)
+      if let deviatoric { force -= deviatoric[i] / (barostatMass[i] * nktv2p) }
+      strainRate[i] += force * dthalf
       strainRate[i] *= dragFactor
     }
   }
 
   private func dragFactor(_ c: FixContext) -> Double { 1 - c.timestep * frequency * drag / Double(barostat.loops) }
 
-  /// LAMMPS `nh_v_press`: the atoms' velocities feel the box's strain rate for half a step (split
-  /// around the shear terms of `tri`).
-  private func scaleVelocities(_ c: FixContext) {
-    let dt4 = 0.25 * c.timestep, dthalf = 0.5 * c.timestep
-    let factor = (0..<3).map { exp(-dt4 * (strainRate[$0] + volumeCoupling)) }
-    let v = c.atoms.velocity
-    for i in 0..<c.atoms.ownedCount {
-      let j = 3 * i
-      for k in 0..<3 { v[j + k] *= factor[k] }
-      if mode == .triclinic {
-        v[j] += -dthalf * (v[j + 1] * strainRate[5] + v[j + 2] * strainRate[4])
-        v[j + 1] += -dthalf * v[j + 2] * strainRate[3]
-      }
-      for k in 0..<3 { v[j + k] *= factor[k] }
-    }
+  /// The factors of LAMMPS `nh_v_press` (the atoms' velocities feel the box's strain rate for half
+  /// a step, split around the shear terms of `tri`).
+  private func pressureScaling(_ c: FixContext) -> (f0: Double, f1: Double, f2: Double, yz: Double, xz: Double, xy: Double) {
+    let dt4 = 0.25 * c.timestep
+    return (exp(-dt4 * (strainRate[0] + volumeCoupling)), exp(-dt4 * (strainRate[1] + volumeCoupling)),
+            exp(-dt4 * (strainRate[2] + volumeCoupling)), strainRate[3], strainRate[4], strainRate[5])
   }
 
-  /// LAMMPS `remap` with `dilate all`: half a step of box motion; this rank's atoms keep their
-  /// fractional coordinates. Ghosts follow by forward communication with the new box's vectors.
-  private func moveBox(_ c: FixContext) {
+  /// The first half of the step after ω̇, in one sweep over the atoms (each atom's operations in
+  /// LAMMPS's order, so the result is that of separate sweeps): `nh_v_press`, the half-kick, and
+  /// with `dilate all` the box's half step (`remap`: x2lamda in the old box, lamda2x in the new),
+  /// the drift, and the box's second half step.
+  private func scaleKickAndDrift(_ c: FixContext) {
     let old = c.boxState.box
-    let new = motion.advance(old, strainRate: strainRate, by: 0.5 * c.timestep)
+    let middle = motion.advance(old, strainRate: strainRate, by: 0.5 * c.timestep)
+    let new = motion.advance(middle, strainRate: strainRate, by: 0.5 * c.timestep)
+    let s = pressureScaling(c), triclinic = mode == .triclinic
+    let dthalf = 0.5 * c.timestep, dt = c.timestep, dtf = 0.5 * c.timestep * c.units.ftm2v
+    let g0 = NoseHooverBarostat.inverseCell(old), lo0 = old.lo
+    let h1 = (middle.length.x, middle.length.y, middle.length.z, middle.yz, middle.xz, middle.xy), lo1 = middle.lo
+    let g1 = NoseHooverBarostat.inverseCell(middle)
+    let h2 = (new.length.x, new.length.y, new.length.z, new.yz, new.xz, new.xy), lo2 = new.lo
+    let x = c.atoms.position, v = c.atoms.velocity, f = c.atoms.force, type = c.atoms.type
     for i in 0..<c.atoms.ownedCount {
-      c.atoms.setPosition(i, new.lo + new.cartesian(fromFractional: old.fractional(c.atoms.positionOf(i))))
+      let j = 3 * i
+      v[j] *= s.f0; v[j + 1] *= s.f1; v[j + 2] *= s.f2
+      if triclinic {
+        v[j] += -dthalf * (v[j + 1] * s.xy + v[j + 2] * s.xz)
+        v[j + 1] += -dthalf * v[j + 2] * s.yz
+      }
+      v[j] *= s.f0; v[j + 1] *= s.f1; v[j + 2] *= s.f2
+      let kick = dtf / c.masses[type[i]]
+      for k in j..<j + 3 { v[k] += kick * f[k] }
+      // Box half step, drift, box half step.
+      var (dx, dy, dz) = (x[j] - lo0.x, x[j + 1] - lo0.y, x[j + 2] - lo0.z)
+      var lx = g0[0] * dx + g0[5] * dy + g0[4] * dz, ly = g0[1] * dy + g0[3] * dz, lz = g0[2] * dz
+      var px = h1.0 * lx + h1.5 * ly + h1.4 * lz + lo1.x, py = h1.1 * ly + h1.3 * lz + lo1.y, pz = h1.2 * lz + lo1.z
+      px += dt * v[j]; py += dt * v[j + 1]; pz += dt * v[j + 2]
+      (dx, dy, dz) = (px - lo1.x, py - lo1.y, pz - lo1.z)
+      lx = g1[0] * dx + g1[5] * dy + g1[4] * dz; ly = g1[1] * dy + g1[3] * dz; lz = g1[2] * dz
+      x[j] = h2.0 * lx + h2.5 * ly + h2.4 * lz + lo2.x
+      x[j + 1] = h2.1 * ly + h2.3 * lz + lo2.y
+      x[j + 2] = h2.2 * lz + lo2.z
     }
     c.boxState.box = new
     volume = new.volume
+    currentBox = new
+  }
+
+  /// The first part of the second half step in one sweep: the half-kick, `nh_v_press`, and the sum
+  /// of m v² in the order the temperature compute takes it. Returns the temperature.
+  private func kickAndScale(_ c: FixContext) -> Double {
+    let s = pressureScaling(c), triclinic = mode == .triclinic
+    let dthalf = 0.5 * c.timestep, dtf = 0.5 * c.timestep * c.units.ftm2v
+    let v = c.atoms.velocity, f = c.atoms.force, type = c.atoms.type
+    var sum = 0.0
+    for i in 0..<c.atoms.ownedCount {
+      let j = 3 * i
+      let m = c.masses[type[i]]
+      let kick = dtf / m
+      for k in j..<j + 3 { v[k] += kick * f[k] }
+      v[j] *= s.f0; v[j + 1] *= s.f1; v[j + 2] *= s.f2
+      if triclinic {
+        v[j] += -dthalf * (v[j + 1] * s.xy + v[j + 2] * s.xz)
+        v[j + 1] += -dthalf * v[j + 2] * s.yz
+      }
+      v[j] *= s.f0; v[j + 1] *= s.f1; v[j + 2] *= s.f2
+      sum += m * (v[j] * v[j] + v[j + 1] * v[j + 1] + v[j + 2] * v[j + 2])
+    }
+    let dof = c.degreesOfFreedom
+    let twiceKinetic = c.comm.allReduce(sum * c.units.mvv2e, .sum)
+    return dof > 0 ? twiceKinetic / (dof * c.units.boltzmann) : 0
   }
 
   /// LAMMPS `nhc_press_integrate`: half a step of the chain thermostatting the barostat, which scales ω̇.
@@ -242,6 +349,59 @@ public final class NoseHooverBarostat: Fix {
     }
   }
 
+  /// What a continued run needs to go on bit for bit — LAMMPS's `FixNH::pack_restart_data` (chains,
+  /// ω̇, vol0, t0, h0_inv) plus the thermostat's running temperature and the dilation's fixed point:
+  /// [tchain, T, thermostat chain…, pchain, barostat chain…, ω̇ ×6, vol0, t0, h0⁻¹ ×6, fixed point ×3].
+  public var restartState: [Double] {
+    var state = [Double(thermostat?.chainLength ?? 0), currentTemperature] + (thermostat?.chainState ?? [])
+    state += [Double(pressureChain?.length ?? 0)] + (pressureChain?.state ?? [])
+    state += strainRate + [referenceVolume ?? 0, initialTemperature ?? 0] + (referenceInverseCell ?? [0, 0, 0, 0, 0, 0])
+    state += [motion.fixedPoint.x, motion.fixedPoint.y, motion.fixedPoint.z]
+    return state
+  }
+
+  public func restore(_ state: [Double]) throws {
+    var rest = state[...]
+    func take(_ count: Int) throws -> [Double] {
+      guard rest.count >= count else { throw FixStateError("the restart's barostat state is too short") }
+      defer { rest = rest.dropFirst(count) }
+      return Array(rest.prefix(count))
+    }
+    let tchain = Int(try take(1)[0])
+    guard tchain == (thermostat?.chainLength ?? 0) else {
+      throw FixStateError("the restart's thermostat chain has \(tchain) links, the fix \(thermostat?.chainLength ?? 0)")
+    }
+    let temperature = try take(1)[0]
+    if thermostat != nil, !thermostat!.restoreChain(try take(2 * tchain + 1)) {
+      throw FixStateError("the restart's thermostat chain is malformed")
+    }
+    let pchain = Int(try take(1)[0])
+    guard pchain == (pressureChain?.length ?? 0) else {
+      throw FixStateError("the restart's barostat chain has \(pchain) links, the fix \(pressureChain?.length ?? 0)")
+    }
+    if pressureChain != nil, !pressureChain!.restore(try take(2 * pchain + 1)) {
+      throw FixStateError("the restart's barostat chain is malformed")
+    }
+    let rates = try take(6)
+    let references = try take(2)
+    let inverseCell = try take(6)
+    let point = try take(3)
+    guard rest.isEmpty else { throw FixStateError("the restart's barostat state has \(rest.count) numbers too many") }
+    for i in 0..<6 where !controlled[i] && rates[i] != 0 {
+      throw FixStateError("the restart's barostat moves box component \(i + 1), which this fix does not control")
+    }
+    restoredTemperature = temperature
+    strainRate = rates
+    referenceVolume = references[0] > 0 ? references[0] : nil
+    referenceInverseCell = references[0] > 0 ? inverseCell : nil
+    initialTemperature = references[1] > 0 ? references[1] : nil
+    motion.fixedPoint = SIMD3(point[0], point[1], point[2])
+  }
+
+  /// A temperature carried over from a restart: the thermostat's running value, which a fresh sum
+  /// over the velocities reproduces only to round-off.
+  private var restoredTemperature: Double?
+
   /// LAMMPS `FixNH::compute_scalar`: the thermostat chain, the barostat's kinetic energy and P·ΔV, and
   /// the barostat's chain.
   public var coupledEnergy: Double {
@@ -256,6 +416,7 @@ public final class NoseHooverBarostat: Fix {
       chainCoupling += kT
     }
     if let chain = pressureChain { energy += chain.energy(firstCoupling: chainCoupling, kT: kT) }
+    if barostat.deviatoric, let box = currentBox { energy += strainEnergy(box) }
     return energy
   }
 }

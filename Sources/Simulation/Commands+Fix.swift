@@ -38,7 +38,10 @@ extension Simulation {
       guard saved.style == c.arguments[2] else {
         throw c.error("the restart holds fix '\(id)' of style \(saved.style), not \(c.arguments[2])")
       }
-      do { try made.restore(saved.state) } catch { throw c.error("fix \(id): cannot take its state from the restart: \(error)") }
+      do {
+        try made.restore(saved.state)
+        try made.restorePerAtom(pendingPerAtomStates.removeValue(forKey: id) ?? [:])
+      } catch { throw c.error("fix \(id): cannot take its state from the restart: \(error)") }
     }
     fixStyles[id] = c.arguments[2]
     if let index = fixes.firstIndex(where: { $0.id == id }) {

@@ -3,25 +3,27 @@ import InputDeck
 
 extension Simulation {
   /// `fix ID all nvt|npt|nph …`, LAMMPS's `FixNH` family, keywords in any order as LAMMPS reads them:
-  /// `temp Tstart Tstop Tdamp` (nvt, npt), `iso|aniso|tri Pstart Pstop Pdamp` (npt, nph), `tchain N`,
-  /// `pchain N`, `tloop N`, `ploop N`, `drag D`, `couple none|xyz|xy|yz|xz`, `dilate all`.
+  /// `temp Tstart Tstop Tdamp` (nvt, npt), `iso|aniso|tri Pstart Pstop Pdamp` and
+  /// `x|y|z|yz|xz|xy Pstart Pstop Pdamp` (npt, nph), `tchain N`, `pchain N`, `tloop N`, `ploop N`,
+  /// `drag D`, `couple none|xyz|xy|yz|xz`, `dilate all`.
   func noseHoover(_ c: Command) throws -> Fix {
     let style = c.arguments[2]
     let usage = [
       "nvt": "fix ID all nvt temp Tstart Tstop Tdamp [tchain N] [tloop N] [drag D]",
-      "npt": "fix ID all npt temp Tstart Tstop Tdamp iso|aniso|tri Pstart Pstop Pdamp [tchain N] [pchain N] "
-        + "[tloop N] [ploop N] [drag D] [couple none|xyz|xy|yz|xz] [dilate all]",
-      "nph": "fix ID all nph iso|aniso|tri Pstart Pstop Pdamp [pchain N] [ploop N] [drag D] "
+      "npt": "fix ID all npt temp Tstart Tstop Tdamp iso|aniso|tri|x|y|z|yz|xz|xy Pstart Pstop Pdamp … [tchain N] "
+        + "[pchain N] [tloop N] [ploop N] [drag D] [couple none|xyz|xy|yz|xz] [dilate all]",
+      "nph": "fix ID all nph iso|aniso|tri|x|y|z|yz|xz|xy Pstart Pstop Pdamp … [pchain N] [ploop N] [drag D] "
         + "[couple none|xyz|xy|yz|xz] [dilate all]",
     ][style]!
+    let components = ["x", "y", "z", "yz", "xz", "xy"]
+    let box = style == "nvt" ? nil : try requireBox(c)
     var thermostat: ThermostatSettings?
-    var barostat: BarostatSettings?
-    var coupling = BarostatSettings.Coupling.none
+    var pressure = BarostatSettings(xy: box?.xy ?? 0, xz: box?.xz ?? 0, yz: box?.yz ?? 0)
     var chains = (temperature: 3, pressure: 3), loops = (temperature: 1, pressure: 1), drag = 0.0
     var i = 3
     while i < c.arguments.count {
       let keyword = c.arguments[i]
-      let width = ["temp", "iso", "aniso", "tri"].contains(keyword) ? 4 : 2
+      let width = (["temp", "iso", "aniso", "tri"] + components).contains(keyword) ? 4 : 2
       guard i + width <= c.arguments.count else { throw c.error("'\(keyword)' needs \(width - 1) value(s): \(usage)") }
       switch keyword {
       case "temp":
@@ -29,13 +31,9 @@ extension Simulation {
         guard start > 0, stop > 0 else { throw c.error("fix \(style) needs positive temperatures") }
         thermostat = ThermostatSettings(startTemperature: start, stopTemperature: stop, damping: damp)
       case "iso", "aniso", "tri":
-        let start = try c.double(i + 1, "Pstart"), stop = try c.double(i + 2, "Pstop")
-        let damp = try c.double(i + 3, "Pdamp")
-        guard damp > 0 else { throw c.error("Pdamp must be positive, got \(damp)") }
-        let made = BarostatSettings(style: .init(rawValue: keyword)!, startPressure: start, stopPressure: stop,
-                                    damping: damp)
-        coupling = made.coupling
-        barostat = made
+        pressure.setAll(keyword, try pressureTarget(c, i))
+      case let component where components.contains(component):
+        pressure.set(component: components.firstIndex(of: component)!, try pressureTarget(c, i))
       case "tchain": chains.temperature = try c.positiveInteger(i + 1, "tchain")
       case "pchain":
         chains.pressure = try c.integer(i + 1, "pchain")
@@ -49,12 +47,12 @@ extension Simulation {
         guard let chosen = BarostatSettings.Coupling(rawValue: c.arguments[i + 1]) else {
           throw c.error("couple must be none, xyz, xy, yz or xz, got '\(c.arguments[i + 1])'")
         }
-        coupling = chosen
+        pressure.coupling = chosen
       case "dilate":
         guard c.arguments[i + 1] == "all" else {
           throw c.error("only 'dilate all' is supported (dilating a group, 'dilate \(c.arguments[i + 1])', is not)")
         }
-      case "x", "y", "z", "xy", "xz", "yz", "mtk", "nreset", "scalexy", "scalexz", "scaleyz", "flip", "fixedpoint",
+      case "mtk", "nreset", "scalexy", "scalexz", "scaleyz", "flip", "fixedpoint",
            "ptemp", "update", "disc", "ext":
         throw c.error("fix \(style) keyword '\(keyword)' is not supported: \(usage)")
       case let w: throw c.error("unknown fix \(style) keyword '\(w)': \(usage)")
@@ -64,7 +62,7 @@ extension Simulation {
 
     switch style {
     case "nvt":
-      if barostat != nil { throw c.error("'\(barostat!.style)' is a barostat keyword: pressure control needs fix npt or nph") }
+      if pressure.isActive { throw c.error("pressure control (iso, aniso, tri, x, y, z, yz, xz, xy) needs fix npt or nph") }
       guard let t = thermostat else { throw c.error("expected '\(usage)'") }
       return NoseHooverChain(startTemperature: t.startTemperature, stopTemperature: t.stopTemperature, damping: t.damping,
                              chainLength: chains.temperature, loops: loops.temperature, drag: drag)
@@ -74,19 +72,28 @@ extension Simulation {
       throw c.error("fix npt needs 'temp Tstart Tstop Tdamp': \(usage)")
     default: break
     }
-    guard var pressure = barostat else { throw c.error("fix \(style) needs one of iso, aniso or tri: \(usage)") }
-    let box = try requireBox(c)
-    guard box.periodic.allSatisfy({ $0 }) else {
-      throw c.error("fix \(style) changes x, y and z, which must all be periodic (boundary p p p)")
+    guard pressure.isActive else {
+      throw c.error("fix \(style) needs one of iso, aniso, tri, x, y, z, yz, xz or xy: \(usage)")
     }
-    if pressure.style == .tri && !box.isTriclinic {
-      throw c.error("'tri' needs a triclinic box (region prism, or xy xz yz in the data file), as in LAMMPS")
+    guard let box, box.periodic.allSatisfy({ $0 }) else {
+      throw c.error("fix \(style) changes the box, whose x, y and z must all be periodic (boundary p p p)")
     }
-    pressure.coupling = coupling
+    if pressure.isTriclinic && !box.isTriclinic {
+      throw c.error("'tri', 'yz', 'xz' and 'xy' need a triclinic box (region prism, or xy xz yz in the data file), as in LAMMPS")
+    }
+    if let problem = pressure.couplingError { throw c.error(problem) }
     pressure.chainLength = chains.pressure
     pressure.loops = loops.pressure
     thermostat?.chainLength = chains.temperature
     thermostat?.loops = loops.temperature
     return NoseHooverBarostat(barostat: pressure, thermostat: thermostat, drag: drag, box: box)
+  }
+
+  /// `Pstart Pstop Pdamp` after the keyword at `i`.
+  private func pressureTarget(_ c: Command, _ i: Int) throws -> BarostatSettings.Target {
+    let start = try c.double(i + 1, "Pstart"), stop = try c.double(i + 2, "Pstop")
+    let damp = try c.double(i + 3, "Pdamp")
+    guard damp > 0 else { throw c.error("Pdamp must be positive, got \(damp)") }
+    return BarostatSettings.Target(start: start, stop: stop, damping: damp)
   }
 }

@@ -40,14 +40,18 @@ extension Simulation {
   func writePeriodicRestart() throws {
     guard !restarts.files.isEmpty else { return }
     let path = restarts.files[restarts.next].replacingOccurrences(of: "*", with: "\(step)")
-    try writeRestart(to: path)
+    try writeRestart(to: path, midRun: true)
     restarts.next = (restarts.next + 1) % restarts.files.count
   }
 
   /// Gathers every atom on rank 0, which writes the file through a temporary file, fsync and rename:
-  /// the previous file at that path stays whole until the new one is complete.
-  func writeRestart(to path: String) throws {
+  /// the previous file at that path stays whole until the new one is complete. Fixes' per-atom
+  /// states go in only `midRun`: between runs the next run's setup starts them afresh, as it would
+  /// have without the restart.
+  func writeRestart(to path: String, midRun: Bool = false) throws {
     let box = box!
+    let perAtomFixes = midRun ? fixes.filter { $0.fix.restartValuesPerAtom > 0 } : []
+    let fixValues = gatherPerAtomFixValuesOnRoot(perAtomFixes.map(\.fix))
     var failure = ""
     if let frame = gatherAtomsOnRoot() {
       let header = RestartFile.Header(
@@ -55,10 +59,14 @@ extension Simulation {
         boxLo: [box.lo.x, box.lo.y, box.lo.z], boxLength: [box.length.x, box.length.y, box.length.z],
         tilts: [box.xy, box.xz, box.yz], periodic: box.periodic, triclinic: box.isTriclinic,
         masses: Array(masses.values), atomCount: frame.count,
-        fixes: fixes.map { RestartFile.FixRecord(id: $0.id, style: fixStyles[$0.id] ?? "", state: $0.fix.restartState) },
-        forceField: forceFieldDescription, modelChecksum: modelChecksum)
+        fixes: fixes.map {
+          RestartFile.FixRecord(id: $0.id, style: fixStyles[$0.id] ?? "", state: $0.fix.restartState,
+                                perAtom: midRun && $0.fix.restartValuesPerAtom > 0 ? $0.fix.restartValuesPerAtom : nil)
+        },
+        forceField: forceFieldDescription, modelChecksum: modelChecksum,
+        processorGrid: [grid!.counts.x, grid!.counts.y, grid!.counts.z])
       let file = RestartFile(header: header, ids: frame.ids, types: frame.types, images: frame.images,
-                             positions: frame.positions, velocities: frame.velocities)
+                             positions: frame.positions, velocities: frame.velocities, fixValues: fixValues)
       do {
         try file.encoded().withUnsafeBytes { try AtomicFile.write(contentsOf: $0, to: path) }
       } catch {
@@ -83,7 +91,11 @@ extension Simulation {
       throw c.error("the restart was written with units \(header.units), the deck uses \(units.name)")
     }
     periodic = header.periodic
-    try defineBox(file.box, typeCount: header.masses.count - 1, c)
+    var sameGrid: SIMD3<Int>?
+    if requestedGrid == .zero, let saved = header.processorGrid, saved.count == 3, saved.reduce(1, *) == comm.size {
+      sameGrid = SIMD3(saved[0], saved[1], saved[2])
+    }
+    try defineBox(file.box, typeCount: header.masses.count - 1, c, grid: sameGrid)
     for t in 1..<header.masses.count where header.masses[t] > 0 { masses.set(type: t, mass: header.masses[t]) }
     let box = box!, grid = grid!
     for i in file.ids.indices {
@@ -97,6 +109,19 @@ extension Simulation {
     step = header.step
     elapsedTime = header.elapsedTime
     pendingFixStates = Dictionary(header.fixes.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
+    pendingPerAtomStates = [:]
+    let width = file.perAtomWidth
+    var column = 0
+    for record in header.fixes {
+      guard let count = record.perAtom, count > 0 else { continue }
+      var values: [Int64: ArraySlice<Double>] = [:]
+      values.reserveCapacity(file.ids.count)
+      for i in file.ids.indices {
+        values[file.ids[i]] = file.fixValues[(width * i + column)..<(width * i + column + count)]
+      }
+      pendingPerAtomStates[record.id] = values
+      column += count
+    }
     expectedModelChecksum = header.modelChecksum
     restoredFromRestart = true
     console.line("  \(header.atomCount) atoms at step \(header.step) read from \(c.arguments[0]) (force field was: \(header.forceField))")

@@ -121,7 +121,7 @@ extension Simulation {
   private func writeStopRestart() throws -> String {
     let path = restarts.files.isEmpty ? "tessera.restart"
       : restarts.files[restarts.next].replacingOccurrences(of: "*", with: "\(step)")
-    try writeRestart(to: path)
+    try writeRestart(to: path, midRun: true)
     return path
   }
 

@@ -65,6 +65,8 @@ public final class Simulation {
   }
   /// Fix states read from a restart, applied when the deck defines a fix with that ID and style.
   var pendingFixStates: [String: RestartFile.FixRecord] = [:]
+  /// Per-atom fix states read from a restart (by fix ID, then atom id), applied with `pendingFixStates`.
+  var pendingPerAtomStates: [String: [Int64: ArraySlice<Double>]] = [:]
   /// The pair style as the deck gave it, and the model file's checksum for a Deep Potential.
   var forceFieldDescription = ""
   var modelChecksum: String?

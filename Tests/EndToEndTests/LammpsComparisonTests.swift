@@ -154,6 +154,26 @@ final class LammpsComparisonTests: XCTestCase {
     XCTAssertGreaterThan(abs(tilts.last! - tilts.first!), 0.05, "xy \(tilts)")
   }
 
+  /// Per-component targets (LAMMPS's `x y z yz xz xy`, its deviatoric stress and strain energy): x
+  /// and y only, at different pressures and damping times, z left alone; and on the triclinic liquid
+  /// each normal component with x and y coupled plus a shear target on xy.
+  func testPerComponentTargets() throws {
+    let rows = try compare(region: "region box block 0 10 0 10 0 10",
+                           fixes: "fix 1 all npt temp 0.8 0.8 0.5 x 0.2 0.2 1.0 y 0.6 0.6 0.7", steps: 500)
+    assertBoxMoved(rows, by: 0.01)
+    XCTAssertEqual(rows.first!["Lz"], rows.last!["Lz"], "z has no target and keeps its length")
+    let tilted = try compare(region: "region box prism 0 10 0 10 0 10 1 0.5 0.5",
+                             fixes: "fix 1 all npt temp 0.8 0.8 0.5 x 0.2 0.2 1.0 y 0.2 0.2 1.0 z 0.4 0.4 1.0 "
+                               + "xy 0.1 0.1 1.0 couple xy", steps: 500)
+    assertBoxMoved(tilted, by: 0.01)
+    // xz and yz have no target of their own: they scale with z (LAMMPS scalexz, scaleyz).
+    for (tilt, expected) in [("Xz", 0.5), ("Yz", 0.5)] {
+      let first = tilted.first!, last = tilted.last!
+      XCTAssertEqual(last[tilt]! / last["Lz"]!, first[tilt]! / first["Lz"]!, accuracy: 1e-12, tilt)
+      XCTAssertNotEqual(last[tilt]!, first[tilt]!, "\(tilt) should have scaled with z (\(expected) lattice units)")
+    }
+  }
+
   /// `fix nph` (no thermostat; the barostat's masses from the starting temperature): x and y coupled,
   /// no chain on the barostat; and isotropic on the tilted box, where the tilts scale with the lengths.
   func testBarostatWithoutThermostat() throws {

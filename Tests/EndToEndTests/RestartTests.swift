@@ -16,13 +16,18 @@ final class RestartTests: XCTestCase {
     velocity all create 1.5 4928459
     """
 
+  /// The same crystal in a tilted box, for the barostat's `tri`.
+  var triclinicSystem: String {
+    system.replacingOccurrences(of: "region box block 0 5 0 5 0 5", with: "region box prism 0 5 0 5 0 5 1 0.5 0.5")
+  }
+
   func forces(_ fixes: String) -> String {
     """
     pair_style lj/cut 2.5
     pair_coeff 1 1 1.0 1.0 2.5
     neighbor 0.3 bin
     \(fixes)
-    thermo_style custom step time temp pe ke etotal ecouple econserve press
+    thermo_style custom step time temp pe ke etotal ecouple econserve press vol
     thermo_modify format float %.17g
     thermo 100
     """
@@ -43,9 +48,9 @@ final class RestartTests: XCTestCase {
     }
   }
 
-  func assertExactContinuation(_ fixes: String, ranks: Int) throws {
+  func assertExactContinuation(_ fixes: String, ranks: Int, system: String? = nil) throws {
     let dir = try makeScratchDirectory("restart")
-    let whole = try run(system + "\n" + forces(fixes) + "\nrestart 500 r.*.bin\nrun 1000\n", ranks: ranks, in: dir)
+    let whole = try run((system ?? self.system) + "\n" + forces(fixes) + "\nrestart 500 r.*.bin\nrun 1000\n", ranks: ranks, in: dir)
     let continued = try run("units lj\natom_style atomic\nread_restart r.500.bin\n" + forces(fixes)
                               + "\nrestart 500 s.*.bin\nrun 500\n", ranks: ranks, in: dir)
     let expected = rows(whole.output, from: 500), actual = rows(continued.output, from: 500)
@@ -65,10 +70,30 @@ final class RestartTests: XCTestCase {
     try assertExactContinuation("fix 1 all nvt temp 1.2 1.2 0.5\nfix 2 all temp/csvr 1.2 1.2 0.5 7", ranks: 2)
   }
 
-  /// Written on 4 ranks, continued on 1 and 3: agreement to round-off over 200 steps.
+  /// Langevin's forces of the restart step come back with the file: the continued run's first step
+  /// does not recompute the drag from full-step velocities.
+  func testLangevinContinuesBitForBit() throws {
+    try assertExactContinuation("fix 1 all nve\nfix 2 all langevin 1.2 1.2 0.5 99 zero yes", ranks: 2)
+  }
+
+  /// The barostat's whole state (ω̇, both chains, reference volume, fixed point) and the box to the bit.
+  func testBarostatsContinueBitForBit() throws {
+    try assertExactContinuation("fix 1 all npt temp 1.2 1.2 0.5 iso 2.0 2.0 2.5", ranks: 2)
+    try assertExactContinuation("fix 1 all npt temp 1.2 1.2 0.5 tri 2.0 2.0 2.5", ranks: 2, system: triclinicSystem)
+  }
+
   func testContinuesOnAnotherRankCount() throws {
+    try assertContinuesOnOtherRankCounts("fix 1 all nvt temp 1.2 1.2 0.5", system: system)
+  }
+
+  func testBarostatsContinueOnAnotherRankCount() throws {
+    try assertContinuesOnOtherRankCounts("fix 1 all npt temp 1.2 1.2 0.5 iso 2.0 2.0 2.5", system: system)
+    try assertContinuesOnOtherRankCounts("fix 1 all npt temp 1.2 1.2 0.5 tri 2.0 2.0 2.5", system: triclinicSystem)
+  }
+
+  /// Written on 4 ranks, continued on 1 and 3: agreement to round-off over 200 steps.
+  func assertContinuesOnOtherRankCounts(_ fixes: String, system: String) throws {
     let dir = try makeScratchDirectory("restart-ranks")
-    let fixes = "fix 1 all nvt temp 1.2 1.2 0.5"
     let whole = try run(system + "\n" + forces(fixes) + "\nrun 300\nwrite_restart r.bin\nrun 200\n", ranks: 4, in: dir)
     let expected = thermoRows(whole.output).filter { $0["Step"]! >= 300 }
     for ranks in [1, 3] {
@@ -79,7 +104,7 @@ final class RestartTests: XCTestCase {
       for (a, b) in zip(expected.suffix(3), actual) {
         for (key, value) in a where value != b[key] {
           let scale = ["Ecouple", "Econserve"].contains(key) ? abs(a["TotEng"]!) : abs(value)
-          XCTAssertLessThan(abs(value - b[key]!) / scale, 1e-10, "\(ranks) ranks, step \(a["Step"]!), \(key)")
+          XCTAssertLessThan(abs(value - b[key]!) / scale, 1e-10, "\(fixes), \(ranks) ranks, step \(a["Step"]!), \(key)")
         }
       }
     }

@@ -109,7 +109,7 @@ final class ThermostatTests: XCTestCase {
     let dir = try makeScratchDirectory("thermostat-errors")
     let cases = [
       ("fix 1 all nvt temp 1.0 1.0 -0.5", "in.lj:14: fix: Tdamp must be positive, got -0.5"),
-      ("fix 1 all nvt temp 1.0 1.0 0.5 iso 1 1 1", "'iso' is a barostat keyword: pressure control needs fix npt or nph"),
+      ("fix 1 all nvt temp 1.0 1.0 0.5 iso 1 1 1", "pressure control (iso, aniso, tri, x, y, z, yz, xz, xy) needs fix npt or nph"),
       ("fix 1 all langevin 1.0 1.0 1.0 0", "the random seed must be positive, got 0"),
       ("fix 1 all momentum 10 angular", "expected"),
     ]
