@@ -2,6 +2,7 @@ import Atoms
 import Foundation
 import Geometry
 import InputDeck
+import Output
 
 extension Simulation {
   /// `read_data FILE`: defines the box (with the current `boundary`), masses, atoms, velocities.
@@ -100,7 +101,7 @@ enum AtomicFile {
     } catch {
       try? handle.close()
       unlink(temporary)
-      throw OutputFailure("cannot write '\(path)': \(error.localizedDescription)")
+      throw OutputFailure("cannot write '\(path)': \(writeFailureReason(error))")
     }
     guard rename(temporary, path) == 0 else {
       unlink(temporary)

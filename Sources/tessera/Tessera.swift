@@ -15,6 +15,9 @@ struct Tessera: ParsableCommand {
   /// LAMMPS writes `-var NAME VALUE`; argument-parser wants `--var NAME=VALUE`. Rewritten before
   /// parsing so decks' familiar command lines work.
   static func main() {
+    // Past a file-size limit (RLIMIT_FSIZE, a quota) a write must fail with EFBIG, reported with its
+    // path, rather than kill the rank with SIGXFSZ.
+    signal(SIGXFSZ, SIG_IGN)
     var arguments = Array(CommandLine.arguments.dropFirst())
     var i = 0
     while i < arguments.count {
