@@ -16,6 +16,8 @@ public final class Simulation {
   public let variables = Variables()
   /// `tessera check`: validate every command, read every file, run nothing and write nothing.
   public let validateOnly: Bool
+  /// `tessera check -np N`: the rank count whose decomposition the check reports.
+  public var plannedRanks: Int?
 
   // Settings fixed before the box exists.
   public var units = UnitSystem.lj

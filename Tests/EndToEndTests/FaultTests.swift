@@ -95,6 +95,23 @@ final class FaultTests: XCTestCase {
     }
   }
 
+  /// Rebuilds checked only every 5 steps in a hot liquid: atoms may have moved more than half the
+  /// skin before a check saw them. Reported as LAMMPS reports them, with LAMMPS's count.
+  func testDangerousBuildsAreCountedAsLAMMPSCountsThem() throws {
+    let hot = deck("neighbor 0.3 bin\nneigh_modify every 5 delay 0 check yes\nthermo 50", steps: 200)
+      .replacingOccurrences(of: "velocity all create 1.0 87287", with: "velocity all create 10.0 87287 loop geom")
+    let dir = try makeScratchDirectory("dangerous")
+    try hot.write(to: dir.appendingPathComponent("in.deck"), atomically: true, encoding: .utf8)
+    let lammps = try runProcess("/usr/bin/lmp", ["-in", "in.deck", "-log", "none"], in: dir)
+    let expected = try XCTUnwrap(lammps.output.firstMatch(of: /Dangerous builds = (\d+)/).map { Int($0.1)! }, lammps.combined)
+    XCTAssertGreaterThan(expected, 0)
+    for ranks in [1, 2] {
+      let result = try runTessera(ranks: ranks, ["run", "in.deck", "--log", "none"], in: dir)
+      XCTAssertEqual(result.status, 0, result.combined)
+      XCTAssertTrue(result.output.contains("Dangerous builds = \(expected)\n"), result.output)
+    }
+  }
+
   /// A rank killed with SIGKILL in the middle of a run: mpirun ends the whole job (no rank waits
   /// forever for the dead one) with a non-zero status and says which rank died of what.
   func testAKilledRankEndsTheJob() throws {
