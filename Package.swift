@@ -50,6 +50,10 @@ let package = Package(
                       dependencies: ["Simulation", "InputDeck",
                                      .product(name: "ArgumentParser", package: "swift-argument-parser")],
                       swiftSettings: cpuBaseline),
+    // Seeded mutation fuzzing of the deck, data file and model parsers (run by FuzzTests).
+    .executableTarget(name: "tessera-fuzz",
+                      dependencies: ["Simulation", "InputDeck", "DeepPotential", "Communication", "Output", "CHDF5"],
+                      swiftSettings: cpuBaseline),
 
     // MARK: - Tests
     .target(name: "TesseraTestSupport", dependencies: ["Geometry", "Atoms"], path: "Sources/TesseraTestSupport"),

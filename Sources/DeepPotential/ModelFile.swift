@@ -81,7 +81,13 @@ final class ModelFile {
     var dims = [hsize_t](repeating: 0, count: max(rank, 1))
     H5Sget_simple_extent_dims(space, &dims, nil)
     let shape = dims.prefix(rank).map { Int($0) }
-    let count = shape.reduce(1, *)
+    // A damaged header can claim any shape; the file must hold the bytes before any are allocated.
+    var fileSize: hsize_t = 0
+    H5Fget_filesize(file, &fileSize)
+    let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
+    guard count <= Int(fileSize) / byteWidth else {
+      throw DeepPotentialError("\(path): \(key) (dataset '\(datasetPath)') claims shape \(shape), more than the file holds")
+    }
     var values = [Double](repeating: 0, count: count)
     if count > 0 {
       let status = values.withUnsafeMutableBytes {

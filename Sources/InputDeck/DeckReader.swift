@@ -8,13 +8,20 @@ public final class DeckReader {
   private let lines: [Substring]
   private var next = 0
 
+  /// The 1-based number of the first line that is not valid UTF-8 (for locating a damaged byte).
+  public static func firstLineNotUTF8(_ data: Data) -> Int {
+    let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+    let bad = lines.firstIndex { String(data: Data($0), encoding: .utf8) == nil } ?? 0
+    return bad + 1
+  }
+
   public init(path: String) throws {
     self.path = path
     guard let data = FileManager.default.contents(atPath: path) else {
       throw DeckError("cannot open input file '\(path)': \(Self.reason(path))")
     }
     guard let text = String(data: data, encoding: .utf8) else {
-      throw DeckError("input file '\(path)' is not valid UTF-8 text")
+      throw DeckError("not valid UTF-8 text", at: SourceLocation(file: path, line: Self.firstLineNotUTF8(data)))
     }
     lines = text.split(separator: "\n", omittingEmptySubsequences: false)
   }

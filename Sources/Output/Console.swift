@@ -34,20 +34,34 @@ public final class Console {
     logPath = nil
   }
 
+  /// Set when a write to the log failed (disk full, a file-size limit); the log is closed then and
+  /// the run stops at its next thermo step with this message.
+  public private(set) var writeFailure: String?
+
   /// Writes one line to the screen and the log.
   public func line(_ text: String = "") {
     guard isWriter else { return }
     let data = Data((text + "\n").utf8)
-    FileHandle.standardOutput.write(data)
-    log?.write(data)
+    try? FileHandle.standardOutput.write(contentsOf: data)
+    writeLog(data)
   }
 
   /// Writes a message to standard error and the log (errors and warnings).
   public func error(_ text: String) {
     guard isWriter else { return }
     let data = Data((text + "\n").utf8)
-    FileHandle.standardError.write(data)
-    log?.write(data)
+    try? FileHandle.standardError.write(contentsOf: data)
+    writeLog(data)
+  }
+
+  private func writeLog(_ data: Data) {
+    guard let log, let path = logPath else { return }
+    do {
+      try log.write(contentsOf: data)
+    } catch {
+      writeFailure = "cannot write log file '\(path)': \(writeFailureReason(error))"
+      closeLog()
+    }
   }
 
   public func flush() { try? log?.synchronize() }
@@ -56,4 +70,14 @@ public final class Console {
 public struct OutputError: Error, CustomStringConvertible {
   public let description: String
   public init(_ description: String) { self.description = description }
+}
+
+/// Why a file write failed, in the system's words ("File too large", "No space left on device").
+public func writeFailureReason(_ error: Error) -> String {
+  let ns = error as NSError
+  if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+    return String(cString: strerror(Int32(underlying.code)))
+  }
+  if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+  return ns.localizedDescription
 }

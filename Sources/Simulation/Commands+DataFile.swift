@@ -11,7 +11,11 @@ extension Simulation {
     if box != nil { throw c.error("the box is already defined") }
     let reader = try DataFileReader(path: c.arguments[0], command: c)
     let header = try reader.header(periodic: periodic)
-    try defineBox(header.box, typeCount: header.types, c)
+    do {
+      try defineBox(header.box, typeCount: header.types, c)
+    } catch let error as DeckError {
+      throw c.error("the box in data file '\(c.arguments[0])': \(error.message)")
+    }
     let grid = grid!, box = box!
     var localIndex: [Int64: Int] = [:]
     try reader.body(from: header.bodyStart, header: header, masses: &masses,

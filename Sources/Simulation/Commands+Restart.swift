@@ -17,7 +17,10 @@ extension Simulation {
   func writeRestartCommand(_ c: Command) throws {
     try c.expectCount(1, usage: "write_restart FILE")
     _ = try requireBox(c)
-    guard !validateOnly else { return }
+    guard !validateOnly else {
+      console.line("write_restart \(c.arguments[0]) at step \(step)")
+      return
+    }
     try writeRestart(to: c.arguments[0])
   }
 

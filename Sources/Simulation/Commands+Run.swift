@@ -79,8 +79,8 @@ extension Simulation {
     if let t = masses.firstUnset { throw c.error("mass of atom type \(t) is not set") }
     let potential = try makePotential(c)
     if validateOnly {
-      console.line("run \(steps): \(atomCount) atoms, \(grid!.counts.x)x\(grid!.counts.y)x\(grid!.counts.z) ranks, "
-        + "cutoff \(potential.cutoff) + skin \(effectiveRebuild.skin), box volume \(b.volume)")
+      describePlan(steps: steps, box: b, potential: potential)
+      step += steps
       return
     }
     try runSteps(steps, potential: potential, command: c)

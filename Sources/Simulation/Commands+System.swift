@@ -114,11 +114,18 @@ extension Simulation {
     try defineBox(b, typeCount: types, c)
   }
 
+  /// The most atom types a box may have.
+  static let maximumTypeCount = 1000
+
   /// Sets the box and the processor grid that cuts it (`grid`, or the `processors` request).
   func defineBox(_ b: Box, typeCount: Int, _ c: Command, grid chosen: SIMD3<Int>? = nil) throws {
     let extents = [b.lo.x, b.lo.y, b.lo.z, b.length.x, b.length.y, b.length.z, b.xy, b.xz, b.yz]
     guard extents.allSatisfy(\.isFinite), b.volume.isFinite, b.length.min() > 0 else {
       throw c.error("the box (\(b.lo) to \(b.hi), tilts \(b.xy) \(b.xz) \(b.yz)) must have finite, positive extents")
+    }
+    // Per-type tables (masses, pair coefficients) grow with the square of the count.
+    guard typeCount <= Simulation.maximumTypeCount else {
+      throw c.error("\(typeCount) atom types is more than Tessera supports (\(Simulation.maximumTypeCount))")
     }
     guard let counts = chosen ?? ProcessorGrid.choose(ranks: comm.size, box: b, requested: requestedGrid) else {
       throw c.error("processors \(requestedGrid.x) \(requestedGrid.y) \(requestedGrid.z) does not match \(comm.size) ranks")

@@ -15,7 +15,9 @@ struct DataFileReader {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw command.error("cannot open data file '\(path)': \(DeckReaderReason.reason(path))")
     }
-    guard let text = String(data: data, encoding: .utf8) else { throw command.error("data file '\(path)' is not UTF-8 text") }
+    guard let text = String(data: data, encoding: .utf8) else {
+      throw DeckError("not valid UTF-8 text", at: SourceLocation(file: path, line: DeckReader.firstLineNotUTF8(data)))
+    }
     lines = text.split(separator: "\n", omittingEmptySubsequences: false)
   }
 
@@ -25,6 +27,9 @@ struct DataFileReader {
     var box = Box(lo: .zero, hi: SIMD3(repeating: 1), triclinic: false)
     var bodyStart = 0
   }
+
+  /// How many box lengths outside a periodic box an atom may start and still be wrapped in.
+  static let farthestWrap = 1_000_000.0
 
   private func fail(_ line: Int, _ message: String) -> DeckError {
     DeckError(message, at: SourceLocation(file: path, line: line + 1))
@@ -59,12 +64,15 @@ struct DataFileReader {
         h.atoms = try integer(w[0], line, "atom count"); seen.insert("atoms")
       } else if w.count == 3 && w[1] == "atom" && w[2] == "types" {
         h.types = try integer(w[0], line, "atom type count"); seen.insert("types")
+        guard h.types <= Simulation.maximumTypeCount else {
+          throw fail(line, "\(h.types) atom types is more than Tessera supports (\(Simulation.maximumTypeCount))")
+        }
       } else if w.count == 4 && ["xlo", "ylo", "zlo"].contains(w[2]) {
         let d = ["xlo": 0, "ylo": 1, "zlo": 2][String(w[2])]!
         guard w[3] == ["xhi", "yhi", "zhi"][d] else { throw fail(line, "expected '\(w[2]) \(["xhi", "yhi", "zhi"][d])'") }
         lo[d] = try number(w[0], line, "\(w[2])")
         hi[d] = try number(w[1], line, "\(w[3])")
-        guard hi[d] > lo[d] else { throw fail(line, "box bound \(w[3]) must exceed \(w[2])") }
+        guard hi[d] > lo[d], (hi[d] - lo[d]).isFinite else { throw fail(line, "box bound \(w[3]) must exceed \(w[2]) by a finite length") }
       } else if w.count == 6 && w[3] == "xy" && w[4] == "xz" && w[5] == "yz" {
         tilt = (try number(w[0], line, "xy"), try number(w[1], line, "xz"), try number(w[2], line, "yz"))
         triclinic = true
@@ -134,6 +142,11 @@ struct DataFileReader {
               guard let m = Int32(v[5 + d]) else { throw fail(line, "expected an integer image flag, got '\(v[5 + d])'") }
               image[d] = m
             }
+          }
+          // Wrapping counts box lengths into 32-bit image flags; a point further away is a typo.
+          let f = h.box.fractional(x)
+          for d in 0..<3 where h.box.periodic[d] && abs(f[d]) > Self.farthestWrap {
+            throw fail(line, "atom \(tag) lies more than \(Int(Self.farthestWrap)) box lengths outside the periodic box")
           }
           h.box.wrap(&x, image: &image)
           _ = keep(Int64(tag), Int32(t), x, image)

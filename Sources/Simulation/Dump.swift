@@ -106,11 +106,14 @@ final class Dump {
       throw DumpError("dump \(id): cannot open '\(path)' for writing")
     }
     defer { try? handle.close() }
+    var end: UInt64 = 0
     do {
-      try handle.seekToEnd()
+      end = try handle.seekToEnd()
       try handle.write(contentsOf: Data(contents.utf8))
     } catch {
-      throw DumpError("dump \(id): writing '\(path)' failed: \(error.localizedDescription)")
+      // A frame cut short by a full disk is removed: the file keeps only whole frames.
+      try? handle.truncate(atOffset: end)
+      throw DumpError("dump \(id): writing '\(path)' failed: \(writeFailureReason(error))")
     }
   }
 

@@ -202,7 +202,8 @@ extension Simulation {
   /// Reduces the thermodynamic state, checks for lost atoms and non-finite values, prints a row.
   private func writeThermo(_ columns: [ThermoColumn], _ ev: EnergyVirial, _ potential: Potential, firstStep: Int,
                            runStart: Double, last: inout (step: Int, time: Double), dt: Double) throws {
-    var sums = [ev.energy] + ev.virial + [Double(atoms.ownedCount), 0, 0, Double(potential.neighborOverflow)]
+    var sums = [ev.energy] + ev.virial + [Double(atoms.ownedCount), 0, 0, Double(potential.neighborOverflow),
+                                          console.writeFailure == nil ? 0 : 1]
     for i in 0..<atoms.ownedCount {
       sums[8] += masses[atoms.type[i]]
       let x = atoms.positionOf(i)
@@ -210,6 +211,8 @@ extension Simulation {
     }
     comm.allReduce(&sums, .sum)
     let count = Int(sums[7])
+    // Only rank 0 writes the log; every rank stops together when it could not.
+    if sums[11] > 0 { throw RunError(console.writeFailure ?? "the log file could not be written") }
     if sums[9] > 0 || !sums[0].isFinite {
       throw RunError("non-numeric atom coordinates or energy at step \(step) (\(Int(sums[9])) atoms); "
         + "the system blew up — check the timestep and the potential")

@@ -18,6 +18,8 @@ public final class Simulation {
   public let validateOnly: Bool
   /// Recorded as the creator's version in the files Tessera writes (H5MD).
   public var programVersion = "unknown"
+  /// `tessera check -np N`: the rank count whose decomposition the check reports.
+  public var plannedRanks: Int?
 
   // Settings fixed before the box exists.
   public var units = UnitSystem.lj

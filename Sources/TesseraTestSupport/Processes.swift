@@ -6,6 +6,12 @@ public struct ProcessResult {
   public var output: String
   public var error: String
   public var combined: String { output + error }
+
+  public init(status: Int32, output: String, error: String) {
+    self.status = status
+    self.output = output
+    self.error = error
+  }
 }
 
 /// Runs a program to completion, capturing standard output and error.

@@ -15,6 +15,9 @@ struct Tessera: ParsableCommand {
   /// LAMMPS writes `-var NAME VALUE`; argument-parser wants `--var NAME=VALUE`. Rewritten before
   /// parsing so decks' familiar command lines work.
   static func main() {
+    // Past a file-size limit (RLIMIT_FSIZE, a quota) a write must fail with EFBIG, reported with its
+    // path, rather than kill the rank with SIGXFSZ.
+    signal(SIGXFSZ, SIG_IGN)
     var arguments = Array(CommandLine.arguments.dropFirst())
     var i = 0
     while i < arguments.count {
@@ -85,22 +88,27 @@ extension Tessera {
       abstract: "Parse and validate a deck, its data and model files, without running or writing anything.")
     @OptionGroup var options: DeckOptions
 
+    @Option(name: .customLong("np", withSingleDash: true),
+            help: "Report the processor grid and sub-domains for this many ranks (default: the ranks running the check).")
+    var ranks: Int?
+
     func run() throws {
-      try execute(options, validateOnly: true)
-      print("check: \(options.deck) is valid")
+      if let ranks, ranks < 1 { throw ValidationError("-np expects a positive rank count, got \(ranks)") }
+      try execute(options, validateOnly: true, plannedRanks: ranks)
     }
   }
 }
 
 /// Runs or checks a deck on every rank. Errors that all ranks see (the deck is read by all) are
 /// printed once by rank 0 and end every rank with status 1.
-func execute(_ options: DeckOptions, validateOnly: Bool) throws {
+func execute(_ options: DeckOptions, validateOnly: Bool, plannedRanks: Int? = nil) throws {
   let startTime = StepTimer.now()
   let comm = MPICommunicator()
   let console = Console(isWriter: comm.isRoot)
   let simulation = Simulation(comm: comm, console: console, validateOnly: validateOnly)
   simulation.jobStart = startTime
   simulation.programVersion = tesseraVersion
+  simulation.plannedRanks = plannedRanks
   StopRequest.installSignalHandlers()
   do {
     simulation.wallTimeLimit = try options.wallTimeLimit()
@@ -108,6 +116,7 @@ func execute(_ options: DeckOptions, validateOnly: Bool) throws {
     if !validateOnly && options.log != "none" { try console.openLog(options.log) }
     console.line("Tessera \(tesseraVersion) (\(comm.size) MPI rank\(comm.size == 1 ? "" : "s"))")
     try Interpreter(simulation: simulation).execute(file: options.deck)
+    if validateOnly { console.line("check: \(options.deck) is valid") }
     console.line("Total wall time: \(formatWallTime(StepTimer.now() - startTime))")
   } catch let stop as StoppedEarly {
     console.line("\(stop)")

@@ -22,6 +22,22 @@ enum ModelEditing {
     return path
   }
 
+  /// Replaces a root dataset with an unwritten float64 one of `shape` (HDF5 allocates on write, so
+  /// the header may claim far more than the file holds).
+  static func replaceDataset(path: String, name: String, shape: [Int]) throws {
+    let file = H5Fopen(path, tessera_h5f_acc_rdwr(), tessera_h5p_default())
+    guard file >= 0 else { throw DeepPotentialError("cannot reopen \(path)") }
+    defer { H5Fclose(file) }
+    H5Ldelete(file, name, tessera_h5p_default())
+    let dims = shape.map { hsize_t($0) }
+    let space = H5Screate_simple(Int32(dims.count), dims, nil)
+    defer { H5Sclose(space) }
+    let dataset = H5Dcreate2(file, name, tessera_h5t_native_double(), space, tessera_h5p_default(),
+                             tessera_h5p_default(), tessera_h5p_default())
+    guard dataset >= 0 else { throw DeepPotentialError("cannot create \(name) in \(path)") }
+    H5Dclose(dataset)
+  }
+
   private static func replaceDocument(path: String, text: String) throws {
     let file = H5Fopen(path, tessera_h5f_acc_rdwr(), tessera_h5p_default())
     guard file >= 0 else { throw DeepPotentialError("cannot reopen \(path)") }

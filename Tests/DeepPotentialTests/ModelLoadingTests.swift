@@ -54,6 +54,18 @@ final class ModelLoadingTests: XCTestCase {
     assertRefused(text, mentions: [text, "not a readable HDF5 file"])
   }
 
+  /// A dataset header claiming more elements than the file holds (a flipped bit in its shape, found
+  /// by tessera-fuzz) once allocated the claimed size before reading and was killed.
+  func testDatasetShapeLargerThanTheFileIsRefused() throws {
+    let path = try ModelEditing.copy("cu_se_e2_a") { _ in }
+    let document = try ModelFile(path: path).rootNode().value
+    guard case .string(let reference) = document[path: "model.descriptor.@variables.davg"] else {
+      return XCTFail("no davg dataset reference")
+    }
+    try ModelEditing.replaceDataset(path: path, name: reference, shape: [1 << 20, 1 << 20, 1 << 10])
+    assertRefused(path, mentions: [path, "model.descriptor.@variables.davg", "more than the file holds"])
+  }
+
   func testUnsupportedFeaturesAreRefusedByKey() throws {
     let cases: [(String, JSONValue, [String])] = [
       ("model.descriptor.type", .string("dpa1"), ["model.descriptor.type", "descriptor 'dpa1'", "not supported"]),

@@ -89,11 +89,48 @@ final class CommandLineTests: XCTestCase {
       + "mass 1 1.0\npair_style lj/cut 2.5\npair_coeff 1 1 1 1\nfix 1 all nve\nrun 1000000\nwrite_data out.data\n")
     let result = try runTessera(ranks: 1, ["check", "in.deck"], in: dir)
     XCTAssertEqual(result.status, 0, result.combined)
-    XCTAssert(result.output.contains("run 1000000: 108 atoms"), result.output)
+    XCTAssert(result.output.contains("run 1000000 steps (from step 0, timestep 0.005):"), result.output)
+    XCTAssert(result.output.contains("  atoms: 108 of 1 type, masses 1.0"), result.output)
     XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out.data").path))
     let bad = try runTessera(ranks: 1, ["check", "in.bad"], in: try write("units lj\nrun 10\n", "in.bad"))
     XCTAssertNotEqual(bad.status, 0)
     XCTAssert(bad.error.contains("in.bad:2: run: the simulation box is not defined yet"), bad.combined)
+  }
+
+  /// `tessera check -np N` prints the plan: box, atoms and types, potential, fixes, output files,
+  /// runs, and the processor grid and sub-domains for N ranks; it writes nothing.
+  func testCheckPrintsWhatTheDeckWouldDo() throws {
+    let dir = try makeScratchDirectory("check-plan")
+    try FileManager.default.copyItem(atPath: inputPath("lj/data.melt"), toPath: dir.appendingPathComponent("data.melt").path)
+    let deck = try String(contentsOfFile: inputPath("lj/in.melt_data"), encoding: .utf8)
+      .replacingOccurrences(of: "run             20", with: "dump d all xyz 5 out.xyz\nrestart 10 a.rst b.rst\nrun 20\nrun 30\nwrite_restart end.rst")
+    try deck.write(to: dir.appendingPathComponent("in.deck"), atomically: true, encoding: .utf8)
+    let before = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+    let result = try runTessera(ranks: 1, ["check", "in.deck", "-np", "4"], in: dir)
+    XCTAssertEqual(result.status, 0, result.combined)
+    let length = 3.3591923827650145
+    for expected in [
+      "run 20 steps (from step 0, timestep 0.005):", "run 30 steps (from step 20, timestep 0.005):",
+      "  box: triclinic (tilts 0.5038788574147521 0.0 0.0) from (0.0, 0.0, 0.0) to (\(length), \(length), \(length)), periodic p p p",
+      "  atoms: 32 of 2 types, masses 1.0 2.0",
+      "  potential: pair_style lj/cut 1.2, cutoff 1.2, skin 0.3",
+      "  fix 1: nve", "  dump d: every 5 steps to out.xyz", "  restart: every 10 steps to a.rst and b.rst",
+      "write_restart end.rst at step 50", "check: in.deck is valid",
+    ] {
+      XCTAssert(result.output.contains(expected), "lacks '\(expected)':\n\(result.output)")
+    }
+    let grid = try XCTUnwrap(result.output.firstMatch(of: /4 ranks: processor grid (\d+)x(\d+)x(\d+), sub-domains (\S+) x (\S+) x (\S+)/))
+    let counts = [grid.1, grid.2, grid.3].map { Int($0)! }, sub = [grid.4, grid.5, grid.6].map { Double($0)! }
+    XCTAssertEqual(counts.reduce(1, *), 4)
+    for d in 0..<3 { XCTAssertEqual(sub[d] * Double(counts[d]), length, accuracy: 1e-12) }
+    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), before)
+
+    // A Deep Potential deck shows its model's type map, cut-off and sel.
+    let cu = try runTessera(ranks: 2, ["check", "in.cu", "-np", "8"], in: URL(fileURLWithPath: inputPath("cu")))
+    XCTAssertEqual(cu.status, 0, cu.combined)
+    XCTAssert(cu.output.contains("  model: type_map [Cu], rcut 6.0, sel [") , cu.output)
+    XCTAssert(cu.output.contains("  8 ranks: processor grid 2x2x2, sub-domains 7.23 x 7.23 x 7.23"), cu.output)
+    XCTAssertEqual(cu.output.components(separatedBy: "check: in.cu is valid").count - 1, 1, "printed once:\n\(cu.output)")
   }
 
   func testVersion() throws {

@@ -62,6 +62,49 @@ final class DeckTests: XCTestCase {
     }
   }
 
+  // Regressions found by the fuzz harness (tessera-fuzz, seed 20261125): each once trapped.
+
+  /// An atom 1e308 box lengths away once overflowed the 32-bit image count while being wrapped in.
+  func testDataFileAtomFarOutsideThePeriodicBoxIsLocated() {
+    let data = "title\n\n2 atoms\n1 atom types\n0 4 xlo xhi\n0 4 ylo yhi\n0 4 zlo zhi\n\nAtoms # atomic\n\n1 1 0 0 0\n2 1 1.0 -1e308 1\n"
+    XCTAssertThrowsError(try execute("read_data far.data\n", files: ["far.data": data])) { error in
+      XCTAssert("\(error)".contains("far.data:12: atom 2 lies more than 1000000 box lengths outside the periodic box"), "\(error)")
+    }
+  }
+
+  /// Billions of atom types once allocated per-type tables until the process was killed.
+  func testAbsurdAtomTypeCountsAreRefused() {
+    assertDeckError("units lj\nregion box block 0 5 0 5 0 5 units box\ncreate_box 4294967296 box\n", line: 3,
+                    contains: "4294967296 atom types is more than Tessera supports (1000)")
+    let data = "title\n\n0 atoms\n9223372036854775807 atom types\n0 4 xlo xhi\n0 4 ylo yhi\n0 4 zlo zhi\n"
+    XCTAssertThrowsError(try execute("read_data types.data\n", files: ["types.data": data])) { error in
+      XCTAssert("\(error)".contains("types.data:4: 9223372036854775807 atom types is more than"), "\(error)")
+    }
+  }
+
+  /// A damaged byte is reported at its line, in decks and data files alike.
+  func testTextThatIsNotUTF8IsLocatedByLine() throws {
+    let dir = try makeScratchDirectory("utf8")
+    let deck = dir.appendingPathComponent("in.bad")
+    try Data("units lj\n# fine\nlattice fcc \u{00}\n".utf8 + [0xFF, 0x0A]).write(to: deck)
+    let simulation = Simulation(comm: SerialCommunicator(), console: Console(isWriter: false), validateOnly: true)
+    XCTAssertThrowsError(try Interpreter(simulation: simulation).execute(file: deck.path)) { error in
+      XCTAssertEqual("\(error)", "\(deck.path):4: not valid UTF-8 text")
+    }
+    let data = Data("title\n\n2 atoms\n".utf8 + [0xC3, 0x28, 0x0A])
+    let dataPath = dir.appendingPathComponent("bad.data")
+    try data.write(to: dataPath)
+    XCTAssertThrowsError(try execute("read_data \(dataPath.path)\n")) { error in
+      XCTAssertEqual("\(error)", "\(dataPath.path):4: not valid UTF-8 text")
+    }
+  }
+
+  /// A data-file box whose volume overflows is refused naming the data file.
+  func testDataFileBoxTooLargeNamesTheDataFile() {
+    let data = "title\n\n0 atoms\n1 atom types\n0 1e200 xlo xhi\n0 1e200 ylo yhi\n0 1e200 zlo zhi\n"
+    assertDeckError("read_data huge.data\n", line: 1, contains: "the box in data file 'huge.data': ", files: ["huge.data": data])
+  }
+
   func testVariablesSubstituteAndEvaluate() throws {
     let s = try execute("""
       variable n index 3

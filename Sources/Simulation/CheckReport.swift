@@ -1,0 +1,35 @@
+import Decomposition
+import Foundation
+import Geometry
+import Potentials
+
+/// What `tessera check` prints for each `run`: the system, the force field, fixes and output
+/// files as they stand, and how `plannedRanks` ranks would cut the box.
+extension Simulation {
+  func describePlan(steps: Int, box b: Box, potential: Potential) {
+    console.line("run \(steps) steps (from step \(step), timestep \(timestep ?? units.defaultTimestep)):")
+    let shape = b.isTriclinic ? "triclinic (tilts \(b.xy) \(b.xz) \(b.yz))" : "orthogonal"
+    console.line("  box: \(shape) from (\(b.lo.x), \(b.lo.y), \(b.lo.z)) to (\(b.hi.x), \(b.hi.y), \(b.hi.z)), "
+      + "periodic \(b.periodic.map { $0 ? "p" : "f" }.joined(separator: " "))")
+    console.line("  atoms: \(atomCount) of \(masses.typeCount) type\(masses.typeCount == 1 ? "" : "s"), masses "
+      + (1...max(masses.typeCount, 1)).map { masses.typeCount == 0 ? "-" : "\(masses.values[$0])" }.joined(separator: " "))
+    console.line("  potential: \(forceFieldDescription), cutoff \(potential.cutoff), skin \(effectiveRebuild.skin)")
+    if let dp = potential as? DeepPotentialForce {
+      console.line("  model: type_map [\(dp.model.typeMap.joined(separator: ", "))], rcut \(dp.model.cutoff), "
+        + "sel [\(dp.model.selection.map(String.init).joined(separator: ", "))]")
+    }
+    for (id, _) in fixes { console.line("  fix \(id): \(fixStyles[id] ?? "?")") }
+    for dump in dumps { console.line("  dump \(dump.id): every \(dump.every) steps to \(dump.pattern)") }
+    if restarts.every > 0 {
+      console.line("  restart: every \(restarts.every) steps to \(restarts.files.joined(separator: " and "))")
+    }
+    let ranks = plannedRanks ?? comm.size
+    if let counts = ProcessorGrid.choose(ranks: ranks, box: b, requested: requestedGrid) {
+      let sub = b.length / SIMD3<Double>(counts)
+      console.line("  \(ranks) rank\(ranks == 1 ? "" : "s"): processor grid \(counts.x)x\(counts.y)x\(counts.z), "
+        + "sub-domains \(sub.x) x \(sub.y) x \(sub.z)")
+    } else {
+      console.line("  \(ranks) ranks: no processor grid matches processors \(requestedGrid.x) \(requestedGrid.y) \(requestedGrid.z)")
+    }
+  }
+}
