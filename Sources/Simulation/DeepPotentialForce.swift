@@ -22,6 +22,12 @@ final class DeepPotentialForce: Potential {
   private var energies: [Double] = []
   private var wantsPerAtom = false
   private(set) var neighborOverflow = 0
+  /// Further models whose deviation from this one is written every `out_freq` steps.
+  var ensemble: DeviationEnsemble?
+  /// The step being computed (set by the run loop), for the ensemble's schedule.
+  var step = 0
+  /// Whether the last compute evaluated the ensemble, whose row is then due after the reverse halo.
+  private(set) var deviationPending = false
   private var overflowAtomSteps = 0
 
   init(model: DeepPotentialModel, modelTypes: [Int32], overflowIsError: Bool) {
@@ -55,6 +61,17 @@ final class DeepPotentialForce: Potential {
                             forces: atoms.force, atomEnergies: wantsPerAtom ? e.baseAddress : nil)
         }
       }
+    }
+    deviationPending = false
+    if let ensemble, ensemble.isDue(step) {
+      list.offsets.withUnsafeBufferPointer { offsets in
+        list.neighbors.withUnsafeBufferPointer { neighbors in
+          ensemble.evaluate(positions: atoms.position, types: types, ownedCount: owned, totalCount: total,
+                            offsets: offsets.baseAddress!, neighbors: neighbors.baseAddress!,
+                            drivingVirial: result.virial)
+        }
+      }
+      deviationPending = true
     }
     neighborOverflow = result.overflowAtoms
     overflowAtomSteps += result.overflowAtoms
