@@ -157,7 +157,9 @@ def references(out: Path, work: Path) -> None:
             # Not --relative_v: DeePMD-kit 3.2.0's calc_model_devi_v divides an (nframes, 9) array
             # by an (nframes,) one and fails for more than one frame; the full-precision
             # reference below evaluates frame by frame, where it works.
-            dp("model-devi", "-m", *pbs, "-s", str(system), "-o", str(work / f"model_devi_{name}_{n}.out"),
+            out = work / f"model_devi_{name}_{n}.out"
+            out.unlink(missing_ok=True)  # dp model-devi appends
+            dp("model-devi", "-m", *pbs, "-s", system.name, "-o", out.name,
                *options, cwd=work)
     # dp model-devi prints 7 digits; the same function, calc_model_devi, in full precision for
     # every frame (one row each, step = frame index) is the 1e-10 reference.

@@ -51,8 +51,14 @@ final class ModelDeviationTests: XCTestCase {
     let dp = try String(contentsOfFile: inputPath("models/cu_ensemble/model_devi_plain_32.out"), encoding: .utf8)
       .split(separator: "\n")
     XCTAssertEqual(mine[1], dp[1])  // the column header; line 0 names the input
-    let dpRows = try rows(inputPath("models/cu_ensemble/model_devi_plain_32.out"))
+    // dp model-devi takes one system per atom count: the six 32-atom frames, then the 108-atom one.
+    var dpRows = try rows(inputPath("models/cu_ensemble/model_devi_plain_32.out"))
+    for var row in try rows(inputPath("models/cu_ensemble/model_devi_plain_108.out")) {
+      row[0] = Double(dpRows.count)
+      dpRows.append(row)
+    }
     let myRows = try rows(out)
+    XCTAssertEqual(dpRows.count, myRows.count)
     for (a, b) in zip(dpRows, myRows) {
       for (x, y) in zip(a, b) { XCTAssertLessThanOrEqual(abs(x - y), 1e-6 * abs(x), "\(x) vs \(y)") }
     }
@@ -112,8 +118,9 @@ final class ModelDeviationTests: XCTestCase {
     let other = inputPath("models/cuau_se_e2_a/cuau_se_e2_a.dp")
     for (name, from, to, message) in [
       ("typemap", "cu_ensemble/cu_ens3.dp", "\(other)", "the models of an ensemble need the same type map"),
-      ("outfreq", "out_freq 5 out_file", "out_file ${out} out_freq", "expected a step count >= 0 after out_freq"),
-      ("relative", " atomic", " relative", "after relative"),
+      ("outfreq", "out_freq 5 out_file ${out} atomic", "out_file ${out} atomic out_freq", "missing output frequency after out_freq"),
+      ("negative", "out_freq 5", "out_freq -5", "expected a step count >= 0 after out_freq, got '-5'"),
+      ("relative", "${out} atomic", "${out} relative", "missing level ε (eV/Å or eV) after relative"),
     ] {
       var text = deck.replacingOccurrences(of: from, with: to)
       if name == "typemap" { text = text.replacingOccurrences(of: "${models}/\(other)", with: other) }
