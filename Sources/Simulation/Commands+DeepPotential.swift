@@ -141,7 +141,7 @@ extension Simulation {
                                    overflowIsError: settings.overflowIsError)
     if !settings.ensemble.isEmpty && settings.outFrequency > 0 {
       let output = comm.rank == 0 ? try DeviationFile(path: settings.outFile, atomic: settings.deviation.atomic, command: c) : nil
-      force.ensemble = DeviationEnsemble(models: settings.ensemble, every: settings.outFrequency,
+      force.ensemble = DeviationEnsemble(driving: settings.model, models: settings.ensemble, every: settings.outFrequency,
                                          options: settings.deviation, output: output)
     }
     return force

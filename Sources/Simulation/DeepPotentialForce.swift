@@ -53,17 +53,19 @@ final class DeepPotentialForce: Potential {
     wantsPerAtom = request.contains(.perAtomEnergy)
     // An atom's energy belongs to it as a centre: ghosts get none.
     if wantsPerAtom && energies.count != total { energies = [Double](repeating: 0, count: total) }
+    let deviationDue = ensemble.map { $0.isDue(step) } ?? false
+    let sharing: SlotSharing = deviationDue && ensemble!.anySharesSlots ? .record(ensemble!.slotStore(ownedCount: owned)) : .none
     let result = list.offsets.withUnsafeBufferPointer { offsets in
       list.neighbors.withUnsafeBufferPointer { neighbors in
         energies.withUnsafeMutableBufferPointer { e in
           evaluator.compute(positions: atoms.position, types: types, ownedCount: owned, totalCount: total,
                             neighborOffsets: offsets.baseAddress!, neighbors: neighbors.baseAddress!,
-                            forces: atoms.force, atomEnergies: wantsPerAtom ? e.baseAddress : nil)
+                            forces: atoms.force, atomEnergies: wantsPerAtom ? e.baseAddress : nil, sharing: sharing)
         }
       }
     }
     deviationPending = false
-    if let ensemble, ensemble.isDue(step) {
+    if let ensemble, deviationDue {
       list.offsets.withUnsafeBufferPointer { offsets in
         list.neighbors.withUnsafeBufferPointer { neighbors in
           ensemble.evaluate(positions: atoms.position, types: types, ownedCount: owned, totalCount: total,

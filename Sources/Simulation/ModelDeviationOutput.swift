@@ -19,9 +19,17 @@ final class DeviationEnsemble {
   /// This rank's virial of every model (the driving one first), 9 components each.
   var virials: [[Double]] = []
   private var deviation = UnsafeMutablePointer<Double>.allocate(capacity: 1)
+  /// Which further models reuse the driving model's neighbour slots, and those slots.
+  let sharesSlots: [Bool]
+  private var slots = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+  private var slotCapacity = 0
+  private let slotCount: Int
 
-  init(models: [DeepPotentialModel], every: Int, options: DeviationOptions, output: DeviationFile?) {
+  init(driving: DeepPotentialModel, models: [DeepPotentialModel], every: Int, options: DeviationOptions,
+       output: DeviationFile?) {
     evaluators = models.map(DeepPotentialEvaluator.init)
+    sharesSlots = models.map(driving.selectsLike)
+    slotCount = driving.slotCount
     self.every = every
     self.options = options
     self.output = output
@@ -31,6 +39,19 @@ final class DeviationEnsemble {
   deinit {
     forces.forEach { $0.deallocate() }
     deviation.deallocate()
+    slots.deallocate()
+  }
+
+  var anySharesSlots: Bool { sharesSlots.contains(true) }
+
+  /// Where the driving model records its slots for the further models on a due step.
+  func slotStore(ownedCount: Int) -> UnsafeMutablePointer<Int32> {
+    if slotCapacity < ownedCount {
+      slots.deallocate()
+      slotCapacity = ownedCount
+      slots = .allocate(capacity: ownedCount * slotCount)
+    }
+    return slots
   }
 
   func isDue(_ step: Int) -> Bool { step % every == 0 }
@@ -47,10 +68,11 @@ final class DeviationEnsemble {
       deviation = .allocate(capacity: totalCount)
     }
     virials = [drivingVirial]
-    for (evaluator, f) in zip(evaluators, forces) {
+    for (k, (evaluator, f)) in zip(evaluators, forces).enumerated() {
       f.update(repeating: 0, count: 3 * totalCount)
       let result = evaluator.compute(positions: positions, types: types, ownedCount: ownedCount, totalCount: totalCount,
-                                     neighborOffsets: offsets, neighbors: neighbors, forces: f)
+                                     neighborOffsets: offsets, neighbors: neighbors, forces: f,
+                                     sharing: sharesSlots[k] ? .reuse(slots) : .none)
       virials.append(result.virial)
     }
   }
