@@ -140,7 +140,7 @@ extension Simulation {
     let force = DeepPotentialForce(model: settings.model, modelTypes: settings.modelTypes,
                                    overflowIsError: settings.overflowIsError)
     if !settings.ensemble.isEmpty && settings.outFrequency > 0 {
-      let output = comm.rank == 0 ? try DeviationFile(path: settings.outFile, atomic: settings.deviation.atomic, command: c) : nil
+      let output = comm.rank == 0 && !validateOnly ? try DeviationFile(path: settings.outFile, atomic: settings.deviation.atomic, command: c) : nil
       force.ensemble = DeviationEnsemble(driving: settings.model, models: settings.ensemble, every: settings.outFrequency,
                                          options: settings.deviation, output: output)
     }

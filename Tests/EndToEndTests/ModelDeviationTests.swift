@@ -112,6 +112,15 @@ final class ModelDeviationTests: XCTestCase {
     }
   }
 
+  /// `tessera check` validates the ensemble and writes no model_devi.out.
+  func testCheckWritesNoDeviationFile() throws {
+    let dir = try makeScratchDirectory("devi-check")
+    let result = try runProcess(tesseraBinary, ["check", inputPath("cu_ensemble/in.devi"), "-var", "models", inputPath("models")],
+                                in: dir)
+    XCTAssertEqual(result.status, 0, result.combined)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("model_devi.out").path))
+  }
+
   func testBadDecksAreRefused() throws {
     let dir = try makeScratchDirectory("devi-bad")
     let deck = try String(contentsOfFile: inputPath("cu_ensemble/in.devi"), encoding: .utf8)
