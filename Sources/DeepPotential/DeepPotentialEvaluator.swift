@@ -11,6 +11,15 @@ public struct DeepPotentialResult: Sendable {
   public var overflowAtoms = 0
 }
 
+/// How an evaluation treats the neighbour selection of an ensemble whose models select alike
+/// (`DeepPotentialModel.selectsLike`): the first model records every owned atom's slots
+/// ([ownedCount][slotCount]), the others reuse them instead of sorting the neighbours again.
+public enum SlotSharing {
+  case none
+  case record(UnsafeMutablePointer<Int32>)
+  case reuse(UnsafePointer<Int32>)
+}
+
 /// Evaluates a se_e2_a energy model on one rank's atoms: owned atoms first, then ghosts (periodic
 /// images or other ranks' atoms), with a full neighbour list of the owned atoms that contains at
 /// least every atom within the model's cut-off.
@@ -113,7 +122,8 @@ public final class DeepPotentialEvaluator {
   public func compute(positions: UnsafePointer<Double>, types: UnsafePointer<Int32>, ownedCount: Int,
                       totalCount: Int, neighborOffsets: UnsafePointer<Int32>, neighbors: UnsafePointer<Int32>,
                       forces: UnsafeMutablePointer<Double>, atomEnergies: UnsafeMutablePointer<Double>? = nil,
-                      atomVirials: UnsafeMutablePointer<Double>? = nil, centres: Range<Int>? = nil) -> DeepPotentialResult {
+                      atomVirials: UnsafeMutablePointer<Double>? = nil, centres: Range<Int>? = nil,
+                      sharing: SlotSharing = .none) -> DeepPotentialResult {
     var result = DeepPotentialResult()
     let centres = centres ?? 0..<ownedCount
     var blockStart = centres.lowerBound
@@ -123,8 +133,14 @@ public final class DeepPotentialEvaluator {
         if types[i] < 0 { continue }
         let list = UnsafeBufferPointer(start: neighbors + Int(neighborOffsets[i]),
                                        count: Int(neighborOffsets[i + 1] - neighborOffsets[i]))
-        if selection.select(centre: i, positions: positions, types: types, neighbors: list, slots: slots) {
-          result.overflowAtoms += 1
+        switch sharing {
+        case .reuse(let stored):
+          slots.update(from: stored + i * slotCount, count: slotCount)
+        case .none, .record:
+          if selection.select(centre: i, positions: positions, types: types, neighbors: list, slots: slots) {
+            result.overflowAtoms += 1
+          }
+          if case .record(let store) = sharing { (store + i * slotCount).update(from: slots, count: slotCount) }
         }
         describe(atom: i, at: b, positions: positions, types: types)
       }

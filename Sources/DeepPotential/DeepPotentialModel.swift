@@ -47,6 +47,13 @@ public struct DeepPotentialModel: Sendable {
     try ModelReader(file: try ModelFile(path: path)).model()
   }
 
+  /// Whether `other` chooses the same neighbour slots from the same atoms (same r_c, sel, type map
+  /// and pair exclusions), so that an ensemble may select once for both.
+  public func selectsLike(_ other: DeepPotentialModel) -> Bool {
+    cutoff == other.cutoff && selection == other.selection && typeMap == other.typeMap
+      && pairExcluded == other.pairExcluded
+  }
+
   func embeddingIndex(centre: Int, neighbor: Int) -> Int {
     typeOneSide ? neighbor : centre + typeCount * neighbor
   }

@@ -29,17 +29,18 @@ public final class ThreadedEvaluator {
   public func compute(positions: UnsafePointer<Double>, types: UnsafePointer<Int32>, ownedCount: Int,
                       totalCount: Int, neighborOffsets: UnsafePointer<Int32>, neighbors: UnsafePointer<Int32>,
                       forces: UnsafeMutablePointer<Double>,
-                      atomEnergies: UnsafeMutablePointer<Double>? = nil) -> DeepPotentialResult {
+                      atomEnergies: UnsafeMutablePointer<Double>? = nil,
+                      sharing: SlotSharing = .none) -> DeepPotentialResult {
     let n = evaluators.count
     if n == 1 {
       return evaluators[0].compute(positions: positions, types: types, ownedCount: ownedCount, totalCount: totalCount,
                                    neighborOffsets: neighborOffsets, neighbors: neighbors, forces: forces,
-                                   atomEnergies: atomEnergies)
+                                   atomEnergies: atomEnergies, sharing: sharing)
     }
     reserveForceBuffers(3 * totalCount, count: n - 1)
     let job = ThreadJob(evaluators: evaluators, forceBuffers: forceBuffers, results: results, positions: positions,
                         types: types, ownedCount: ownedCount, totalCount: totalCount, neighborOffsets: neighborOffsets,
-                        neighbors: neighbors, forces: forces, atomEnergies: atomEnergies)
+                        neighbors: neighbors, forces: forces, atomEnergies: atomEnergies, sharing: sharing)
     DispatchQueue.concurrentPerform(iterations: n) { job.run($0) }
     var total = results[0]
     for k in 1..<n {
@@ -61,7 +62,7 @@ public final class ThreadedEvaluator {
 }
 
 /// One evaluation's shared inputs for the worker threads. Unchecked: each thread writes only its own
-/// result, its own force array (the first: the rank's) and the energies of its own centres.
+/// result, its own force array (the first: the rank's) and the energies and slot rows of its own centres.
 private struct ThreadJob: @unchecked Sendable {
   let evaluators: [DeepPotentialEvaluator]
   let forceBuffers: [UnsafeMutablePointer<Double>]
@@ -72,6 +73,8 @@ private struct ThreadJob: @unchecked Sendable {
   let neighborOffsets, neighbors: UnsafePointer<Int32>
   let forces: UnsafeMutablePointer<Double>
   let atomEnergies: UnsafeMutablePointer<Double>?
+  /// Slot rows are per centre, so threads record or reuse disjoint rows.
+  let sharing: SlotSharing
 
   func run(_ k: Int) {
     let n = evaluators.count
@@ -80,6 +83,6 @@ private struct ThreadJob: @unchecked Sendable {
     results[k] = evaluators[k].compute(
       positions: positions, types: types, ownedCount: ownedCount, totalCount: totalCount,
       neighborOffsets: neighborOffsets, neighbors: neighbors, forces: target, atomEnergies: atomEnergies,
-      centres: (ownedCount * k / n)..<(ownedCount * (k + 1) / n))
+      centres: (ownedCount * k / n)..<(ownedCount * (k + 1) / n), sharing: sharing)
   }
 }

@@ -13,27 +13,41 @@ struct DeepPotentialSettings {
   /// Model type index per LAMMPS type (index 0 unused); identity until `pair_coeff` names elements.
   var modelTypes: [Int32]
   var coefficientsSet = false
+  /// Further models of a deviation ensemble (`pair_style deepmd M1 M2 …`); the first drives the dynamics.
+  var ensemble: [DeepPotentialModel] = []
+  /// Every `outFrequency` steps the ensemble's deviation is appended to `outFile` (DeePMD-kit's defaults).
+  var outFrequency = 100
+  var outFile = "model_devi.out"
+  var deviation = DeviationOptions()
 }
 
 extension Simulation {
   /// Keywords of DeePMD-kit's `pair_style deepmd` that Tessera does not implement yet; refused by name
   /// rather than silently ignored.
   static let unsupportedDeepPotentialKeywords: Set<String> = [
-    "out_freq", "out_file", "fparam", "aparam", "fparam_from_compute", "aparam_from_compute", "ttm", "atomic",
-    "relative", "relative_v", "virtual_len", "spin_norm",
+    "fparam", "aparam", "fparam_from_compute", "aparam_from_compute", "fparam_from_fix", "ttm", "virtual_len",
+    "spin_norm",
   ]
 
   func deepPotentialStyle(_ c: Command) throws {
     guard units.name == "metal" else { throw c.error("deepmd models need 'units metal' (Å, eV, ps), not \(units.name)") }
     let path = try c.word(1, "model file")
-    if c.arguments.count > 2, c.arguments[2].hasSuffix(".dp") || c.arguments[2].hasSuffix(".pb") || c.arguments[2].hasSuffix(".pth") {
-      throw c.error("model ensembles (model deviation) are not supported yet: give one model file")
+    // As DeePMD-kit's plugin: model files first, up to the first keyword.
+    var paths = [path]
+    while paths.count + 1 < c.arguments.count, Self.isModelFile(c.arguments[paths.count + 1]) {
+      paths.append(c.arguments[paths.count + 1])
     }
-    let model: DeepPotentialModel
+    let models: [DeepPotentialModel]
     do {
-      model = try DeepPotentialModel.load(path: path)
+      models = try paths.map { try DeepPotentialModel.load(path: $0) }
     } catch {
       throw c.error("\(error)")
+    }
+    let model = models[0]
+    for (other, m) in zip(paths, models).dropFirst() {
+      guard m.typeMap == model.typeMap else {
+        throw c.error("\(other) has type map \(m.typeMap.joined(separator: " ")) but \(path) has \(model.typeMap.joined(separator: " ")); the models of an ensemble need the same type map")
+      }
     }
     modelChecksum = try fileChecksum(path, c)
     if let expected = expectedModelChecksum, expected != modelChecksum {
@@ -47,7 +61,8 @@ extension Simulation {
       guard value > 0 else { throw c.error("expected a positive \(what) after \(c.arguments[i]), got \(c.arguments[i + 1])") }
       return value
     }
-    var i = 2
+    settings.ensemble = Array(models.dropFirst())
+    var i = paths.count + 1
     while i < c.arguments.count {
       let key = c.arguments[i]
       if key == "sel_overflow" {
@@ -80,11 +95,30 @@ extension Simulation {
         default: tabulation!.minNeighborDistance = try positive(i, "distance (Å)")
         }
         i += 2
+      } else if key == "out_freq" {
+        let word = try c.word(i + 1, "output frequency after out_freq")
+        guard let n = Int(word), n >= 0 else { throw c.error("expected a step count >= 0 after out_freq, got '\(word)'") }
+        settings.outFrequency = n
+        i += 2
+      } else if key == "out_file" {
+        settings.outFile = try c.word(i + 1, "file name after out_file")
+        i += 2
+      } else if key == "atomic" {
+        settings.deviation.atomic = true
+        i += 1
+      } else if key == "relative" || key == "relative_v" {
+        let word = try c.word(i + 1, "level ε (eV/Å or eV) after \(key)")
+        guard let e = Double(word), e.isFinite, e >= 0 else { throw c.error("expected a number >= 0 after \(key), got '\(word)'") }
+        if key == "relative" { settings.deviation.relative = e } else { settings.deviation.relativeVirial = e }
+        i += 2
       } else if Self.unsupportedDeepPotentialKeywords.contains(key) {
         throw c.error("keyword '\(key)' of DeePMD-kit's pair_style deepmd is not supported by Tessera yet")
       } else {
-        throw c.error("unknown keyword '\(key)' (sel_overflow error|warn, precision float64|float32, threads N, compress [stride S] [extrapolate X] [min_nbor_dist D])")
+        throw c.error("unknown keyword '\(key)' (sel_overflow error|warn, precision float64|float32, threads N, compress [stride S] [extrapolate X] [min_nbor_dist D], out_freq N, out_file FILE, atomic, relative E, relative_v E)")
       }
+    }
+    for (p, m) in zip(paths, models).dropFirst() {
+      console.line("Deep Potential deviation model \(p): rcut \(m.cutoff), sel \(m.selection)")
     }
     console.line("Deep Potential model \(path): type map \(model.typeMap.joined(separator: " ")), rcut \(model.cutoff), sel \(model.selection)")
     if let tabulation {
@@ -100,6 +134,10 @@ extension Simulation {
       console.line("Deep Potential tables read from the model file (dp compress): \(report)")
     }
     pairStyleSettings = .deepPotential(settings)
+  }
+
+  static func isModelFile(_ word: String) -> Bool {
+    [".dp", ".pb", ".pth", ".yaml", ".savedmodel"].contains { word.hasSuffix($0) }
   }
 
   /// The model file's identity in restarts: FNV-1a 64 of its bytes.
@@ -143,8 +181,14 @@ extension Simulation {
 
   func makeDeepPotential(_ settings: DeepPotentialSettings, _ c: Command) throws -> Potential {
     guard settings.coefficientsSet else { throw c.error("pair_style deepmd needs 'pair_coeff * * ELEMENT…' before a run") }
-    return DeepPotentialForce(model: settings.model, modelTypes: settings.modelTypes,
-                              overflowIsError: settings.overflowIsError, precision: settings.precision,
-                              threads: settings.threads)
+    let force = DeepPotentialForce(model: settings.model, modelTypes: settings.modelTypes,
+                                   overflowIsError: settings.overflowIsError, precision: settings.precision,
+                                   threads: settings.threads)
+    if !settings.ensemble.isEmpty && settings.outFrequency > 0 {
+      let output = comm.rank == 0 && !validateOnly ? try DeviationFile(path: settings.outFile, atomic: settings.deviation.atomic, command: c) : nil
+      force.ensemble = DeviationEnsemble(driving: settings.model, models: settings.ensemble, every: settings.outFrequency,
+                                         options: settings.deviation, output: output)
+    }
+    return force
   }
 }

@@ -22,6 +22,12 @@ final class DeepPotentialForce: Potential {
   private var energies: [Double] = []
   private var wantsPerAtom = false
   private(set) var neighborOverflow = 0
+  /// Further models whose deviation from this one is written every `out_freq` steps.
+  var ensemble: DeviationEnsemble?
+  /// The step being computed (set by the run loop), for the ensemble's schedule.
+  var step = 0
+  /// Whether the last compute evaluated the ensemble, whose row is then due after the reverse halo.
+  private(set) var deviationPending = false
   private var overflowAtomSteps = 0
 
   init(model: DeepPotentialModel, modelTypes: [Int32], overflowIsError: Bool, precision: NetworkPrecision, threads: Int) {
@@ -47,14 +53,27 @@ final class DeepPotentialForce: Potential {
     wantsPerAtom = request.contains(.perAtomEnergy)
     // An atom's energy belongs to it as a centre: ghosts get none.
     if wantsPerAtom && energies.count != total { energies = [Double](repeating: 0, count: total) }
+    let deviationDue = ensemble.map { $0.isDue(step) } ?? false
+    let sharing: SlotSharing = deviationDue && ensemble!.anySharesSlots ? .record(ensemble!.slotStore(ownedCount: owned)) : .none
     let result = list.offsets.withUnsafeBufferPointer { offsets in
       list.neighbors.withUnsafeBufferPointer { neighbors in
         energies.withUnsafeMutableBufferPointer { e in
           evaluator.compute(positions: atoms.position, types: types, ownedCount: owned, totalCount: total,
                             neighborOffsets: offsets.baseAddress!, neighbors: neighbors.baseAddress!,
-                            forces: atoms.force, atomEnergies: wantsPerAtom ? e.baseAddress : nil)
+                            forces: atoms.force, atomEnergies: wantsPerAtom ? e.baseAddress : nil, sharing: sharing)
         }
       }
+    }
+    deviationPending = false
+    if let ensemble, deviationDue {
+      list.offsets.withUnsafeBufferPointer { offsets in
+        list.neighbors.withUnsafeBufferPointer { neighbors in
+          ensemble.evaluate(positions: atoms.position, types: types, ownedCount: owned, totalCount: total,
+                            offsets: offsets.baseAddress!, neighbors: neighbors.baseAddress!,
+                            drivingVirial: result.virial)
+        }
+      }
+      deviationPending = true
     }
     neighborOverflow = result.overflowAtoms
     overflowAtomSteps += result.overflowAtoms

@@ -174,6 +174,8 @@ extension Simulation {
   private func computeForces(_ potential: Potential, _ list: NeighborList, _ box: Box,
                              perAtomEnergy: Bool = false) throws -> EnergyVirial {
     atoms.clearForces()
+    let deepPotential = potential as? DeepPotentialForce
+    deepPotential?.step = step
     var result = EnergyVirial()
     do {
       result = try potential.compute(atoms, list, box, perAtomEnergy ? [.energy, .virial, .perAtomEnergy] : [.energy, .virial])
@@ -183,6 +185,9 @@ extension Simulation {
     }
     timer.stamp(.pair)
     halo.reverseForces(atoms, comm: comm)
+    if let deepPotential, deepPotential.deviationPending {
+      try deepPotential.ensemble!.record(step: step, atoms: atoms, halo: halo, comm: comm)
+    }
     if perAtomEnergy, var energies = potential.perAtomEnergy {
       energies.withUnsafeMutableBufferPointer { halo.reverse($0.baseAddress!, width: 1, comm: comm) }
       foldedEnergies = energies

@@ -1,0 +1,154 @@
+import Atoms
+import Communication
+import DeepPotential
+import Decomposition
+import Foundation
+import InputDeck
+
+/// The further models of `pair_style deepmd M1 M2 … out_freq N out_file FILE`: on steps that are a
+/// multiple of N, each is evaluated on the neighbour list and ghosts the driving model used, and one
+/// row of DeePMD-kit's plugin's statistics goes to FILE.
+final class DeviationEnsemble {
+  let evaluators: [DeepPotentialEvaluator]
+  let every: Int
+  let options: DeviationOptions
+  private let output: DeviationFile?
+  /// Forces of each further model on owned and ghost atoms, packed [n][3].
+  private var forces: [UnsafeMutablePointer<Double>]
+  private var capacity = 0
+  /// This rank's virial of every model (the driving one first), 9 components each.
+  var virials: [[Double]] = []
+  private var deviation = UnsafeMutablePointer<Double>.allocate(capacity: 1)
+  /// Which further models reuse the driving model's neighbour slots, and those slots.
+  let sharesSlots: [Bool]
+  private var slots = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+  private var slotCapacity = 0
+  private let slotCount: Int
+
+  init(driving: DeepPotentialModel, models: [DeepPotentialModel], every: Int, options: DeviationOptions,
+       output: DeviationFile?) {
+    evaluators = models.map(DeepPotentialEvaluator.init)
+    sharesSlots = models.map(driving.selectsLike)
+    slotCount = driving.slotCount
+    self.every = every
+    self.options = options
+    self.output = output
+    forces = models.map { _ in .allocate(capacity: 1) }
+  }
+
+  deinit {
+    forces.forEach { $0.deallocate() }
+    deviation.deallocate()
+    slots.deallocate()
+  }
+
+  var anySharesSlots: Bool { sharesSlots.contains(true) }
+
+  /// Where the driving model records its slots for the further models on a due step.
+  func slotStore(ownedCount: Int) -> UnsafeMutablePointer<Int32> {
+    if slotCapacity < ownedCount {
+      slots.deallocate()
+      slotCapacity = ownedCount
+      slots = .allocate(capacity: ownedCount * slotCount)
+    }
+    return slots
+  }
+
+  func isDue(_ step: Int) -> Bool { step % every == 0 }
+
+  /// Evaluates every further model on the same atoms and list as the driving one (whose virial is
+  /// `drivingVirial`).
+  func evaluate(positions: UnsafePointer<Double>, types: UnsafePointer<Int32>, ownedCount: Int, totalCount: Int,
+                offsets: UnsafePointer<Int32>, neighbors: UnsafePointer<Int32>, drivingVirial: [Double]) {
+    if capacity < totalCount {
+      forces.forEach { $0.deallocate() }
+      deviation.deallocate()
+      capacity = totalCount
+      forces = evaluators.map { _ in .allocate(capacity: 3 * totalCount) }
+      deviation = .allocate(capacity: totalCount)
+    }
+    virials = [drivingVirial]
+    for (k, (evaluator, f)) in zip(evaluators, forces).enumerated() {
+      f.update(repeating: 0, count: 3 * totalCount)
+      let result = evaluator.compute(positions: positions, types: types, ownedCount: ownedCount, totalCount: totalCount,
+                                     neighborOffsets: offsets, neighbors: neighbors, forces: f,
+                                     sharing: sharesSlots[k] ? .reuse(slots) : .none)
+      virials.append(result.virial)
+    }
+  }
+
+  /// After the driving model's ghost forces were folded back (`atoms.force`): folds the further
+  /// models' ghost forces, reduces over ranks and appends the row on rank 0.
+  func record(step: Int, atoms: AtomStore, halo: HaloExchange, comm: Communicator) throws {
+    let owned = atoms.ownedCount
+    for f in forces { halo.reverse(f, width: 3, comm: comm) }
+    ModelDeviation.forces([UnsafePointer(atoms.force)] + forces.map { UnsafePointer($0) }, count: owned,
+                          relative: options.relative, into: deviation)
+    // max, −min, Σ over this rank's atoms; then the models' virials and the atom count.
+    var sums = [Double](repeating: 0, count: 1 + 9 * virials.count)
+    var extremes = [0.0, -Double.greatestFiniteMagnitude]
+    for i in 0..<owned {
+      extremes[0] = max(extremes[0], deviation[i])
+      extremes[1] = max(extremes[1], -deviation[i])
+    }
+    sums[0] = Double(owned)
+    var total = 0.0
+    for i in 0..<owned { total += deviation[i] }
+    sums.append(total)
+    for (m, v) in virials.enumerated() { for c in 0..<9 { sums[1 + 9 * m + c] = v[c] } }
+    comm.allReduce(&sums, .sum)
+    comm.allReduce(&extremes, .max)
+    let atomCount = sums[0]
+    let perAtomVirials = virials.indices.map { m in (0..<9).map { sums[1 + 9 * m + $0] / atomCount } }
+    let virial = ModelDeviation.virial(perAtomVirials, relative: options.relativeVirial, scaling: .perComponent)
+    var perAtom: [Double] = []
+    if options.atomic {
+      var pairs = [Double]()
+      pairs.reserveCapacity(2 * owned)
+      for i in 0..<owned { pairs += [Double(atoms.tag[i]), deviation[i]] }
+      let gathered = comm.gather(pairs, root: 0)
+      if comm.rank == 0 {
+        perAtom = [Double](repeating: 0, count: Int(atomCount))
+        for k in stride(from: 0, to: gathered.count, by: 2) { perAtom[Int(gathered[k]) - 1] = gathered[k + 1] }
+      }
+    }
+    try output?.append(step: step, values: [virial.max, virial.min, virial.avg, extremes[0], -extremes[1],
+                                            sums[sums.count - 1] / atomCount] + perAtom)
+  }
+}
+
+/// `model_devi.out` as DeePMD-kit's LAMMPS plugin writes it: a `#`-header, then per row the step
+/// (12 wide) and each value in C++'s `scientific` form (6 digits) 18 wide after a space. Opened
+/// (truncated, header written) at the first row; rank 0 only.
+final class DeviationFile {
+  let path: String
+  let atomic: Bool
+  private var handle: FileHandle?
+
+  init(path: String, atomic: Bool, command: Command) throws {
+    self.path = path
+    self.atomic = atomic
+    guard FileManager.default.createFile(atPath: path, contents: Data(header.utf8)) else {
+      throw command.error("cannot create the model deviation file \(path)")
+    }
+  }
+
+  private var header: String {
+    var text = "#" + padded("step", 11, right: true)
+    for name in ["max_devi_v", "min_devi_v", "avg_devi_v", "max_devi_f", "min_devi_f", "avg_devi_f"] + (atomic ? ["atm_devi_f(N)"] : []) {
+      text += padded(name, 19, right: true)
+    }
+    return text + "\n"
+  }
+
+  func append(step: Int, values: [Double]) throws {
+    if handle == nil {
+      guard let h = FileHandle(forWritingAtPath: path) else { throw RunError("cannot open the model deviation file \(path)") }
+      h.seekToEndOfFile()
+      handle = h
+    }
+    var row = padded(String(step), 12, right: true)
+    for v in values { row += " " + padded(String(format: "%.6e", v), 18, right: true) }
+    handle!.write(Data((row + "\n").utf8))
+  }
+}

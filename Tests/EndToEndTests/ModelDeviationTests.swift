@@ -1,0 +1,144 @@
+import Foundation
+import TesseraTestSupport
+import XCTest
+
+/// Model deviation (issue 7): `tessera eval --devi` against DeePMD-kit's `calc_model_devi` (the
+/// function behind `dp model-devi`) on the committed frames, `pair_style deepmd` ensembles against
+/// re-evaluating their dumped frames, on 1, 2 and 4 ranks, and refused decks.
+final class ModelDeviationTests: XCTestCase {
+  let models = ["models/cu_se_e2_a/cu_se_e2_a.dp", "models/cu_ensemble/cu_ens1.dp",
+                "models/cu_ensemble/cu_ens2.dp", "models/cu_ensemble/cu_ens3.dp"].map(inputPath)
+  let frames = inputPath("models/cu_ensemble/frames.xyz")
+
+  /// Rows of numbers of a model deviation file (comment lines skipped).
+  func rows(_ path: String) throws -> [[Double]] {
+    try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+      .filter { !$0.hasPrefix("#") }
+      .map { $0.split(separator: " ").map { Double($0)! } }
+  }
+
+  func eval(_ extra: [String], in dir: URL) throws -> [[Double]] {
+    let out = dir.appendingPathComponent("devi.out").path
+    let result = try runProcess(tesseraBinary, ["eval"] + models.flatMap { ["--model", $0] }
+      + [frames, "--devi", out, "--devi-digits", "17"] + extra)
+    XCTAssertEqual(result.status, 0, result.combined)
+    return try rows(out)
+  }
+
+  func testEvalMatchesDeePMDKit() throws {
+    let dir = try makeScratchDirectory("devi-eval")
+    for (name, extra) in [("plain", []), ("atomic", ["--atomic"]),
+                          ("relative", ["--relative", "1.0", "--relative-v", "1.0"])] {
+      let expected = try rows(inputPath("models/cu_ensemble/model_devi_\(name)_full.txt"))
+      let mine = try eval(extra, in: dir)
+      XCTAssertEqual(mine.count, expected.count, name)
+      for (a, b) in zip(expected, mine) {
+        XCTAssertEqual(a.count, b.count, name)
+        for (x, y) in zip(a, b) {
+          XCTAssertLessThanOrEqual(abs(x - y), 1e-10 * abs(x), "\(name) frame \(a[0]): \(x) vs \(y)")
+        }
+      }
+    }
+  }
+
+  /// The default layout is `dp model-devi`'s: the same header and the same printed rows.
+  func testEvalLayoutIsDpModelDevi() throws {
+    let dir = try makeScratchDirectory("devi-layout")
+    let out = dir.appendingPathComponent("devi.out").path
+    let result = try runProcess(tesseraBinary, ["eval"] + models.flatMap { ["--model", $0] } + [frames, "--devi", out])
+    XCTAssertEqual(result.status, 0, result.combined)
+    let mine = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
+    let dp = try String(contentsOfFile: inputPath("models/cu_ensemble/model_devi_plain_32.out"), encoding: .utf8)
+      .split(separator: "\n")
+    XCTAssertEqual(mine[1], dp[1])  // the column header; line 0 names the input
+    // dp model-devi takes one system per atom count: the six 32-atom frames, then the 108-atom one.
+    var dpRows = try rows(inputPath("models/cu_ensemble/model_devi_plain_32.out"))
+    for var row in try rows(inputPath("models/cu_ensemble/model_devi_plain_108.out")) {
+      row[0] = Double(dpRows.count)
+      dpRows.append(row)
+    }
+    let myRows = try rows(out)
+    XCTAssertEqual(dpRows.count, myRows.count)
+    for (a, b) in zip(dpRows, myRows) {
+      for (x, y) in zip(a, b) { XCTAssertLessThanOrEqual(abs(x - y), 1e-6 * abs(x), "\(x) vs \(y)") }
+    }
+  }
+
+  func runDeck(ranks: Int, in dir: URL, extraArguments: [String] = []) throws -> ProcessResult {
+    try runTessera(ranks: ranks, ["run", inputPath("cu_ensemble/in.devi"), "--log", "none",
+                                  "-var", "models", inputPath("models"), "-var", "steps", "20"] + extraArguments, in: dir)
+  }
+
+  /// Rows agree where they are above the noise of a vanishing quantity (a perfect lattice's forces).
+  func assertRowsAgree(_ a: [[Double]], _ b: [[Double]], _ what: String, relative: Double) {
+    XCTAssertEqual(a.count, b.count, what)
+    for (r, s) in zip(a, b) {
+      XCTAssertEqual(r.count, s.count, what)
+      for (x, y) in zip(r, s) {
+        XCTAssertLessThanOrEqual(abs(x - y), relative * abs(x) + 1e-12, "\(what), step \(r[0]): \(x) vs \(y)")
+      }
+    }
+  }
+
+  func testRunRowsMatchReevaluatedFramesOnAnyRankCount() throws {
+    var reference: [[Double]]?
+    for ranks in [1, 2, 4] {
+      let dir = try makeScratchDirectory("devi-run-\(ranks)")
+      let result = try runDeck(ranks: ranks, in: dir)
+      XCTAssertEqual(result.status, 0, result.combined)
+      let written = try rows(dir.appendingPathComponent("model_devi.out").path)
+      XCTAssertEqual(written.map { $0[0] }, [0, 5, 10, 15, 20])
+      XCTAssertEqual(written[0].count, 7 + 108, "atomic appends one column per atom")
+      let header = try String(contentsOfFile: dir.appendingPathComponent("model_devi.out").path, encoding: .utf8)
+        .split(separator: "\n")[0]
+      XCTAssertEqual(String(header), "#       step" + ["max_devi_v", "min_devi_v", "avg_devi_v", "max_devi_f", "min_devi_f",
+                                                      "avg_devi_f", "atm_devi_f(N)"].map { String(repeating: " ", count: 19 - $0.count) + $0 }.joined())
+      if let reference {
+        assertRowsAgree(reference, written, "\(ranks) ranks against 1", relative: 2e-6)
+      } else {
+        reference = written
+        // Re-evaluating the dumped frames gives the same statistics (eval adds devi_e as column 7).
+        let out = dir.appendingPathComponent("re.out").path
+        let eval = try runProcess(tesseraBinary, ["eval"] + models.flatMap { ["--model", $0] }
+          + [dir.appendingPathComponent("frames.xyz").path, "--devi", out, "--atomic"])
+        XCTAssertEqual(eval.status, 0, eval.combined)
+        var again = try rows(out)
+        for k in again.indices {
+          again[k].remove(at: 7)
+          again[k][0] = written[k][0]
+        }
+        assertRowsAgree(written, again, "run against eval of its frames", relative: 2e-6)
+      }
+    }
+  }
+
+  /// `tessera check` validates the ensemble and writes no model_devi.out.
+  func testCheckWritesNoDeviationFile() throws {
+    let dir = try makeScratchDirectory("devi-check")
+    let result = try runProcess(tesseraBinary, ["check", inputPath("cu_ensemble/in.devi"), "-var", "models", inputPath("models")],
+                                in: dir)
+    XCTAssertEqual(result.status, 0, result.combined)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("model_devi.out").path))
+  }
+
+  func testBadDecksAreRefused() throws {
+    let dir = try makeScratchDirectory("devi-bad")
+    let deck = try String(contentsOfFile: inputPath("cu_ensemble/in.devi"), encoding: .utf8)
+    let other = inputPath("models/cuau_se_e2_a/cuau_se_e2_a.dp")
+    for (name, from, to, message) in [
+      ("typemap", "cu_ensemble/cu_ens3.dp", "\(other)", "the models of an ensemble need the same type map"),
+      ("outfreq", "out_freq 5 out_file ${out} atomic", "out_file ${out} atomic out_freq", "missing output frequency after out_freq"),
+      ("negative", "out_freq 5", "out_freq -5", "expected a step count >= 0 after out_freq, got '-5'"),
+      ("relative", "${out} atomic", "${out} relative", "missing level ε (eV/Å or eV) after relative"),
+    ] {
+      var text = deck.replacingOccurrences(of: from, with: to)
+      if name == "typemap" { text = text.replacingOccurrences(of: "${models}/\(other)", with: other) }
+      let path = dir.appendingPathComponent("in.\(name)")
+      try text.write(to: path, atomically: true, encoding: .utf8)
+      let result = try runTessera(ranks: 1, ["run", path.path, "--log", "none", "-var", "models", inputPath("models")], in: dir)
+      XCTAssertNotEqual(result.status, 0, name)
+      XCTAssertTrue(result.combined.contains(message), "\(name): \(result.combined)")
+      XCTAssertTrue(result.combined.contains("in.\(name):"), "\(name) names the deck: \(result.combined)")
+    }
+  }
+}
