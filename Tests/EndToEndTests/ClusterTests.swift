@@ -24,4 +24,17 @@ final class ClusterTests: XCTestCase {
       }
     }
   }
+
+  /// The Slurm templates parse as bash and keep the pieces the restart handover depends on.
+  func testSlurmTemplatesParseAndHandOverOnUSR1() throws {
+    for name in ["tessera-srun.sbatch", "tessera-mpirun.sbatch"] {
+      let path = repositoryRoot.appendingPathComponent("cluster/slurm/\(name)").path
+      let check = try runProcess("/bin/bash", ["-n", path])
+      XCTAssertEqual(check.status, 0, "\(name): \(check.combined)")
+      let text = try String(contentsOfFile: path, encoding: .utf8)
+      for piece in ["#SBATCH --signal=B:USR1@300", "trap 'kill -USR1 $pid", "sbatch --dependency=afterany"] {
+        XCTAssertTrue(text.contains(piece), "\(name) lacks \(piece)")
+      }
+    }
+  }
 }
