@@ -14,7 +14,7 @@ max_ranks=${1:-2}
 size=${2:-full}
 out=${3:-$here}
 mkdir -p "$out"
-cores=$(nproc)
+cores=$(getconf _NPROCESSORS_ONLN)   # not nproc: it honours OMP_NUM_THREADS
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 export OMPI_MCA_btl_vader_single_copy_mechanism=none OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 work=$(mktemp -d)
@@ -46,5 +46,6 @@ for ranks in $(rank_counts); do
   tail -4 "$work/rows" >&2
 done
 cp "$work/rows" "$out/rows.txt"
-python3 "$here/report.py" "$out/rows.txt" "$cores" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $cores cores" > "$out/RESULTS.md"
+# Debian's python3, the one with python3-matplotlib.
+/usr/bin/python3 "$here/report.py" "$out/rows.txt" "$cores" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $cores cores" > "$out/RESULTS.md"
 cat "$out/RESULTS.md"
