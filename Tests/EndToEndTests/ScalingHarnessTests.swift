@@ -1,0 +1,26 @@
+import Foundation
+import TesseraTestSupport
+import XCTest
+
+/// bench/scaling/run.sh end to end on 1 and 2 ranks with the small systems: its table has every
+/// deck, scaling kind and rank count, and its two plots are PNG files.
+final class ScalingHarnessTests: XCTestCase {
+  func testHarnessWritesTableAndPlotsOnOneAndTwoRanks() throws {
+    let out = try makeScratchDirectory("scaling")
+    let script = repositoryRoot.appendingPathComponent("bench/scaling/run.sh").path
+    let result = try runProcess(script, ["2", "small", out.path], environment: ["TESSERA_BINARY": tesseraBinary])
+    XCTAssertEqual(result.status, 0, result.combined)
+    let table = try String(contentsOf: out.appendingPathComponent("RESULTS.md"), encoding: .utf8)
+    for deck in ["lj", "cu"] {
+      for kind in ["strong", "weak"] {
+        for ranks in [1, 2] {
+          XCTAssertTrue(table.contains("| \(deck) | \(kind) | \(ranks) |") || table.contains("| \(deck) | \(kind) | \(ranks) † |"), "no \(deck) \(kind) \(ranks)-rank row:\n\(table)")
+        }
+      }
+    }
+    for plot in ["strong.png", "weak.png"] {
+      let data = try Data(contentsOf: out.appendingPathComponent(plot))
+      XCTAssertEqual(Array(data.prefix(4)), [0x89, 0x50, 0x4E, 0x47], "\(plot) is not a PNG")
+    }
+  }
+}
