@@ -32,7 +32,7 @@ public func runModelDeviation(modelPaths: [String], typeMap: [String]?, inputPat
   guard names.count == models[0].typeMap.count else {
     throw DeepPotentialError("--type-map names \(names.count) elements but the models have \(models[0].typeMap.count) types")
   }
-  let evaluators = models.map(DeepPotentialEvaluator.init)
+  let evaluators = models.map { DeepPotentialEvaluator(model: $0) }
   let frames = try ExtendedXYZ.read(contentsOf: inputPath)
   var text = "# \(inputPath)\n# step" + String(repeating: " ", count: 6)
   for item in ["v", "f"] {

@@ -27,7 +27,7 @@ final class DeviationEnsemble {
 
   init(driving: DeepPotentialModel, models: [DeepPotentialModel], every: Int, options: DeviationOptions,
        output: DeviationFile?) {
-    evaluators = models.map(DeepPotentialEvaluator.init)
+    evaluators = models.map { DeepPotentialEvaluator(model: $0) }
     sharesSlots = models.map(driving.selectsLike)
     slotCount = driving.slotCount
     self.every = every

@@ -153,6 +153,69 @@ final class FaultTests: XCTestCase {
     }
   }
 
+  /// SIGKILL while restarts are being written (one every step, so the kill most likely lands inside a
+  /// write): the file at the path is the last complete one, readable, and it continues the run exactly as
+  /// the uninterrupted run goes on — the same state, byte for byte, 20 steps later.
+  func testKillWhileWritingARestartLeavesTheLastOneWhole() throws {
+    let dir = try makeScratchDirectory("killed-restart")
+    let system = """
+      units lj
+      atom_style atomic
+      lattice fcc 0.8442
+      region box block 0 10 0 10 0 10
+      create_box 1 box
+      create_atoms 1 box
+      mass 1 1.0
+      velocity all create 1.5 4928459
+      """
+    let forces = """
+      pair_style lj/cut 2.5
+      pair_coeff 1 1 1.0 1.0 2.5
+      neighbor 0.3 bin
+      fix 1 all nve
+      thermo_style custom step pe ke etotal press
+      thermo_modify format float %.17g
+      thermo 10
+      """
+    try (system + "\n" + forces + "\nrestart 1 k.bin\nrun 100000000\n")
+      .write(to: dir.appendingPathComponent("in.deck"), atomically: true, encoding: .utf8)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
+    process.arguments = ["--oversubscribe", "-np", "1", tesseraBinary, "run", "in.deck", "--log", "none"]
+    process.currentDirectoryURL = dir
+    process.environment = ProcessInfo.processInfo.environment.merging(mpiEnvironment) { $1 }
+    let output = dir.appendingPathComponent("output")
+    FileManager.default.createFile(atPath: output.path, contents: nil)
+    process.standardOutput = try FileHandle(forWritingTo: output)
+    process.standardError = process.standardOutput
+    try process.run()
+    let started = Date(), restart = dir.appendingPathComponent("k.bin")
+    while !FileManager.default.fileExists(atPath: restart.path) && Date().timeIntervalSince(started) < 60 {
+      Thread.sleep(forTimeInterval: 0.1)
+    }
+    Thread.sleep(forTimeInterval: 2)
+    let ranks = rankProcesses(of: process.processIdentifier)
+    XCTAssertEqual(ranks.count, 1)
+    for rank in ranks { kill(rank, SIGKILL) }
+    process.waitUntilExit()
+    XCTAssertNotEqual(process.terminationStatus, 0)
+
+    try ("units lj\natom_style atomic\nread_restart k.bin\n" + forces + "\nrestart 1 c.bin\nrun 20\n")
+      .write(to: dir.appendingPathComponent("in.continue"), atomically: true, encoding: .utf8)
+    let continued = try runTessera(ranks: 1, ["run", "in.continue", "--log", "none"], in: dir)
+    XCTAssertEqual(continued.status, 0, continued.combined)
+    guard let first = thermoRows(continued.output).first?["Step"] else { return XCTFail(continued.combined) }
+    let killedAt = Int(first)
+    XCTAssertGreaterThan(killedAt, 0)
+    try (system + "\n" + forces + "\nrestart 1 u.bin\nrun \(killedAt + 20)\n")
+      .write(to: dir.appendingPathComponent("in.whole"), atomically: true, encoding: .utf8)
+    let whole = try runTessera(ranks: 1, ["run", "in.whole", "--log", "none"], in: dir)
+    XCTAssertEqual(whole.status, 0, whole.combined)
+    XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("c.bin")),
+                   try Data(contentsOf: dir.appendingPathComponent("u.bin")),
+                   "the restart left by the kill at step \(killedAt) does not continue the run exactly")
+  }
+
   /// The `tessera` processes whose parent is `parent` (mpirun starts local ranks itself).
   func rankProcesses(of parent: Int32) -> [Int32] {
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
