@@ -62,6 +62,27 @@ public func runTessera(ranks: Int, _ arguments: [String], in directory: URL) thr
   try runProcess("/usr/bin/mpirun", ["--oversubscribe", "-np", "\(ranks)", tesseraBinary] + arguments, in: directory)
 }
 
+/// Starts `tessera ARGS` without waiting (under `mpirun -np RANKS --oversubscribe` when `ranks` > 0,
+/// alone otherwise), standard output and error going to the file `output`: for tests that signal or
+/// kill a running job and read what it printed so far.
+public func startTessera(ranks: Int, _ arguments: [String], in directory: URL, output: URL) throws -> Process {
+  let process = Process()
+  if ranks > 0 {
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
+    process.arguments = ["--oversubscribe", "-np", "\(ranks)", tesseraBinary] + arguments
+  } else {
+    process.executableURL = URL(fileURLWithPath: tesseraBinary)
+    process.arguments = arguments
+  }
+  process.currentDirectoryURL = directory
+  process.environment = ProcessInfo.processInfo.environment.merging(mpiEnvironment) { $1 }
+  FileManager.default.createFile(atPath: output.path, contents: nil)
+  process.standardOutput = try FileHandle(forWritingTo: output)
+  process.standardError = process.standardOutput
+  try process.run()
+  return process
+}
+
 /// Thermo rows printed by Tessera or LAMMPS: for each run, the rows under a header line starting
 /// with "Step", keyed by the header's column names.
 public func thermoRows(_ output: String) -> [[String: Double]] {

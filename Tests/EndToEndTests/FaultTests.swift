@@ -118,16 +118,8 @@ final class FaultTests: XCTestCase {
     for ranks in [2, 4] {
       let dir = try makeScratchDirectory("killed-rank")
       try deck(steps: 10_000_000).write(to: dir.appendingPathComponent("in.deck"), atomically: true, encoding: .utf8)
-      let process = Process()
-      process.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
-      process.arguments = ["--oversubscribe", "-np", "\(ranks)", tesseraBinary, "run", "in.deck", "--log", "none"]
-      process.currentDirectoryURL = dir
-      process.environment = ProcessInfo.processInfo.environment.merging(mpiEnvironment) { $1 }
       let output = dir.appendingPathComponent("output")
-      FileManager.default.createFile(atPath: output.path, contents: nil)
-      process.standardOutput = try FileHandle(forWritingTo: output)
-      process.standardError = process.standardOutput
-      try process.run()
+      let process = try startTessera(ranks: ranks, ["run", "in.deck", "--log", "none"], in: dir, output: output)
       // Wait until the run is stepping (thermo rows appear), then kill the last rank.
       let started = Date()
       while !((try? String(contentsOf: output, encoding: .utf8))?.contains("Step") ?? false) {
@@ -179,16 +171,8 @@ final class FaultTests: XCTestCase {
       """
     try (system + "\n" + forces + "\nrestart 1 k.bin\nrun 100000000\n")
       .write(to: dir.appendingPathComponent("in.deck"), atomically: true, encoding: .utf8)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
-    process.arguments = ["--oversubscribe", "-np", "1", tesseraBinary, "run", "in.deck", "--log", "none"]
-    process.currentDirectoryURL = dir
-    process.environment = ProcessInfo.processInfo.environment.merging(mpiEnvironment) { $1 }
     let output = dir.appendingPathComponent("output")
-    FileManager.default.createFile(atPath: output.path, contents: nil)
-    process.standardOutput = try FileHandle(forWritingTo: output)
-    process.standardError = process.standardOutput
-    try process.run()
+    let process = try startTessera(ranks: 1, ["run", "in.deck", "--log", "none"], in: dir, output: output)
     let started = Date(), restart = dir.appendingPathComponent("k.bin")
     while !FileManager.default.fileExists(atPath: restart.path) && Date().timeIntervalSince(started) < 60 {
       Thread.sleep(forTimeInterval: 0.1)

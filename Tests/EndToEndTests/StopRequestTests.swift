@@ -27,22 +27,8 @@ final class StopRequestTests: XCTestCase {
   /// sends `signal` to it, and returns its exit status and output.
   func runAndSignal(_ signal: Int32, ranks: Int, in dir: URL) throws -> (Int32, String) {
     try deck.write(to: dir.appendingPathComponent("in.stop"), atomically: true, encoding: .utf8)
-    let process = Process()
-    let arguments = ["run", "in.stop", "--log", "none"]
-    if ranks > 0 {
-      process.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
-      process.arguments = ["--oversubscribe", "-np", "\(ranks)", tesseraBinary] + arguments
-    } else {
-      process.executableURL = URL(fileURLWithPath: tesseraBinary)
-      process.arguments = arguments
-    }
-    process.currentDirectoryURL = dir
-    process.environment = ProcessInfo.processInfo.environment.merging(mpiEnvironment) { $1 }
     let log = dir.appendingPathComponent("out.txt")
-    FileManager.default.createFile(atPath: log.path, contents: nil)
-    process.standardOutput = try FileHandle(forWritingTo: log)
-    process.standardError = process.standardOutput
-    try process.run()
+    let process = try startTessera(ranks: ranks, ["run", "in.stop", "--log", "none"], in: dir, output: log)
     let deadline = Date().addingTimeInterval(60)
     while Date() < deadline, !((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("\n     200 ") {
       Thread.sleep(forTimeInterval: 0.1)
