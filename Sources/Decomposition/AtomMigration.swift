@@ -24,7 +24,7 @@ public final class AtomMigration {
       var i = 0
       while i < atoms.ownedCount {
         let lambda = box.fractional(atoms.positionOf(i))[d]
-        let index = ProcessorGrid.brickIndex(lambda, count: grid.counts[d])
+        let index = grid.brickIndex(lambda, along: d)
         if index == grid.coordinates[d] { i += 1; continue }
         if index < grid.coordinates[d] {
           AtomRecord.pack(atoms, i, into: &sendDown)
@@ -52,7 +52,7 @@ public final class AtomMigration {
       var offset = 0
       while offset < count {
         let lambda = box.fractional(AtomRecord.position(b, at: offset))[d]
-        let index = ProcessorGrid.brickIndex(lambda, count: grid.counts[d])
+        let index = grid.brickIndex(lambda, along: d)
         if index == grid.coordinates[d] {
           AtomRecord.unpack(b, at: offset, into: atoms)
         } else if index < grid.coordinates[d] {

@@ -50,9 +50,8 @@ public final class HaloExchange {
     for d in 0..<3 {
       let isSingle = grid.counts[d] == 1
       if !box.periodic[d] && isSingle { continue }
-      let width = 1.0 / Double(grid.counts[d])
-      // Hops needed so that the bricks visited span the reach; at least one.
-      let hops = max(1, Int((reach[d] / width).rounded(.up)))
+      // Hops needed so that the bricks visited span the reach (thin balanced bricks need more).
+      let hops = grid.hops(along: d, reach: reach[d])
       var downCandidates = Array(0..<Int32(atoms.totalCount))
       var upCandidates = downCandidates
       for _ in 0..<hops {

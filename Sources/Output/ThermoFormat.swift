@@ -5,6 +5,12 @@ public struct ThermoColumn: Sendable {
   public var keyword: String
   public var header: String
   public var isInteger: Bool
+
+  public init(keyword: String, header: String, isInteger: Bool) {
+    self.keyword = keyword
+    self.header = header
+    self.isInteger = isInteger
+  }
 }
 
 /// LAMMPS's thermo layout: a header row of keyword names, then integers as `%8d` and reals as

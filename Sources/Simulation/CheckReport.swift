@@ -25,9 +25,16 @@ extension Simulation {
     }
     let ranks = plannedRanks ?? comm.size
     if let counts = ProcessorGrid.choose(ranks: ranks, box: b, requested: requestedGrid) {
-      let sub = b.length / SIMD3<Double>(counts)
+      // After a balance, the cut dimensions list each slab's length (LAMMPS lengths along the box edges).
+      let cuts = checkGrid?.counts == counts ? checkGrid!.cuts : nil
+      let lengths = (0..<3).map { d -> String in
+        guard let cuts = cuts?[d], cuts != (0...counts[d]).map({ Double($0) / Double(counts[d]) }) else {
+          return "\(b.length[d] / Double(counts[d]))"
+        }
+        return "(" + (0..<counts[d]).map { "\((cuts[$0 + 1] - cuts[$0]) * b.length[d])" }.joined(separator: " ") + ")"
+      }
       console.line("  \(ranks) rank\(ranks == 1 ? "" : "s"): processor grid \(counts.x)x\(counts.y)x\(counts.z), "
-        + "sub-domains \(sub.x) x \(sub.y) x \(sub.z)")
+        + "sub-domains \(lengths.joined(separator: " x "))")
     } else {
       console.line("  \(ranks) ranks: no processor grid matches processors \(requestedGrid.x) \(requestedGrid.y) \(requestedGrid.z)")
     }

@@ -24,6 +24,7 @@ extension Simulation {
       made = StochasticVelocityRescaling(startTemperature: start, stopTemperature: stop, damping: damp,
                                          seed: try seed(c, 6))
     case "langevin": made = try langevin(c)
+    case "balance": made = try balanceFix(c)
     case "momentum":
       try c.expectCount(8, usage: "fix ID all momentum N linear 1 1 1")
       let every = try c.positiveInteger(3, "momentum interval")
@@ -32,7 +33,7 @@ extension Simulation {
       }
       made = MomentumRemoval(every: every)
     case let style:
-      throw c.error("unsupported fix style '\(style)' (nve, nvt, npt, nph, langevin, temp/csvr, temp/berendsen, momentum)")
+      throw c.error("unsupported fix style '\(style)' (nve, nvt, npt, nph, langevin, temp/csvr, temp/berendsen, momentum, balance)")
     }
     if let saved = pendingFixStates.removeValue(forKey: id) {
       guard saved.style == c.arguments[2] else {

@@ -35,7 +35,7 @@ extension Simulation {
     case "custom":
       let keywords = Array(c.arguments.dropFirst())
       guard !keywords.isEmpty else { throw c.error("expected at least one keyword after custom") }
-      for k in keywords where ThermoFormat.column(k) == nil {
+      for k in keywords where ThermoFormat.column(k) == nil && Self.parseFixReference(k) == nil {
         throw c.error("unknown thermo keyword '\(k)'")
       }
       thermo.keywords = keywords
@@ -78,6 +78,7 @@ extension Simulation {
     let b = try requireBox(c)
     if let t = masses.firstUnset { throw c.error("mass of atom type \(t) is not set") }
     let potential = try makePotential(c)
+    _ = try thermoColumns(c)
     if validateOnly {
       describePlan(steps: steps, box: b, potential: potential)
       step += steps

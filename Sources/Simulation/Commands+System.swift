@@ -132,6 +132,7 @@ extension Simulation {
     }
     box = b
     grid = ProcessorGrid(counts: counts, rank: comm.rank)
+    checkGrid = nil
     masses = Masses(typeCount: typeCount)
     console.line("Created \(b.isTriclinic ? "triclinic" : "orthogonal") box = (\(b.lo.x) \(b.lo.y) \(b.lo.z)) to (\(b.hi.x) \(b.hi.y) \(b.hi.z))")
     console.line("  \(counts.x) by \(counts.y) by \(counts.z) MPI processor grid")

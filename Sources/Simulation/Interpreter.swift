@@ -27,7 +27,7 @@ public final class Interpreter {
     "thermo": Simulation.thermoCommand, "thermo_style": Simulation.thermoStyle,
     "thermo_modify": Simulation.thermoModify, "run": Simulation.run,
     "variable": Simulation.variable, "next": Simulation.next, "print": Simulation.printCommand,
-    "log": Simulation.log, "echo": Simulation.echo,
+    "log": Simulation.log, "echo": Simulation.echo, "balance": Simulation.balance,
   ]
 
   /// Runs a deck file to its end (the files it includes too).

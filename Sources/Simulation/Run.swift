@@ -19,7 +19,7 @@ extension Simulation {
   /// through the step: integrate → (rebuild | forward halo) → forces → reverse halo → integrate →
   /// output.
   func runSteps(_ steps: Int, potential: Potential, command: Command) throws {
-    let grid = grid!
+    let columns = try thermoColumns(command)
     // Fixes may change the box (a barostat); everything downstream reads it from here.
     let boxState = BoxState(box: box!)
     let dt = timestep ?? units.defaultTimestep
@@ -32,7 +32,7 @@ extension Simulation {
     // Setup: decompose, build ghosts and lists, forces at the first step.
     console.line("Neighbor list info: cutoff \(potential.cutoff) + skin \(settings.skin), "
       + "every \(settings.every) delay \(settings.delay) check \(settings.check ? "yes" : "no")")
-    try rebuild(boxState.box, grid, list, policy, potential, isSetup: true, canonicalOrder: restoredFromRestart)
+    try rebuild(boxState.box, list, policy, potential, isSetup: true, canonicalOrder: restoredFromRestart)
     restoredFromRestart = false
     var due = dumpsDue()
     var energyVirial = try computeForces(potential, list, boxState.box, perAtomEnergy: due.contains { $0.needsEnergies })
@@ -47,7 +47,6 @@ extension Simulation {
     runClock = (firstStep, dt)
     defer { runClock = nil }
     var last = (step: step, time: runStart)
-    let columns = thermo.keywords.compactMap(ThermoFormat.column)
     console.line("Setting up Verlet run ...")
     console.line("  Unit style    : \(units.name)")
     console.line("  Current step  : \(step)")
@@ -69,9 +68,11 @@ extension Simulation {
       timer.stamp(.modify)
       // A restart step rebuilds in canonical order, as the run continued from that file will.
       let restartDue = restarts.isDue(at: step)
-      if restartDue || policy.shouldRebuild(atoms, box: box, anyRankMoved: comm.any) {
+      // As LAMMPS's Neighbor::decide: a restart or a fix balance forces the rebuild before the policy counts the step.
+      let forced = restartDue || balanceFixes.contains { $0.forcesRebuild(at: step) }
+      if forced || policy.shouldRebuild(atoms, box: box, anyRankMoved: comm.any) {
         timer.stamp(.communication)
-        try rebuild(box, grid, list, policy, potential, canonicalOrder: restartDue)
+        try rebuild(box, list, policy, potential, canonicalOrder: restartDue)
         // Atoms leaving through a fixed boundary change the degrees of freedom.
         context.atomCount = comm.allReduce(atoms.ownedCount, .sum)
       } else {
@@ -126,7 +127,7 @@ extension Simulation {
   }
 
   /// Wraps atoms into the box, moves them to their owners, rebuilds ghosts and the neighbour list.
-  private func rebuild(_ box: Box, _ grid: ProcessorGrid, _ list: NeighborList, _ policy: RebuildPolicy,
+  private func rebuild(_ box: Box, _ list: NeighborList, _ policy: RebuildPolicy,
                        _ potential: Potential, isSetup: Bool = false, canonicalOrder: Bool = false) throws {
     atoms.clearGhosts()
     var i = 0
@@ -143,9 +144,12 @@ extension Simulation {
       atoms.setImage(i, image)
       i += 1
     }
-    migration.exchange(atoms, box: box, grid: grid, comm: comm)
+    // A fix balance moves the cuts before atoms migrate (LAMMPS pre_exchange), then measures the result.
+    try balanceBeforeMigration(box, setup: isSetup)
+    migration.exchange(atoms, box: box, grid: grid!, comm: comm)
+    balanceAfterMigration()
     if canonicalOrder { atoms.sortOwnedByTag() }
-    halo.borders(atoms, box: box, grid: grid, cutoff: list.cutoff, comm: comm)
+    halo.borders(atoms, box: box, grid: grid!, cutoff: list.cutoff, comm: comm)
     timer.stamp(.communication)
     list.build(atoms, box: box)
     policy.didBuild(atoms, box: box, countsAsBuild: !isSetup)

@@ -31,6 +31,8 @@ public final class Simulation {
   // The system.
   public var box: Box?
   public var grid: ProcessorGrid?
+  /// Under `tessera check`: the planned rank count's grid once a `balance` has moved its cuts.
+  var checkGrid: ProcessorGrid?
   public let atoms = AtomStore()
   public var masses = Masses(typeCount: 0)
   /// Atoms in the whole system, as created or read; the lost-atom check compares against it.

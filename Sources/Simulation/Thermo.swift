@@ -1,6 +1,7 @@
 import Atoms
 import Dynamics
 import Geometry
+import InputDeck
 import Output
 import Potentials
 
@@ -76,7 +77,22 @@ extension Simulation {
     case "nbuild": return Double(s.neighborBuilds)
     case "ndanger": return Double(s.dangerousBuilds)
     case "dpoverflow": return Double(s.overflow)
-    default: return nil
+    default: return fixOutput(keyword)
+    }
+  }
+
+  /// The thermo columns of the next run; `f_ID` columns need their fix defined by now (LAMMPS checks
+  /// at the run's setup too).
+  func thermoColumns(_ c: Command) throws -> [ThermoColumn] {
+    try thermo.keywords.map { keyword in
+      if let column = ThermoFormat.column(keyword) { return column }
+      guard let (id, index) = Self.parseFixReference(keyword), let entry = fixes.first(where: { $0.id == id }) else {
+        throw c.error("thermo keyword '\(keyword)' names no defined fix")
+      }
+      guard let fix = entry.fix as? LoadBalanceFix, fix.output(index) != nil else {
+        throw c.error("thermo keyword '\(keyword)': fix \(id) (\(fixStyles[id] ?? "?")) has no such output (fix balance: f_ID, f_ID[1..3])")
+      }
+      return ThermoColumn(keyword: keyword, header: keyword, isInteger: false)
     }
   }
 

@@ -1,0 +1,251 @@
+import Communication
+import Decomposition
+import Dynamics
+import Foundation
+import Geometry
+import InputDeck
+
+/// `fix ID all balance Nfreq thresh shift dimstr Niter stopthresh` (LAMMPS `FixBalance`): on
+/// rebuild steps — every `every` steps, which it forces to be rebuild steps, or on every rebuild when
+/// `every` is 0 — and at the setup of each run, the cuts are shifted when the imbalance factor
+/// exceeds `threshold`, before atoms migrate. Its hooks do nothing inside a step; the run loop asks
+/// it at rebuilds. Thermo reads `f_ID` (the imbalance factor after the last rebalance) and `f_ID[1]`
+/// (the most atoms on a rank when last checked), `f_ID[2]` (iterations of the last rebalance),
+/// `f_ID[3]` (the factor before it), as LAMMPS.
+final class LoadBalanceFix: Fix {
+  let every: Int
+  let threshold: Double
+  let balancer: ShiftBalancer
+  /// The step it last looked at (never twice on one step) and the next step it must act on.
+  private var lastLook = -1
+  private(set) var nextForcedRebuild = -1
+  /// A rebalance has moved the cuts; the factor after it is measured once atoms have migrated.
+  private var pending = false
+  private(set) var finalImbalance = 0.0
+  private(set) var previousImbalance = 0.0
+  private(set) var mostLoad = 0.0
+  private(set) var iterations = 0
+  private var currentImbalance = 0.0
+
+  init(every: Int, threshold: Double, balancer: ShiftBalancer) {
+    self.every = every
+    self.threshold = threshold
+    self.balancer = balancer
+  }
+
+  /// LAMMPS's `compute_scalar` and `compute_vector` for `f_ID` and `f_ID[1…3]`.
+  func output(_ index: Int?) -> Double? {
+    switch index {
+    case nil: return finalImbalance
+    case 1: return mostLoad
+    case 2: return Double(iterations)
+    case 3: return previousImbalance
+    default: return nil
+    }
+  }
+
+  /// Whether step `step` must rebuild for this fix (LAMMPS `next_reneighbor`).
+  func forcesRebuild(at step: Int) -> Bool { every > 0 && step == nextForcedRebuild }
+
+  /// Before atoms migrate: rebalances `grid` if due and the imbalance exceeds the threshold.
+  /// `setup`: the run's setup, which always looks (LAMMPS `setup_pre_exchange`).
+  func beforeMigration(step: Int, setup: Bool, grid: inout ProcessorGrid, fractions: () -> [SIMD3<Double>],
+                       ownedCount: Int, skin: Double, box: Box, comm: Communicator) throws {
+    if !setup && every > 0 && step < nextForcedRebuild { return }
+    if step == lastLook { return }
+    lastLook = step
+    (currentImbalance, mostLoad) = imbalanceFactor(ownedCount: ownedCount, comm: comm)
+    if currentImbalance > threshold {
+      previousImbalance = currentImbalance
+      iterations = try balancer.balance(&grid, fractions: fractions(), skin: skin, lengths: box.length, comm: comm)
+      pending = true
+    }
+    if every > 0 { nextForcedRebuild = (step / every) * every + every }
+  }
+
+  /// After atoms migrated: the factor the last rebalance achieved (LAMMPS `pre_neighbor`).
+  func afterMigration(ownedCount: Int, comm: Communicator) {
+    guard pending else { return }
+    (finalImbalance, mostLoad) = imbalanceFactor(ownedCount: ownedCount, comm: comm)
+    pending = false
+  }
+}
+
+/// Atoms per rank: the largest count over the mean (1 when there are none), and the largest count.
+func imbalanceFactor(ownedCount: Int, comm: Communicator) -> (factor: Double, most: Double) {
+  let most = comm.allReduce(Double(ownedCount), .max), total = comm.allReduce(Double(ownedCount), .sum)
+  return (most > 0 ? most / (total / Double(comm.size)) : 1, most)
+}
+
+/// LAMMPS's `{:.8}` as its Debian build prints it (`%#.8g`): 8 significant digits, trailing zeros kept.
+func significant8(_ x: Double) -> String { String(format: "%#.8g", x) }
+
+extension Simulation {
+  /// `balance thresh shift dimstr Niter stopthresh` or `balance thresh x|y|z uniform|cuts… …`
+  /// (LAMMPS's `Balance::command`, styles `shift` and `x y z`; `rcb`, `weight` and `out` refused).
+  /// Under `tessera check` the cuts are worked out for the planned grid and reported, nothing moves.
+  func balance(_ c: Command) throws {
+    let box = try requireBox(c)
+    let threshold = try c.double(0, "imbalance threshold")
+    let style = try c.word(1, "balance style")
+    var explicitCuts: [Int: [Double]] = [:]
+    var shift: ShiftBalancer?
+    var i = 1
+    if style == "shift" {
+      shift = try shiftSettings(c, from: 1, interpolates: false)
+      i = 5
+    } else {
+      let planned = plannedGrid()
+      while i < c.arguments.count, let d = ["x", "y", "z"].firstIndex(of: c.arguments[i]) {
+        guard explicitCuts[d] == nil else { throw c.error("\(c.arguments[i]) given twice") }
+        let n = planned.counts[d]
+        if try c.word(i + 1, "cuts after \(c.arguments[i])") == "uniform" {
+          explicitCuts[d] = (0...n).map { Double($0) / Double(n) }
+          i += 2
+          continue
+        }
+        var cuts = [0.0]
+        for k in 1..<n { cuts.append(try c.double(i + k, "cut \(k) of \(n - 1) along \(c.arguments[i])")) }
+        cuts.append(1)
+        for k in 1...n where !(cuts[k - 1] < cuts[k]) {
+          throw c.error("cuts along \(c.arguments[i]) must ascend strictly between 0 and 1, got \(cuts[1..<n].map { "\($0)" }.joined(separator: " "))")
+        }
+        explicitCuts[d] = cuts
+        i += n
+      }
+      if explicitCuts.isEmpty {
+        throw c.error("unsupported balance style '\(style)' (shift, x, y, z; rcb needs comm_style tiled, which Tessera does not have)")
+      }
+    }
+    if i < c.arguments.count {
+      throw c.error("unsupported balance keyword '\(c.arguments[i])' (weight and out are not supported)")
+    }
+    console.line("Balancing ...")
+    let start = Date()
+    if !validateOnly { gatherAtomsOnOwners(box) }
+    var grid = plannedGrid()
+    let fractions = wrappedFractions(box)
+    let initialLoads = ShiftBalancer.brickLoads(grid, fractions: fractions, comm: comm)
+    let initial = validateOnly ? (ShiftBalancer.imbalance(loads: initialLoads), initialLoads.max() ?? 0)
+      : imbalanceFactor(ownedCount: atoms.ownedCount, comm: comm)
+    guard initial.0 >= threshold else { return }
+    var iterations = 0
+    if let shift {
+      do {
+        iterations = try shift.balance(&grid, fractions: fractions, skin: effectiveRebuild.skin, lengths: box.length, comm: comm)
+      } catch { throw c.error("\(error)") }
+    }
+    for (d, cuts) in explicitCuts { grid.setCuts(cuts, along: d) }
+    let final: (Double, Double)
+    if validateOnly {
+      checkGrid = grid
+      let loads = ShiftBalancer.brickLoads(grid, fractions: fractions, comm: comm)
+      final = (ShiftBalancer.imbalance(loads: loads), loads.max() ?? 0)
+    } else {
+      self.grid = grid
+      gatherAtomsOnOwners(box)
+      let count = comm.allReduce(atoms.ownedCount, .sum)
+      guard count == atomCount else { throw c.error("lost atoms via balance: original \(atomCount) current \(count)") }
+      final = imbalanceFactor(ownedCount: atoms.ownedCount, comm: comm)
+    }
+    console.line(String(format: " rebalancing time: %.3f seconds", Date().timeIntervalSince(start)))
+    console.line("  iteration count = \(iterations)")
+    console.line("  initial/final maximal load/proc = \(significant8(initial.1)) \(significant8(final.1))")
+    console.line("  initial/final imbalance factor  = \(significant8(initial.0)) \(significant8(final.0))")
+    for (d, name) in ["x", "y", "z"].enumerated() {
+      console.line("  \(name) cuts: " + grid.cuts[d].map(significant8).joined(separator: " "))
+    }
+  }
+
+  /// `fix ID all balance Nfreq thresh shift dimstr Niter stopthresh`.
+  func balanceFix(_ c: Command) throws -> Fix {
+    try c.expectCount(9, usage: "fix ID all balance Nfreq thresh shift dimstr Niter stopthresh")
+    let every = try c.integer(3, "Nfreq")
+    guard every >= 0 else { throw c.error("Nfreq must be non-negative, got \(every)") }
+    let threshold = try c.double(4, "imbalance threshold")
+    guard c.arguments[5] == "shift" else {
+      throw c.error("unsupported fix balance style '\(c.arguments[5])' (shift; rcb needs comm_style tiled)")
+    }
+    return LoadBalanceFix(every: every, threshold: threshold, balancer: try shiftSettings(c, from: 5, interpolates: true))
+  }
+
+  /// `shift dimstr Niter stopthresh` starting at argument `i` (the word `shift`).
+  private func shiftSettings(_ c: Command, from i: Int, interpolates: Bool) throws -> ShiftBalancer {
+    let letters = try c.word(i + 1, "shift dimensions (x, y, z)")
+    let dimensions = letters.compactMap { ["x": 0, "y": 1, "z": 2][$0] }
+    guard dimensions.count == letters.count, !letters.isEmpty, Set(dimensions).count == dimensions.count else {
+      throw c.error("shift dimensions must be x, y and z each at most once, got '\(letters)'")
+    }
+    let iterations = try c.positiveInteger(i + 2, "Niter")
+    let stop = try c.double(i + 3, "stopthresh")
+    guard stop >= 1 else { throw c.error("stopthresh must be at least 1.0, got \(stop)") }
+    return ShiftBalancer(dimensions: dimensions, maxIterations: iterations, stopThreshold: stop, interpolates: interpolates)
+  }
+
+  /// The grid a balance works on: the run's, or under `tessera check` the planned rank count's.
+  func plannedGrid() -> ProcessorGrid {
+    guard validateOnly, let box else { return grid! }
+    if let checkGrid { return checkGrid }
+    let counts = ProcessorGrid.choose(ranks: plannedRanks ?? comm.size, box: box, requested: requestedGrid) ?? grid!.counts
+    return ProcessorGrid(counts: counts, rank: 0)
+  }
+
+  /// Owned atoms' fractional coordinates, wrapped into [0, 1) along periodic dimensions.
+  func wrappedFractions(_ box: Box) -> [SIMD3<Double>] {
+    (0..<atoms.ownedCount).map { i in
+      var lambda = box.fractional(atoms.positionOf(i))
+      for d in 0..<3 where box.periodic[d] { lambda[d] -= lambda[d].rounded(.down) }
+      return lambda
+    }
+  }
+
+  /// Atoms wrapped into the box and moved to the ranks whose bricks hold them (ghosts dropped; the
+  /// next run rebuilds them).
+  func gatherAtomsOnOwners(_ box: Box) {
+    atoms.clearGhosts()
+    for i in 0..<atoms.ownedCount {
+      var x = atoms.positionOf(i), image = atoms.imageOf(i)
+      box.wrap(&x, image: &image)
+      atoms.setPosition(i, x)
+      atoms.setImage(i, image)
+    }
+    migration.exchange(atoms, box: box, grid: grid!, comm: comm)
+  }
+
+  /// The `fix balance` fixes, in the order defined.
+  var balanceFixes: [LoadBalanceFix] { fixes.compactMap { $0.fix as? LoadBalanceFix } }
+
+  /// Run-loop hook before migration at a rebuild: each `fix balance` may move the cuts.
+  func balanceBeforeMigration(_ box: Box, setup: Bool) throws {
+    let fixes = balanceFixes
+    guard !fixes.isEmpty else { return }
+    var grid = self.grid!
+    for fix in fixes {
+      try fix.beforeMigration(step: step, setup: setup, grid: &grid, fractions: { self.wrappedFractions(box) },
+                              ownedCount: atoms.ownedCount, skin: effectiveRebuild.skin, box: box, comm: comm)
+    }
+    self.grid = grid
+  }
+
+  /// Run-loop hook after migration at a rebuild: the factors the rebalances achieved.
+  func balanceAfterMigration() {
+    for fix in balanceFixes { fix.afterMigration(ownedCount: atoms.ownedCount, comm: comm) }
+  }
+
+  /// `f_ID` or `f_ID[k]` of a `fix balance`: its value now, nil when no such fix or output.
+  func fixOutput(_ keyword: String) -> Double? {
+    guard let (id, index) = Self.parseFixReference(keyword),
+          let fix = fixes.first(where: { $0.id == id })?.fix as? LoadBalanceFix else { return nil }
+    return fix.output(index)
+  }
+
+  /// `f_ID` → (ID, nil), `f_ID[k]` → (ID, k); nil for anything else.
+  static func parseFixReference(_ keyword: String) -> (String, Int?)? {
+    guard keyword.hasPrefix("f_"), keyword.count > 2 else { return nil }
+    let body = keyword.dropFirst(2)
+    guard let open = body.firstIndex(of: "[") else { return (String(body), nil) }
+    guard body.hasSuffix("]"), let k = Int(body[body.index(after: open)..<body.index(before: body.endIndex)]), k > 0,
+          open > body.startIndex else { return nil }
+    return (String(body[..<open]), k)
+  }
+}
