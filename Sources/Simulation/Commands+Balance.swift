@@ -159,13 +159,14 @@ extension Simulation {
 
   /// `fix ID all balance Nfreq thresh shift dimstr Niter stopthresh`.
   func balanceFix(_ c: Command) throws -> Fix {
-    try c.expectCount(9, usage: "fix ID all balance Nfreq thresh shift dimstr Niter stopthresh")
+    let style = try c.word(5, "fix balance style")
+    guard style == "shift" else {
+      throw c.error("unsupported fix balance style '\(style)' (shift; rcb needs comm_style tiled, which Tessera does not have)")
+    }
+    try c.expectCount(9, usage: "fix ID all balance Nfreq thresh shift dimstr Niter stopthresh (weight and out are not supported)")
     let every = try c.integer(3, "Nfreq")
     guard every >= 0 else { throw c.error("Nfreq must be non-negative, got \(every)") }
     let threshold = try c.double(4, "imbalance threshold")
-    guard c.arguments[5] == "shift" else {
-      throw c.error("unsupported fix balance style '\(c.arguments[5])' (shift; rcb needs comm_style tiled)")
-    }
     return LoadBalanceFix(every: every, threshold: threshold, balancer: try shiftSettings(c, from: 5, interpolates: true))
   }
 

@@ -127,7 +127,13 @@ extension Simulation {
     guard typeCount <= Simulation.maximumTypeCount else {
       throw c.error("\(typeCount) atom types is more than Tessera supports (\(Simulation.maximumTypeCount))")
     }
-    guard let counts = chosen ?? ProcessorGrid.choose(ranks: comm.size, box: b, requested: requestedGrid) else {
+    var fitting = chosen ?? ProcessorGrid.choose(ranks: comm.size, box: b, requested: requestedGrid)
+    if fitting == nil, validateOnly, let planned = plannedRanks,
+       ProcessorGrid.choose(ranks: planned, box: b, requested: requestedGrid) != nil {
+      // `tessera check -np N`: the request is for the planned ranks; the checking ranks cut the box freely.
+      fitting = ProcessorGrid.choose(ranks: comm.size, box: b)
+    }
+    guard let counts = fitting else {
       throw c.error("processors \(requestedGrid.x) \(requestedGrid.y) \(requestedGrid.z) does not match \(comm.size) ranks")
     }
     box = b
