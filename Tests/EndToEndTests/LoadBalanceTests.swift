@@ -88,24 +88,28 @@ final class LoadBalanceTests: XCTestCase {
     }
   }
 
+  /// A crystal right after create_atoms: deterministic, and the box length (17.3 lattice units) puts
+  /// no lattice plane on a bisection cut, so rounding cannot assign an atom differently.
+  func crystalSlabDeck(ranks: Int, _ balance: String) -> String {
+    """
+    units lj
+    atom_style atomic
+    lattice fcc 0.8442
+    processors 1 1 \(ranks)
+    region box block 0 6 0 6 0 17.3
+    region slab block 0 6 0 6 0 6
+    create_box 1 box
+    create_atoms 1 region slab
+    mass 1 1.0
+    pair_style lj/cut 2.5
+    pair_coeff 1 1 1.0 1.0 2.5
+    \(balance)
+    """
+  }
+
   func testShiftBalanceOfCrystalSlabPrintsWhatLammpsPrints() throws {
-    // A crystal right after create_atoms: deterministic, and the box length (17.3 lattice units) puts
-    // no lattice plane on a bisection cut, so rounding cannot assign an atom differently.
     for ranks in [2, 4, 8] {
-      let deck = """
-        units lj
-        atom_style atomic
-        lattice fcc 0.8442
-        processors 1 1 \(ranks)
-        region box block 0 6 0 6 0 17.3
-        region slab block 0 6 0 6 0 6
-        create_box 1 box
-        create_atoms 1 region slab
-        mass 1 1.0
-        pair_style lj/cut 2.5
-        pair_coeff 1 1 1.0 1.0 2.5
-        balance 1.0 shift z 10 1.05
-        """
+      let deck = crystalSlabDeck(ranks: ranks, "balance 1.0 shift z 10 1.05")
       let dir = try makeScratchDirectory("balance-lammps")
       try deck.write(to: dir.appendingPathComponent("in.deck"), atomically: true, encoding: .utf8)
       let ours = try runTessera(ranks: ranks, ["run", "in.deck", "--log", "none"], in: dir)
@@ -120,6 +124,25 @@ final class LoadBalanceTests: XCTestCase {
       let check = try runProcess(tesseraBinary, ["check", "in.deck", "-np", "\(ranks)"], in: dir)
       XCTAssertEqual(check.status, 0, check.combined)
       XCTAssertEqual(balanceReport(check.output), report, "check -np \(ranks)")
+    }
+  }
+
+  func testFixBalanceAtSetupGivesLammpsOutputs() throws {
+    // fix balance interpolates its cuts (LAMMPS rho = 1); its four outputs after the setup rebalance.
+    let fix = "fix 2 all balance 0 1.05 shift z 10 1.02\nthermo_style custom step f_2 f_2[1] f_2[2] f_2[3]\n"
+      + "thermo_modify format float %.15g\nrun 0"
+    for ranks in [2, 4, 8] {
+      let dir = try makeScratchDirectory("balance-fix-lammps")
+      try crystalSlabDeck(ranks: ranks, fix).write(to: dir.appendingPathComponent("in.deck"), atomically: true, encoding: .utf8)
+      let ours = try runTessera(ranks: ranks, ["run", "in.deck", "--log", "none"], in: dir)
+      XCTAssertEqual(ours.status, 0, ours.combined)
+      let theirs = try runProcess("/usr/bin/mpirun", ["--oversubscribe", "-np", "\(ranks)", lammps, "-in", "in.deck", "-log", "none"],
+                                  in: dir)
+      XCTAssertEqual(theirs.status, 0, theirs.combined)
+      let row = try XCTUnwrap(thermoRows(ours.output).first, ours.output)
+      XCTAssertEqual(row.count, 5, ours.output)
+      XCTAssertEqual(row, thermoRows(theirs.output).first, "\(ranks) ranks")
+      XCTAssertGreaterThan(row["f_2[3]"]!, row["f_2"]!)
     }
   }
 
