@@ -50,10 +50,10 @@ final class LoadBalanceTests: XCTestCase {
 
   /// Thermo of two runs equal to 1e-10 relative (pressures on the scale of the row's largest diagonal
   /// pressure, as they pass through zero); `f_` columns only in one of them are skipped.
-  func assertSameThermo(_ a: String, _ b: String, file: StaticString = #filePath, line: UInt = #line) {
+  func assertSameThermo(_ a: String, _ b: String, minimumRows: Int = 11, file: StaticString = #filePath, line: UInt = #line) {
     let rowsA = thermoRows(a), rowsB = thermoRows(b)
     XCTAssertEqual(rowsA.count, rowsB.count, file: file, line: line)
-    XCTAssertGreaterThan(rowsA.count, 10, a, file: file, line: line)
+    XCTAssertGreaterThanOrEqual(rowsA.count, minimumRows, a, file: file, line: line)
     for (x, y) in zip(rowsA, rowsB) {
       let pressureScale = ["Pxx", "Pyy", "Pzz"].map { abs(x[$0] ?? 0) }.max()!
       for (key, value) in x where !key.hasPrefix("f_") {
@@ -175,6 +175,48 @@ final class LoadBalanceTests: XCTestCase {
       XCTAssertEqual(counted.count, 3, balanced)
       XCTAssertLessThanOrEqual(counted[2], 1.1, "\(ranks) ranks at the end of the run")
       assertSameThermo(plain, balanced)
+    }
+  }
+
+  func testCopperDeepPotentialSlabBalances() throws {
+    // Eight (001) planes of copper (256 atoms) in a third of the box: the Deep Potential's ghost forces
+    // go back through bricks of two planes, several hops deep.
+    let model = inputPath("models/cu_se_e2_a/cu_se_e2_a.dp")
+    func deck(_ ranks: Int, _ balance: String) -> String {
+      """
+      units metal
+      atom_style atomic
+      lattice fcc 3.615
+      processors 1 1 \(ranks)
+      region box block 0 4 0 4 0 11.7
+      region slab block 0 4 0 4 0 3.9
+      create_box 1 box
+      create_atoms 1 region slab
+      mass 1 63.546
+      pair_style deepmd \(model)
+      pair_coeff * * Cu
+      velocity all create 300.0 4928459
+      neighbor 2.0 bin
+      neigh_modify every 10 delay 0 check yes
+      timestep 0.001
+      fix 1 all nve
+      \(balance)
+      thermo_style custom step temp pe ke etotal press pxx pyy pzz
+      thermo_modify format float %.16g
+      thermo 10
+      run 40
+      """
+    }
+    for ranks in [2, 4] {
+      let plain = try run(deck(ranks, ""), ranks: ranks)
+      let balanced = try run(deck(ranks, "balance 1.0 shift z 20 1.01"), ranks: ranks)
+      let dynamic = try run(deck(ranks, "fix 2 all balance 10 1.01 shift z 20 1.01"), ranks: ranks)
+      XCTAssertLessThanOrEqual(try XCTUnwrap(printedFinalFactor(balanced), balanced), 1.1)
+      XCTAssertGreaterThan(summaryFactors(plain)[0], 1.5)
+      for output in [balanced, dynamic] {
+        XCTAssertLessThanOrEqual(try XCTUnwrap(summaryFactors(output).first, output), 1.1, "\(ranks) ranks")
+        assertSameThermo(plain, output, minimumRows: 5)
+      }
     }
   }
 
