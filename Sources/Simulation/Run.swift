@@ -69,7 +69,7 @@ extension Simulation {
       // A restart step rebuilds in canonical order, as the run continued from that file will.
       let restartDue = restarts.isDue(at: step)
       // As LAMMPS's Neighbor::decide: a restart or a fix balance forces the rebuild before the policy counts the step.
-      let forced = restartDue || balanceFixes.contains { $0.forcesRebuild(at: step) }
+      let forced = restartDue || fixes.contains { ($0.fix as? LoadBalanceFix)?.forcesRebuild(at: step) == true }
       if forced || policy.shouldRebuild(atoms, box: box, anyRankMoved: comm.any) {
         timer.stamp(.communication)
         try rebuild(box, list, policy, potential, canonicalOrder: restartDue)
