@@ -203,8 +203,8 @@ final class LoadBalanceTests: XCTestCase {
       \(balance)
       thermo_style custom step temp pe ke etotal press pxx pyy pzz
       thermo_modify format float %.16g
-      thermo 10
-      run 40
+      thermo 5
+      run 20
       """
     }
     for ranks in [2, 4] {
