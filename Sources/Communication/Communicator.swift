@@ -1,6 +1,23 @@
 /// Reduction operators for collective operations.
 public enum ReductionOp: Sendable { case sum, max, min }
 
+/// What one rank has put on the wire since its communicator was created: point-to-point messages
+/// and their payload bytes, and the collectives it took part in. Copies to itself are not traffic.
+public struct CommunicationTraffic: Sendable, Equatable {
+  public var messages = 0
+  public var bytes = 0
+  public var collectives = 0
+  public init() {}
+
+  public static func - (a: Self, b: Self) -> Self {
+    var d = Self()
+    d.messages = a.messages - b.messages
+    d.bytes = a.bytes - b.bytes
+    d.collectives = a.collectives - b.collectives
+    return d
+  }
+}
+
 /// Point-to-point and collective operations over the ranks of one run.
 ///
 /// The halo exchange only ever needs a paired send/receive (`sendReceive`), so a rank talks to one
@@ -13,6 +30,11 @@ public protocol Communicator: AnyObject {
   /// large enough; returns the number of doubles received. Counts are exchanged first.
   func sendReceive(_ outgoing: UnsafeBufferPointer<Double>, to destination: Int,
                    into incoming: inout [Double], from source: Int) -> Int
+  /// `sendReceive` when the receiver already knows how many doubles arrive (`incoming.count`), as in
+  /// every ghost refresh between rebuilds: one message each way instead of a count and the data.
+  func sendReceive(_ outgoing: UnsafeBufferPointer<Double>, to destination: Int,
+                   into incoming: UnsafeMutableBufferPointer<Double>, from source: Int)
+  var traffic: CommunicationTraffic { get }
   func allReduce(_ values: UnsafeMutableBufferPointer<Double>, _ op: ReductionOp)
   /// Gathers every rank's doubles on `root` in rank order; other ranks get an empty array.
   func gather(_ values: [Double], root: Int) -> [Double]

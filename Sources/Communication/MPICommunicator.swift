@@ -8,6 +8,7 @@ public final class MPICommunicator: Communicator {
   public let rank: Int
   public let size: Int
   private let comm: MPI_Comm
+  public private(set) var traffic = CommunicationTraffic()
 
   public init() {
     var initialized: Int32 = 0
@@ -49,14 +50,21 @@ public final class MPICommunicator: Communicator {
     var receiveCount: Int64 = 0
     MPI_Sendrecv(&sendCount, 1, tessera_mpi_int64(), Int32(destination), 1,
                  &receiveCount, 1, tessera_mpi_int64(), Int32(source), 1, comm, tessera_status_ignore())
+    traffic.messages += 1
+    traffic.bytes += MemoryLayout<Int64>.size
     let n = Int(receiveCount)
     if incoming.count < n { incoming = [Double](repeating: 0, count: n + n / 2) }
-    incoming.withUnsafeMutableBufferPointer { dst in
-      _ = MPI_Sendrecv(outgoing.baseAddress, Int32(outgoing.count), tessera_mpi_double(), Int32(destination), 2,
-                       dst.baseAddress, Int32(n), tessera_mpi_double(), Int32(source), 2, comm,
-                       tessera_status_ignore())
-    }
+    incoming.withUnsafeMutableBufferPointer { sendReceive(outgoing, to: destination, into: .init(rebasing: $0[0..<n]), from: source) }
     return n
+  }
+
+  public func sendReceive(_ outgoing: UnsafeBufferPointer<Double>, to destination: Int,
+                          into incoming: UnsafeMutableBufferPointer<Double>, from source: Int) {
+    MPI_Sendrecv(outgoing.baseAddress, Int32(outgoing.count), tessera_mpi_double(), Int32(destination), 2,
+                 incoming.baseAddress, Int32(incoming.count), tessera_mpi_double(), Int32(source), 2, comm,
+                 tessera_status_ignore())
+    traffic.messages += 1
+    traffic.bytes += outgoing.count * MemoryLayout<Double>.size
   }
 
   public func allReduce(_ values: UnsafeMutableBufferPointer<Double>, _ op: ReductionOp) {
@@ -66,10 +74,12 @@ public final class MPICommunicator: Communicator {
     case .max: mpiOp = tessera_op_max()
     case .min: mpiOp = tessera_op_min()
     }
+    traffic.collectives += 1
     MPI_Allreduce(tessera_in_place(), values.baseAddress, Int32(values.count), tessera_mpi_double(), mpiOp, comm)
   }
 
   public func gather(_ values: [Double], root: Int) -> [Double] {
+    traffic.collectives += 1
     var count = Int32(values.count)
     var counts = [Int32](repeating: 0, count: size)
     MPI_Gather(&count, 1, tessera_mpi_int32(), &counts, 1, tessera_mpi_int32(), Int32(root), comm)
@@ -88,6 +98,7 @@ public final class MPICommunicator: Communicator {
   }
 
   public func allGatherBytes(_ bytes: [UInt8]) -> [[UInt8]] {
+    traffic.collectives += 1
     var count = Int32(bytes.count)
     var counts = [Int32](repeating: 0, count: size)
     MPI_Allgather(&count, 1, tessera_mpi_int32(), &counts, 1, tessera_mpi_int32(), comm)
@@ -105,7 +116,10 @@ public final class MPICommunicator: Communicator {
     return (0..<size).map { r in Array(all[Int(displacements[r])..<Int(displacements[r] + counts[r])]) }
   }
 
-  public func barrier() { MPI_Barrier(comm) }
+  public func barrier() {
+    traffic.collectives += 1
+    MPI_Barrier(comm)
+  }
 
   public func abort(exitCode: Int32) -> Never {
     MPI_Abort(comm, exitCode)

@@ -17,6 +17,13 @@ public final class SerialCommunicator: Communicator {
     return outgoing.count
   }
 
+  public func sendReceive(_ outgoing: UnsafeBufferPointer<Double>, to destination: Int,
+                          into incoming: UnsafeMutableBufferPointer<Double>, from source: Int) {
+    for i in 0..<incoming.count { incoming[i] = outgoing[i] }
+  }
+
+  public var traffic: CommunicationTraffic { CommunicationTraffic() }
+
   public func allReduce(_ values: UnsafeMutableBufferPointer<Double>, _ op: ReductionOp) {}
   public func gather(_ values: [Double], root: Int) -> [Double] { values }
   public func allGatherBytes(_ bytes: [UInt8]) -> [[UInt8]] { [bytes] }

@@ -37,9 +37,6 @@ public final class HaloExchange {
 
   public init() {}
 
-  /// Total number of doubles sent by `forwardPositions` on this rank (communication volume).
-  public var forwardVolume: Int { swaps.reduce(0) { $0 + 3 * $1.sendList.count } }
-
   /// Creates the ghost atoms for cutoff `cutoff` (already including the skin).
   public func borders(_ atoms: AtomStore, box: Box, grid: ProcessorGrid, cutoff: Double,
                       comm: Communicator) {
@@ -113,7 +110,8 @@ public final class HaloExchange {
   }
 
   /// Refreshes ghost positions from their originals (every step without a rebuild), images placed
-  /// with the vectors of `box`, the current one.
+  /// with the vectors of `box`, the current one. Both sides know the counts since `borders`, so each
+  /// swap is one message, received straight into the ghost rows it refreshes.
   public func forwardPositions(_ atoms: AtomStore, box: Box, comm: Communicator) {
     let x = atoms.position
     for s in swaps {
@@ -125,10 +123,8 @@ public final class HaloExchange {
         sendBuffer.append(x[j + 1] + shift.y)
         sendBuffer.append(x[j + 2] + shift.z)
       }
-      let n = exchange(sendBuffer, to: s.sendRank, from: s.receiveRank, comm: comm)
-      precondition(n == 3 * s.receivedCount, "halo forward: expected \(3 * s.receivedCount) values, got \(n)")
-      let base = 3 * s.firstReceived
-      for k in 0..<n { x[base + k] = receiveBuffer[k] }
+      let ghosts = UnsafeMutableBufferPointer(start: x + 3 * s.firstReceived, count: 3 * s.receivedCount)
+      sendBuffer.withUnsafeBufferPointer { exchange($0, to: s.sendRank, into: ghosts, from: s.receiveRank, comm: comm) }
     }
   }
 
@@ -140,14 +136,25 @@ public final class HaloExchange {
   /// Reverse communication of any per-atom array of `width` doubles (ghost rows added into owners).
   public func reverse(_ values: UnsafeMutablePointer<Double>, width: Int, comm: Communicator) {
     for s in swaps.reversed() {
-      sendBuffer.removeAll(keepingCapacity: true)
-      let base = width * s.firstReceived
-      sendBuffer.append(contentsOf: UnsafeBufferPointer(start: values + base, count: width * s.receivedCount))
-      let n = exchange(sendBuffer, to: s.receiveRank, from: s.sendRank, comm: comm)
-      precondition(n == width * s.sendList.count, "halo reverse: expected \(width * s.sendList.count) values, got \(n)")
-      for (k, i) in s.sendList.enumerated() {
-        for c in 0..<width { values[width * Int(i) + c] += receiveBuffer[width * k + c] }
+      let count = width * s.sendList.count
+      if receiveBuffer.count < count { receiveBuffer = [Double](repeating: 0, count: count) }
+      let ghostRows = UnsafeBufferPointer(start: values + width * s.firstReceived, count: width * s.receivedCount)
+      receiveBuffer.withUnsafeMutableBufferPointer { received in
+        exchange(ghostRows, to: s.receiveRank, into: .init(rebasing: received[0..<count]), from: s.sendRank, comm: comm)
+        for (k, i) in s.sendList.enumerated() {
+          for c in 0..<width { values[width * Int(i) + c] += received[width * k + c] }
+        }
       }
+    }
+  }
+
+  /// A swap whose counts both sides know; with oneself, a copy.
+  private func exchange(_ values: UnsafeBufferPointer<Double>, to destination: Int,
+                        into incoming: UnsafeMutableBufferPointer<Double>, from source: Int, comm: Communicator) {
+    if destination == comm.rank && source == comm.rank {
+      for k in 0..<incoming.count { incoming[k] = values[k] }
+    } else {
+      comm.sendReceive(values, to: destination, into: incoming, from: source)
     }
   }
 }

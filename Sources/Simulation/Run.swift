@@ -43,6 +43,7 @@ extension Simulation {
     for (_, fix) in fixes { fix.setup(context) }
     let runStart = StepTimer.now()
     timer.reset()
+    let trafficAtStart = comm.traffic
     let firstStep = step
     runClock = (firstStep, dt)
     defer { runClock = nil }
@@ -106,7 +107,8 @@ extension Simulation {
     }
     elapsedTime += Double(steps) * dt
     let loopTime = StepTimer.now() - runStart
-    printRunSummary(steps: steps, loopTime: loopTime, dt: dt, list: list, policy: policy, potential: potential)
+    printRunSummary(steps: steps, loopTime: loopTime, dt: dt, list: list, policy: policy, potential: potential,
+                    traffic: comm.traffic - trafficAtStart)
   }
 
   /// Why the job must stop now, agreed by every rank (a signal may reach only some of them).

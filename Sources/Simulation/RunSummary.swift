@@ -1,12 +1,14 @@
+import Communication
 import Foundation
 import Neighbors
 import Potentials
 
 extension Simulation {
   /// The end-of-run report in LAMMPS's layout: loop time, performance, the per-phase breakdown
-  /// (min/avg/max over ranks), atom and neighbour statistics, rebuild counts.
+  /// (min/avg/max over ranks), atom and neighbour statistics, rebuild counts, and what the run put on
+  /// the wire (`traffic`, this rank's since the loop started).
   func printRunSummary(steps: Int, loopTime: Double, dt: Double, list: NeighborList, policy: RebuildPolicy,
-                       potential: Potential) {
+                       potential: Potential, traffic: CommunicationTraffic) {
     let ranks = comm.size
     let natoms = comm.allReduce(atoms.ownedCount, .sum)
     console.line(String(format: "Loop time of %g on %d procs for %d steps with %d atoms", loopTime, ranks, steps, natoms))
@@ -44,6 +46,7 @@ extension Simulation {
     statistic("Nghost", Double(atoms.ghostCount))
     let neighborCount = Double(list.pairCount)
     statistic("Neighs", neighborCount)
+    printTraffic(traffic, steps: steps)
     console.line()
     let totalNeighbors = comm.allReduce(neighborCount, .sum)
     console.line(String(format: "Total # of neighbors = %.0f", totalNeighbors))
@@ -52,6 +55,15 @@ extension Simulation {
     console.line(policy.settings.check ? "Dangerous builds = \(policy.dangerousBuilds)" : "Dangerous builds not checked")
     for line in potential.runSummary(sumOverRanks: { self.comm.allReduce($0, .sum) }) { console.line(line) }
     console.line()
+  }
+
+  /// Per step and rank: the bytes and point-to-point messages sent (ghost refreshes, reverse forces,
+  /// migration and ghost rebuilds), and the collectives (reductions, gathers) every rank joins.
+  private func printTraffic(_ traffic: CommunicationTraffic, steps: Int) {
+    let perStep = 1 / Double(max(steps, 1))
+    statistic("Comm bytes/step", Double(traffic.bytes) * perStep)
+    statistic("Comm messages/step", Double(traffic.messages) * perStep)
+    console.line(String(format: "Collectives/step = %.6g", Double(traffic.collectives) * perStep))
   }
 
   private func statistic(_ name: String, _ value: Double) {

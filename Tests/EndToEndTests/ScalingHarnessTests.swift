@@ -3,7 +3,7 @@ import TesseraTestSupport
 import XCTest
 
 /// bench/scaling/run.sh end to end on 1 and 2 ranks with the small systems: its table has every
-/// deck, scaling kind and rank count, and its two plots are PNG files.
+/// deck, scaling kind and rank count with the bytes each rank sent, and its two plots are PNG files.
 final class ScalingHarnessTests: XCTestCase {
   func testHarnessWritesTableAndPlotsOnOneAndTwoRanks() throws {
     let out = try makeScratchDirectory("scaling")
@@ -17,6 +17,12 @@ final class ScalingHarnessTests: XCTestCase {
           XCTAssertTrue(table.contains("| \(deck) | \(kind) | \(ranks) |") || table.contains("| \(deck) | \(kind) | \(ranks) † |"), "no \(deck) \(kind) \(ranks)-rank row:\n\(table)")
         }
       }
+    }
+    // The last column, bytes sent per rank and step: nothing on one rank, the ghost shell on two.
+    for row in table.split(separator: "\n") where row.hasPrefix("| lj |") || row.hasPrefix("| cu |") {
+      let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+      let sent = try XCTUnwrap(Double(cells.last ?? ""), String(row))
+      if cells[2] == "1" { XCTAssertEqual(sent, 0, String(row)) } else { XCTAssertGreaterThan(sent, 0, String(row)) }
     }
     for plot in ["strong.png", "weak.png"] {
       let data = try Data(contentsOf: out.appendingPathComponent(plot))

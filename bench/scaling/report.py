@@ -5,10 +5,10 @@ import sys
 rows_path, cores, machine = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 rows = []
 for line in open(rows_path):
-    deck, kind, ranks, loop, pair, neigh, comm, output, modify, other, rss, atoms = line.split()
+    deck, kind, ranks, loop, pair, neigh, comm, output, modify, other, rss, atoms, volume = line.split()
     rows.append(dict(deck=deck, kind=kind, ranks=int(ranks), loop=float(loop), pair=float(pair),
                      neigh=float(neigh), comm=float(comm), output=float(output), modify=float(modify),
-                     other=float(other), rss=int(rss), atoms=int(atoms)))
+                     other=float(other), rss=int(rss), atoms=int(atoms), volume=float(volume)))
 
 def efficiency(row):
     base = next(r for r in rows if r["deck"] == row["deck"] and r["kind"] == row["kind"] and r["ranks"] == 1)
@@ -19,15 +19,17 @@ def efficiency(row):
 print("# Scaling results\n")
 print(f"Written by `bench/scaling/run.sh` on {machine}. Strong: a fixed system; weak: a fixed number of atoms")
 print("per rank (the box grown along x). Times in seconds (loop time; phases are the breakdown's averages over")
-print("ranks); efficiency = T1 / (P·TP) strong, T1 / TP weak; RSS = the largest resident set of any rank.")
+print("ranks); efficiency = T1 / (P·TP) strong, T1 / TP weak; RSS = the largest resident set of any rank;")
+print("sent = bytes each rank sends per step (the run summary's `Comm bytes/step` average: ghost refreshes,")
+print("reverse forces, migration and ghost rebuilds).")
 print("Rows marked † ran more ranks than cores (oversubscribed: they exercise the code, they do not measure scaling).\n")
-print("| deck | scaling | ranks | atoms | loop | pair | neigh | comm | output | other | efficiency | max RSS/rank (MiB) |")
-print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+print("| deck | scaling | ranks | atoms | loop | pair | neigh | comm | output | other | efficiency | max RSS/rank (MiB) | sent KiB/step/rank |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for r in rows:
     mark = " †" if r["ranks"] > cores else ""
     print(f"| {r['deck']} | {r['kind']} | {r['ranks']}{mark} | {r['atoms']:,} | {r['loop']:.3f} | {r['pair']:.3f} | "
           f"{r['neigh']:.3f} | {r['comm']:.3f} | {r['output']:.3f} | {r['other'] + r['modify']:.3f} | "
-          f"{efficiency(r):.2f} | {r['rss'] / 1024:.1f} |")
+          f"{efficiency(r):.2f} | {r['rss'] / 1024:.1f} | {r['volume'] / 1024:.1f} |")
 
 try:
     import matplotlib

@@ -21,7 +21,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 if [[ $size == small ]]; then lj_cells=6; lj_steps=50; cu_cells=3; cu_steps=5; else lj_cells=20; lj_steps=100; cu_cells=6; cu_steps=20; fi
 
-# One run: prints "loop pair neigh comm output modify other rss_kib atoms".
+# One run: prints "loop pair neigh comm output modify other rss_kib atoms comm_bytes_per_step_per_rank".
 measure() {
   local dir=$1 deck=$2 ranks=$3; shift 3
   (cd "$dir" && mpirun -np "$ranks" /usr/bin/time -f "maxrss %M" -o "$work/rss.%q{OMPI_COMM_WORLD_RANK}" \
@@ -30,7 +30,8 @@ measure() {
   awk -v rss="$rss" '
     /^Loop time of/ { loop = $4; for (i = 1; i <= NF; i++) if ($i == "with") atoms = $(i + 1) }
     /^(Pair|Neigh|Comm|Output|Modify|Other) *\|/ { split($0, f, "|"); t[$1] = f[3] + 0 }
-    END { print loop, t["Pair"], t["Neigh"], t["Comm"], t["Output"], t["Modify"], t["Other"], rss, atoms }' "$work/out"
+    /^Comm bytes\/step:/ { bytes = $3 }
+    END { print loop, t["Pair"], t["Neigh"], t["Comm"], t["Output"], t["Modify"], t["Other"], rss, atoms, bytes }' "$work/out"
 }
 
 rank_counts() { local r=1; while (( r <= max_ranks )); do echo $r; r=$((r * 2)); done; (( (max_ranks & (max_ranks - 1)) == 0 )) || echo "$max_ranks"; }
