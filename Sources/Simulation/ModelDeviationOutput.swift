@@ -7,9 +7,10 @@ import InputDeck
 
 /// The further models of `pair_style deepmd M1 M2 … out_freq N out_file FILE`: on steps that are a
 /// multiple of N, each is evaluated on the neighbour list and ghosts the driving model used, and one
-/// row of DeePMD-kit's plugin's statistics goes to FILE.
+/// row of DeePMD-kit's plugin's statistics goes to FILE. The further models run with the driving
+/// model's kernels: its precision and threads, and tables when it was tabulated at load.
 final class DeviationEnsemble {
-  let evaluators: [DeepPotentialEvaluator]
+  let evaluators: [ThreadedEvaluator]
   let every: Int
   let options: DeviationOptions
   private let output: DeviationFile?
@@ -26,8 +27,8 @@ final class DeviationEnsemble {
   private let slotCount: Int
 
   init(driving: DeepPotentialModel, models: [DeepPotentialModel], every: Int, options: DeviationOptions,
-       output: DeviationFile?) {
-    evaluators = models.map { DeepPotentialEvaluator(model: $0) }
+       output: DeviationFile?, precision: NetworkPrecision, threads: Int) {
+    evaluators = models.map { ThreadedEvaluator(model: $0, precision: precision, threads: threads) }
     sharesSlots = models.map(driving.selectsLike)
     slotCount = driving.slotCount
     self.every = every
