@@ -25,6 +25,13 @@ final class DeviationEnsemble {
   private var slots = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
   private var slotCapacity = 0
   private let slotCount: Int
+  /// Wall time of the deviation steps, for `costSummary`: the driving model's evaluations (its
+  /// neighbour selection included; added by `DeepPotentialForce`), the further models' and the
+  /// statistics' (reverse communication, reductions, the row).
+  var drivingSeconds = 0.0
+  private var modelSeconds = 0.0
+  private var statisticsSeconds = 0.0
+  private var evaluations = 0
 
   init(driving: DeepPotentialModel, models: [DeepPotentialModel], every: Int, options: DeviationOptions,
        output: DeviationFile?, precision: NetworkPrecision, threads: Int) {
@@ -68,6 +75,11 @@ final class DeviationEnsemble {
       forces = evaluators.map { _ in .allocate(capacity: 3 * totalCount) }
       deviation = .allocate(capacity: totalCount)
     }
+    let started = StepTimer.now()
+    defer {
+      modelSeconds += StepTimer.now() - started
+      evaluations += 1
+    }
     virials = [drivingVirial]
     for (k, (evaluator, f)) in zip(evaluators, forces).enumerated() {
       f.update(repeating: 0, count: 3 * totalCount)
@@ -81,6 +93,8 @@ final class DeviationEnsemble {
   /// After the driving model's ghost forces were folded back (`atoms.force`): folds the further
   /// models' ghost forces, reduces over ranks and appends the row on rank 0.
   func record(step: Int, atoms: AtomStore, halo: HaloExchange, comm: Communicator) throws {
+    let started = StepTimer.now()
+    defer { statisticsSeconds += StepTimer.now() - started }
     let owned = atoms.ownedCount
     for f in forces { halo.reverse(f, width: 3, comm: comm) }
     ModelDeviation.forces([UnsafePointer(atoms.force)] + forces.map { UnsafePointer($0) }, count: owned,
@@ -115,6 +129,21 @@ final class DeviationEnsemble {
     }
     try output?.append(step: step, values: [virial.max, virial.min, virial.avg, extremes[0], -extremes[1],
                                             sums[sums.count - 1] / atomCount] + perAtom)
+  }
+}
+
+extension DeviationEnsemble {
+  /// Where a deviation step's time went, per evaluation and averaged over ranks: what the further
+  /// models cost each (M of the ensemble benchmark) against the driving model.
+  func costSummary(sumOverRanks: (Double) -> Double) -> String? {
+    guard evaluations > 0 else { return nil }
+    let ranks = sumOverRanks(1)
+    func perEvaluation(_ seconds: Double) -> String {
+      String(format: "%.4f", sumOverRanks(seconds) / ranks / Double(evaluations))
+    }
+    return "Model deviation: \(evaluations) evaluations; per evaluation (s, mean over ranks): driving model "
+      + "\(perEvaluation(drivingSeconds)) (neighbour selection included), further models \(perEvaluation(modelSeconds / Double(evaluators.count))) "
+      + "each, statistics \(perEvaluation(statisticsSeconds))"
   }
 }
 

@@ -88,6 +88,8 @@ final class ModelDeviationTests: XCTestCase {
       XCTAssertEqual(result.status, 0, result.combined)
       let written = try rows(dir.appendingPathComponent("model_devi.out").path)
       XCTAssertEqual(written.map { $0[0] }, [0, 5, 10, 15, 20])
+      XCTAssertTrue(result.output.contains("Model deviation: 5 evaluations; per evaluation (s, mean over ranks): driving model "),
+                    "the run summary splits the deviation steps' cost: \(result.output)")
       XCTAssertEqual(written[0].count, 7 + 108, "atomic appends one column per atom")
       let header = try String(contentsOfFile: dir.appendingPathComponent("model_devi.out").path, encoding: .utf8)
         .split(separator: "\n")[0]
