@@ -56,11 +56,6 @@ extension Simulation {
     var settings = DeepPotentialSettings(
       model: model, modelTypes: (0...masses.typeCount).map { Int32(max($0 - 1, 0)) })
     var tabulation: TabulationSettings?
-    func positive(_ i: Int, _ what: String) throws -> Double {
-      let value = try c.double(i + 1, what)
-      guard value > 0 else { throw c.error("expected a positive \(what) after \(c.arguments[i]), got \(c.arguments[i + 1])") }
-      return value
-    }
     settings.ensemble = Array(models.dropFirst())
     var i = paths.count + 1
     while i < c.arguments.count {
@@ -88,17 +83,13 @@ extension Simulation {
       } else if ["stride", "extrapolate", "min_nbor_dist"].contains(key) {
         guard tabulation != nil else { throw c.error("'\(key)' sets up the tables of 'compress'; put it after compress") }
         switch key {
-        case "stride": tabulation!.stride = try positive(i, "table step")
-        case "extrapolate":
-          tabulation!.extrapolate = try positive(i, "extrapolation factor")
-          guard tabulation!.extrapolate > 1 else { throw c.error("expected extrapolate > 1, got \(c.arguments[i + 1])") }
-        default: tabulation!.minNeighborDistance = try positive(i, "distance (Å)")
+        case "stride": tabulation!.stride = try c.number(after: i, "table step", .positive)
+        case "extrapolate": tabulation!.extrapolate = try c.number(after: i, "extrapolation factor", .above(1))
+        default: tabulation!.minNeighborDistance = try c.number(after: i, "distance (Å)", .positive)
         }
         i += 2
       } else if key == "out_freq" {
-        let word = try c.word(i + 1, "output frequency after out_freq")
-        guard let n = Int(word), n >= 0 else { throw c.error("expected a step count >= 0 after out_freq, got '\(word)'") }
-        settings.outFrequency = n
+        settings.outFrequency = Int(try c.number(after: i, "step count", .count))
         i += 2
       } else if key == "out_file" {
         settings.outFile = try c.word(i + 1, "file name after out_file")
@@ -107,8 +98,7 @@ extension Simulation {
         settings.deviation.atomic = true
         i += 1
       } else if key == "relative" || key == "relative_v" {
-        let word = try c.word(i + 1, "level ε (eV/Å or eV) after \(key)")
-        guard let e = Double(word), e.isFinite, e >= 0 else { throw c.error("expected a number >= 0 after \(key), got '\(word)'") }
+        let e = try c.number(after: i, "level ε (eV/Å or eV)", .nonNegative)
         if key == "relative" { settings.deviation.relative = e } else { settings.deviation.relativeVirial = e }
         i += 2
       } else if Self.unsupportedDeepPotentialKeywords.contains(key) {
@@ -124,12 +114,18 @@ extension Simulation {
     if let tabulation {
       do {
         settings.model = try model.tabulated(tabulation)
+        // The deviation models are evaluated with the driving model's kernels: tabulated alike.
+        settings.ensemble = try settings.ensemble.map { try $0.tabulated(tabulation) }
       } catch {
         throw c.error("\(error)")
       }
       let distance = tabulation.minNeighborDistance ?? model.minNeighborDistance!
       console.line("Deep Potential tables built at load (stride \(tabulation.stride), extrapolate \(tabulation.extrapolate), "
         + "min_nbor_dist \(distance)): \(settings.model.tabulationReport()!)")
+      for (p, m) in zip(paths.dropFirst(), settings.ensemble) {
+        console.line("Deep Potential deviation model \(p) tables built at load (min_nbor_dist "
+          + "\(tabulation.minNeighborDistance ?? m.minNeighborDistance!)): \(m.tabulationReport()!)")
+      }
     } else if let report = model.tabulationReport() {
       console.line("Deep Potential tables read from the model file (dp compress): \(report)")
     }
@@ -187,7 +183,8 @@ extension Simulation {
     if !settings.ensemble.isEmpty && settings.outFrequency > 0 {
       let output = comm.rank == 0 && !validateOnly ? try DeviationFile(path: settings.outFile, atomic: settings.deviation.atomic, command: c) : nil
       force.ensemble = DeviationEnsemble(driving: settings.model, models: settings.ensemble, every: settings.outFrequency,
-                                         options: settings.deviation, output: output)
+                                         options: settings.deviation, output: output, precision: settings.precision,
+                                         threads: settings.threads)
     }
     return force
   }

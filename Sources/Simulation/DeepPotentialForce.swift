@@ -55,6 +55,7 @@ final class DeepPotentialForce: Potential {
     if wantsPerAtom && energies.count != total { energies = [Double](repeating: 0, count: total) }
     let deviationDue = ensemble.map { $0.isDue(step) } ?? false
     let sharing: SlotSharing = deviationDue && ensemble!.anySharesSlots ? .record(ensemble!.slotStore(ownedCount: owned)) : .none
+    let started = StepTimer.now()
     let result = list.offsets.withUnsafeBufferPointer { offsets in
       list.neighbors.withUnsafeBufferPointer { neighbors in
         energies.withUnsafeMutableBufferPointer { e in
@@ -66,6 +67,7 @@ final class DeepPotentialForce: Potential {
     }
     deviationPending = false
     if let ensemble, deviationDue {
+      ensemble.drivingSeconds += StepTimer.now() - started
       list.offsets.withUnsafeBufferPointer { offsets in
         list.neighbors.withUnsafeBufferPointer { neighbors in
           ensemble.evaluate(positions: atoms.position, types: types, ownedCount: owned, totalCount: total,
@@ -91,8 +93,9 @@ final class DeepPotentialForce: Potential {
 
   func runSummary(sumOverRanks: (Double) -> Double) -> [String] {
     let total = Int(sumOverRanks(Double(overflowAtomSteps)))
-    guard total > 0 else { return ["Deep Potential: no atom had more neighbours than sel \(model.selection)"] }
+    let cost = ensemble?.costSummary(sumOverRanks: sumOverRanks).map { [$0] } ?? []
+    guard total > 0 else { return ["Deep Potential: no atom had more neighbours than sel \(model.selection)"] + cost }
     return ["WARNING: Deep Potential: \(total) atom-steps had more neighbours within rcut than sel "
-      + "\(model.selection); the farthest were dropped, as DeePMD-kit does (raise sel or use sel_overflow error)"]
+      + "\(model.selection); the farthest were dropped, as DeePMD-kit does (raise sel or use sel_overflow error)"] + cost
   }
 }

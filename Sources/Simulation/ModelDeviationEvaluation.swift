@@ -43,18 +43,7 @@ public func runModelDeviation(modelPaths: [String], typeMap: [String]?, inputPat
   text += "\n"
   for (f, frame) in frames.enumerated() {
     let location = "\(inputPath): frame \(f + 1)"
-    let types = try frame.species.map { element -> Int32 in
-      guard let t = names.firstIndex(of: element) else {
-        throw DeepPotentialError("\(location): element '\(element)' is not in the models' type map (\(names.joined(separator: ", ")))")
-      }
-      return Int32(t)
-    }
-    let cell: [Double]?
-    switch (frame.lattice, frame.pbc) {
-    case (let lattice?, [true, true, true]): cell = lattice
-    case (_, [false, false, false]): cell = nil
-    default: throw DeepPotentialError("\(location): expected pbc \"T T T\" with a Lattice or pbc \"F F F\", got pbc \(frame.pbc)")
-    }
+    let (types, cell) = try evaluationInputs(frame, names: names, location: location)
     let results = try evaluators.map { evaluator in
       do { return try evaluator.evaluate(positions: frame.positions, types: types, cell: cell) } catch {
         throw DeepPotentialError("\(location): \(error)")

@@ -7,9 +7,10 @@ import InputDeck
 
 /// The further models of `pair_style deepmd M1 M2 … out_freq N out_file FILE`: on steps that are a
 /// multiple of N, each is evaluated on the neighbour list and ghosts the driving model used, and one
-/// row of DeePMD-kit's plugin's statistics goes to FILE.
+/// row of DeePMD-kit's plugin's statistics goes to FILE. The further models run with the driving
+/// model's kernels: its precision and threads, and tables when it was tabulated at load.
 final class DeviationEnsemble {
-  let evaluators: [DeepPotentialEvaluator]
+  let evaluators: [ThreadedEvaluator]
   let every: Int
   let options: DeviationOptions
   private let output: DeviationFile?
@@ -24,10 +25,17 @@ final class DeviationEnsemble {
   private var slots = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
   private var slotCapacity = 0
   private let slotCount: Int
+  /// Wall time of the deviation steps, for `costSummary`: the driving model's evaluations (its
+  /// neighbour selection included; added by `DeepPotentialForce`), the further models' and the
+  /// statistics' (reverse communication, reductions, the row).
+  var drivingSeconds = 0.0
+  private var modelSeconds = 0.0
+  private var statisticsSeconds = 0.0
+  private var evaluations = 0
 
   init(driving: DeepPotentialModel, models: [DeepPotentialModel], every: Int, options: DeviationOptions,
-       output: DeviationFile?) {
-    evaluators = models.map { DeepPotentialEvaluator(model: $0) }
+       output: DeviationFile?, precision: NetworkPrecision, threads: Int) {
+    evaluators = models.map { ThreadedEvaluator(model: $0, precision: precision, threads: threads) }
     sharesSlots = models.map(driving.selectsLike)
     slotCount = driving.slotCount
     self.every = every
@@ -67,6 +75,11 @@ final class DeviationEnsemble {
       forces = evaluators.map { _ in .allocate(capacity: 3 * totalCount) }
       deviation = .allocate(capacity: totalCount)
     }
+    let started = StepTimer.now()
+    defer {
+      modelSeconds += StepTimer.now() - started
+      evaluations += 1
+    }
     virials = [drivingVirial]
     for (k, (evaluator, f)) in zip(evaluators, forces).enumerated() {
       f.update(repeating: 0, count: 3 * totalCount)
@@ -80,6 +93,8 @@ final class DeviationEnsemble {
   /// After the driving model's ghost forces were folded back (`atoms.force`): folds the further
   /// models' ghost forces, reduces over ranks and appends the row on rank 0.
   func record(step: Int, atoms: AtomStore, halo: HaloExchange, comm: Communicator) throws {
+    let started = StepTimer.now()
+    defer { statisticsSeconds += StepTimer.now() - started }
     let owned = atoms.ownedCount
     for f in forces { halo.reverse(f, width: 3, comm: comm) }
     ModelDeviation.forces([UnsafePointer(atoms.force)] + forces.map { UnsafePointer($0) }, count: owned,
@@ -114,6 +129,21 @@ final class DeviationEnsemble {
     }
     try output?.append(step: step, values: [virial.max, virial.min, virial.avg, extremes[0], -extremes[1],
                                             sums[sums.count - 1] / atomCount] + perAtom)
+  }
+}
+
+extension DeviationEnsemble {
+  /// Where a deviation step's time went, per evaluation and averaged over ranks: what the further
+  /// models cost each (M of the ensemble benchmark) against the driving model.
+  func costSummary(sumOverRanks: (Double) -> Double) -> String? {
+    guard evaluations > 0 else { return nil }
+    let ranks = sumOverRanks(1)
+    func perEvaluation(_ seconds: Double) -> String {
+      String(format: "%.4f", sumOverRanks(seconds) / ranks / Double(evaluations))
+    }
+    return "Model deviation: \(evaluations) evaluations; per evaluation (s, mean over ranks): driving model "
+      + "\(perEvaluation(drivingSeconds)) (neighbour selection included), further models \(perEvaluation(modelSeconds / Double(evaluators.count))) "
+      + "each, statistics \(perEvaluation(statisticsSeconds))"
   }
 }
 

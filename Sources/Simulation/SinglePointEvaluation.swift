@@ -23,19 +23,7 @@ public func runSinglePoint(modelPath: String, typeMap: [String]?, inputPath: Str
   for f in frames.indices {
     let frame = frames[f]
     let location = "\(inputPath): frame \(f + 1)"
-    let types = try frame.species.map { element -> Int32 in
-      guard let t = names.firstIndex(of: element) else {
-        throw DeepPotentialError("\(location): element '\(element)' is not in the model's type map (\(names.joined(separator: ", ")))")
-      }
-      return Int32(t)
-    }
-    let cell: [Double]?
-    switch (frame.lattice, frame.pbc) {
-    case (let lattice?, [true, true, true]): cell = lattice
-    case (_, [false, false, false]): cell = nil
-    case (nil, _): throw DeepPotentialError("\(location): periodic (pbc \(frame.pbc)) but no Lattice")
-    default: throw DeepPotentialError("\(location): mixed periodicity pbc \(frame.pbc) is not supported (DeePMD-kit models are evaluated fully periodic or as clusters)")
-    }
+    let (types, cell) = try evaluationInputs(frame, names: names, location: location)
     let result: SinglePointResult
     do {
       result = try evaluator.evaluate(positions: frame.positions, types: types, cell: cell)
@@ -64,4 +52,21 @@ public func runSinglePoint(modelPath: String, typeMap: [String]?, inputPath: Str
     FileHandle.standardOutput.write(Data(ExtendedXYZ.format(frames).utf8))
   }
   return overflowFrames
+}
+
+/// A frame's model type per atom (its element's index in `names`) and cell (nil: a cluster), as
+/// `tessera eval` takes them: fully periodic with a lattice, or not periodic at all.
+func evaluationInputs(_ frame: ExtendedXYZFrame, names: [String], location: String) throws -> (types: [Int32], cell: [Double]?) {
+  let types = try frame.species.map { element -> Int32 in
+    guard let t = names.firstIndex(of: element) else {
+      throw DeepPotentialError("\(location): element '\(element)' is not in the model's type map (\(names.joined(separator: ", ")))")
+    }
+    return Int32(t)
+  }
+  switch (frame.lattice, frame.pbc) {
+  case (let lattice?, [true, true, true]): return (types, lattice)
+  case (_, [false, false, false]): return (types, nil)
+  case (nil, _): throw DeepPotentialError("\(location): periodic (pbc \(frame.pbc)) but no Lattice")
+  default: throw DeepPotentialError("\(location): mixed periodicity pbc \(frame.pbc) is not supported (DeePMD-kit models are evaluated fully periodic or as clusters)")
+  }
 }

@@ -119,8 +119,8 @@ final class CompressedRunTests: XCTestCase {
     let cases: [(String, String)] = [
       ("\(model) compress", "does not record min_nbor_dist"),
       ("\(model) stride 0.01", "'stride' sets up the tables of 'compress'; put it after compress"),
-      ("\(model) compress min_nbor_dist -1", "expected a positive distance (Å) after min_nbor_dist, got -1"),
-      ("\(model) compress min_nbor_dist 2 extrapolate 1", "expected extrapolate > 1, got 1"),
+      ("\(model) compress min_nbor_dist -1", "expected distance (Å) > 0 after min_nbor_dist, got '-1'"),
+      ("\(model) compress min_nbor_dist 2 extrapolate 1", "expected extrapolation factor > 1 after extrapolate, got '1'"),
       ("\(model) precision half", "expected float64 or float32 after precision, got 'half'"),
     ]
     for (style, message) in cases {

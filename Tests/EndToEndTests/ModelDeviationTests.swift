@@ -88,6 +88,8 @@ final class ModelDeviationTests: XCTestCase {
       XCTAssertEqual(result.status, 0, result.combined)
       let written = try rows(dir.appendingPathComponent("model_devi.out").path)
       XCTAssertEqual(written.map { $0[0] }, [0, 5, 10, 15, 20])
+      XCTAssertTrue(result.output.contains("Model deviation: 5 evaluations; per evaluation (s, mean over ranks): driving model "),
+                    "the run summary splits the deviation steps' cost: \(result.output)")
       XCTAssertEqual(written[0].count, 7 + 108, "atomic appends one column per atom")
       let header = try String(contentsOfFile: dir.appendingPathComponent("model_devi.out").path, encoding: .utf8)
         .split(separator: "\n")[0]
@@ -112,6 +114,29 @@ final class ModelDeviationTests: XCTestCase {
     }
   }
 
+  /// With `compress` every model of the ensemble is tabulated (not only the driving one) and with
+  /// `threads` evaluated by threads, as the driving model is: the rows are the plain run's to the
+  /// tables' accuracy.
+  func testCompressedThreadedEnsembleMatchesPlainRun() throws {
+    let plainDir = try makeScratchDirectory("devi-plain")
+    let plain = try runDeck(ranks: 1, in: plainDir)
+    XCTAssertEqual(plain.status, 0, plain.combined)
+    let dir = try makeScratchDirectory("devi-compressed")
+    let deck = try String(contentsOfFile: inputPath("cu_ensemble/in.devi"), encoding: .utf8)
+      .replacingOccurrences(of: "out_freq 5", with: "out_freq 5 compress min_nbor_dist 2.0129867224877644 threads 2")
+    let path = dir.appendingPathComponent("in.compressed")
+    try deck.write(to: path, atomically: true, encoding: .utf8)
+    let result = try runTessera(ranks: 1, ["run", path.path, "--log", "none", "-var", "models", inputPath("models"),
+                                           "-var", "steps", "20"], in: dir)
+    XCTAssertEqual(result.status, 0, result.combined)
+    for name in ["cu_ens1", "cu_ens2", "cu_ens3"] {
+      XCTAssertTrue(result.output.contains("deviation model \(inputPath("models"))/cu_ensemble/\(name).dp tables built at load"),
+                    "\(name) is tabulated: \(result.output)")
+    }
+    assertRowsAgree(try rows(plainDir.appendingPathComponent("model_devi.out").path),
+                    try rows(dir.appendingPathComponent("model_devi.out").path), "compressed, 2 threads", relative: 1e-6)
+  }
+
   /// `tessera check` validates the ensemble and writes no model_devi.out.
   func testCheckWritesNoDeviationFile() throws {
     let dir = try makeScratchDirectory("devi-check")
@@ -127,9 +152,11 @@ final class ModelDeviationTests: XCTestCase {
     let other = inputPath("models/cuau_se_e2_a/cuau_se_e2_a.dp")
     for (name, from, to, message) in [
       ("typemap", "cu_ensemble/cu_ens3.dp", "\(other)", "the models of an ensemble need the same type map"),
-      ("outfreq", "out_freq 5 out_file ${out} atomic", "out_file ${out} atomic out_freq", "missing output frequency after out_freq"),
-      ("negative", "out_freq 5", "out_freq -5", "expected a step count >= 0 after out_freq, got '-5'"),
+      ("outfreq", "out_freq 5 out_file ${out} atomic", "out_file ${out} atomic out_freq", "missing step count after out_freq"),
+      ("negative", "out_freq 5", "out_freq -5", "expected step count >= 0 after out_freq, got '-5'"),
+      ("fraction", "out_freq 5", "out_freq 2.5", "expected step count >= 0 after out_freq, got '2.5'"),
       ("relative", "${out} atomic", "${out} relative", "missing level ε (eV/Å or eV) after relative"),
+      ("relative_v", "${out} atomic", "${out} relative_v x", "expected level ε (eV/Å or eV) >= 0 after relative_v, got 'x'"),
     ] {
       var text = deck.replacingOccurrences(of: from, with: to)
       if name == "typemap" { text = text.replacingOccurrences(of: "${models}/\(other)", with: other) }
