@@ -421,7 +421,7 @@ def report(data: dict) -> str:
         "",
         f"Written by `bench/dp/run.sh{(' ' + data['cmdline']) if data['cmdline'] else ''}`, started "
         f"{started:%Y-%m-%d %H:%M} UTC ({(finished - started).total_seconds() / 60:.0f} min)"
-        + (f"; the 1 M-atom memory runs from `{data['memory_cmdline']}`" if data.get("memory_cmdline") else "") + ".",
+        + (f"; the memory runs: {data['memory_cmdline']}" if data.get("memory_cmdline") else "") + ".",
         "",
         f"**Machine.** {facts['cpu']}, {facts['nproc']} vCPUs ({facts['threads_per_core']} thread per core), "
         f"{facts['memory_gib']:.0f} GiB memory, Linux {facts['kernel']}; load average "
@@ -534,6 +534,8 @@ def report(data: dict) -> str:
                      f"| {fmt(r.get('loop'), '.4g')} | {fmt(r.get('wall'), '.0f')} | {cpu} "
                      f"| {fmt(r.get('loop_cpu_pct'), '.0f') + ' %' if r.get('loop_cpu_pct') else '–'} "
                      f"| {r['load']:.2f} | {fmt(r.get('peak_rss') and r['peak_rss'] / GIB, '.2f')} | {status} |")
+    if data.get("note"):
+        lines += ["", f"**Note.** {data['note']}"]
     missing = pending(data)
     if missing:
         lines += ["", "**Not run in this invocation:** " + "; ".join(missing) + "."]
@@ -630,7 +632,7 @@ def load(folders: list[Path]) -> dict:
         data["runs"] += part["runs"]
         if part.get("memory"):
             data["memory"] = part["memory"]
-            data["memory_cmdline"] = part.get("memory_cmdline") or "bench/dp/run.sh " + part["cmdline"]
+            data["memory_cmdline"] = part.get("memory_cmdline") or f"`bench/dp/run.sh {part['cmdline']}`"
     return data
 
 
@@ -761,7 +763,7 @@ def main() -> None:
     facts["load_end"] = loadavg()
     data = save_runs(args, runs, cases, facts, info, started, memory)
     if memory:
-        data["memory_cmdline"] = "bench/dp/run.sh " + args.cmdline
+        data["memory_cmdline"] = f"`bench/dp/run.sh {args.cmdline}`"
     sys.exit(render(args, data))
 
 
