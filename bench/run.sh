@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times the LJ melt (bench/in.lj) with Tessera and with LAMMPS (Debian's lmp) on 1 and 2 ranks,
 # alternating the two codes REPEATS times so both see the same machine state, and writes the best
-# loop times and their ratio to bench/RESULTS.md with a description of the machine.
+# loop times and their ratio to the lj section of bench/RESULTS.md (bench/section.sh keeps the other
+# harnesses' sections) with a description of the machine.
 # Usage: bench/run.sh [REPEATS]   (after `make build`; `make bench` does both)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -25,7 +26,7 @@ done
 
 cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 {
-  echo "# Benchmark results"
+  echo "## LJ melt: Tessera vs LAMMPS (\`bench/run.sh\`)"
   echo
   echo "LJ melt, 32,000 atoms, 100 steps (\`bench/in.lj\`), best of $repeats alternating runs, written by \`bench/run.sh\` on $(date -u +%Y-%m-%d)."
   echo
@@ -39,5 +40,5 @@ cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   done
   echo
   echo "A ratio above 1 means Tessera is faster. The two vCPUs of the build machines give about 1.07× one core's throughput, so the 2-rank row measures overhead, not parallel efficiency."
-} > RESULTS.md
+} | ./section.sh lj RESULTS.md
 cat RESULTS.md

