@@ -36,7 +36,22 @@ public final class NeighborList {
     bins.assign(atoms, box: box, cutoff: cutoff)
     offsets.removeAll(keepingCapacity: true)
     neighbors.removeAll(keepingCapacity: true)
+    offsets.reserveCapacity(atoms.ownedCount + 1)
+    // A list that outgrows its buffer while filling holds the old and the doubled new one at once:
+    // at a million atoms that is the run's peak memory. So the first build counts before it fills,
+    // and keeps a tenth more room for the builds to come.
+    if neighbors.capacity == 0 {
+      var pairs = 0
+      visitPairs(atoms, pair: { _ in pairs += 1 }, atomDone: {})
+      neighbors.reserveCapacity(pairs + pairs / 10)
+    }
     offsets.append(0)
+    visitPairs(atoms, pair: { neighbors.append($0) }, atomDone: { offsets.append(Int32(neighbors.count)) })
+  }
+
+  /// Calls `pair` with every neighbour of each owned atom in turn, then `atomDone`.
+  @inline(__always)
+  private func visitPairs(_ atoms: AtomStore, pair: (Int32) -> Void, atomDone: () -> Void) {
     let cut2 = cutoff * cutoff
     let owned = atoms.ownedCount
     let x = atoms.position
@@ -60,7 +75,7 @@ public final class NeighborList {
                 continue
               }
             }
-            if dx * dx + dy * dy + dz * dz < cut2 { neighbors.append(Int32(j)) }
+            if dx * dx + dy * dy + dz * dz < cut2 { pair(Int32(j)) }
           }
           let home = bins.binCoordinates(homeBin)
           for offset in stencil {
@@ -70,10 +85,10 @@ public final class NeighborList {
             for s in Int(start[b])..<Int(start[b + 1]) {
               let j = Int(members[s])
               let dx = x[3 * j] - xi, dy = x[3 * j + 1] - yi, dz = x[3 * j + 2] - zi
-              if dx * dx + dy * dy + dz * dz < cut2 { neighbors.append(Int32(j)) }
+              if dx * dx + dy * dy + dz * dz < cut2 { pair(Int32(j)) }
             }
           }
-          offsets.append(Int32(neighbors.count))
+          atomDone()
         }
       }
     }
