@@ -11,6 +11,11 @@ import Geometry
 /// their fractional coordinates: `dilate all`); after the forces the same in reverse. The pressure
 /// driving ω̇ is the current kinetic part plus the virial of the last force evaluation, and both
 /// targets are ramped over the run. Components are in LAMMPS's Voigt order: xx yy zz yz xz xy.
+///
+/// A box whose tilts can change (`tri`, a shear target, or tilts that scale with their lengths) is
+/// flipped on rebuild steps once a tilt passes 0.6 of its box length (`flip yes`, LAMMPS's default);
+/// the barostat goes on with the flipped cell (its strain rates, reference cell and volume stay), as
+/// LAMMPS's does. Any tilt beyond 1.5 box lengths stops the run, flipped or not.
 public final class NoseHooverBarostat: Fix {
   /// How many independent barostat variables there are (LAMMPS `pstyle`).
   private enum Mode { case isotropic, anisotropic, triclinic }
@@ -21,6 +26,8 @@ public final class NoseHooverBarostat: Fix {
   private var thermostat: TemperatureCoupling?
   private var pressureChain: ThermostatChain?
   private let drag: Double
+  /// Whether this fix flips the box (LAMMPS sets `pre_exchange` up only where tilts can change).
+  private let flipsBox: Bool
 
   private var strainRate = [Double](repeating: 0, count: 6)  // ω̇
   private var barostatMass = [Double](repeating: 0, count: 6)  // W
@@ -60,6 +67,7 @@ public final class NoseHooverBarostat: Fix {
                                             chainLength: t.chainLength, loops: t.loops, drag: drag)
     }
     if barostat.chainLength > 0 { pressureChain = ThermostatChain(length: barostat.chainLength) }
+    flipsBox = barostat.flips && (triclinic || box.xy != 0 || box.xz != 0 || box.yz != 0)
   }
 
   private var controlled: [Bool] { motion.controlled }
@@ -107,7 +115,7 @@ public final class NoseHooverBarostat: Fix {
     pressureChain?.updateLinkForces(kT: kT)
   }
 
-  public func initialIntegrate(_ c: FixContext) {
+  public func initialIntegrate(_ c: FixContext) throws {
     integratePressureChain(c)
     if thermostat != nil {
       thermostat!.updateTarget(c)
@@ -117,7 +125,17 @@ public final class NoseHooverBarostat: Fix {
     measurePressure(c, temperature: c.temperature())
     updateTargetPressure(c)
     advanceStrainRate(c)
-    scaleKickAndDrift(c)
+    try scaleKickAndDrift(c)
+  }
+
+  /// LAMMPS `FixNH::pre_exchange`: flips a box skewed past the threshold and re-expresses the owned
+  /// atoms' image flags in the new edge vectors; the rebuild that follows wraps the atoms into the
+  /// new box and moves them to their new owners.
+  public func preExchange(_ c: FixContext) {
+    guard flipsBox, let flip = BoxFlip(c.boxState.box) else { return }
+    c.boxState.box = flip.box
+    currentBox = flip.box
+    for i in 0..<c.atoms.ownedCount { c.atoms.setImage(i, flip.image(c.atoms.imageOf(i))) }
   }
 
   public func finalIntegrate(_ c: FixContext) {
@@ -271,10 +289,15 @@ public final class NoseHooverBarostat: Fix {
   /// LAMMPS's order, so the result is that of separate sweeps): `nh_v_press`, the half-kick, and
   /// with `dilate all` the box's half step (`remap`: x2lamda in the old box, lamda2x in the new),
   /// the drift, and the box's second half step.
-  private func scaleKickAndDrift(_ c: FixContext) {
+  private func scaleKickAndDrift(_ c: FixContext) throws {
     let old = c.boxState.box
     let middle = motion.advance(old, strainRate: strainRate, by: 0.5 * c.timestep)
     let new = motion.advance(middle, strainRate: strainRate, by: 0.5 * c.timestep)
+    if let (name, tilt, length) = BoxMotion.excessTilt(middle, lengthsOf: old) ?? BoxMotion.excessTilt(new, lengthsOf: middle) {
+      throw FixError("the barostat tilted the box too far at step \(c.step): \(name) = \(tilt) is beyond "
+        + "\(BoxMotion.tiltLimit) times the box length \(length)\(flipsBox ? "" : " (flip no: the box is never flipped back)"); "
+        + "the cell is too far from equilibrium (LAMMPS: 'Fix npt/nph has tilted box too far in one step')")
+    }
     let s = pressureScaling(c), triclinic = mode == .triclinic
     let dthalf = 0.5 * c.timestep, dt = c.timestep, dtf = 0.5 * c.timestep * c.units.ftm2v
     let g0 = NoseHooverBarostat.inverseCell(old), lo0 = old.lo
