@@ -10,7 +10,8 @@ public struct Masses: Sendable {
 
   public var typeCount: Int { values.count - 1 }
 
-  public subscript(type: Int32) -> Double { values[Int(type)] }
+  /// Inlinable: read per atom in every integrator's loop.
+  @inlinable public subscript(type: Int32) -> Double { values[Int(type)] }
 
   public mutating func set(type: Int, mass: Double) {
     values[type] = mass

@@ -28,6 +28,8 @@ public struct BarostatSettings: Sendable, Equatable {
   /// Links of the chain thermostatting the barostat (`pchain`, 0 for none) and its Trotter loops (`ploop`).
   public var chainLength = 3
   public var loops = 1
+  /// `flip yes|no`: whether a box whose tilt has passed 0.6 of its length is flipped (LAMMPS default yes).
+  public var flips = true
 
   /// The settings before any pressure keyword, for a box with these tilts.
   public init(xy: Double, xz: Double, yz: Double) {

@@ -54,4 +54,18 @@ struct BoxMotion {
     if tiltsEvolve { tiltHalfStep() }
     return Box(lo: lo, hi: hi, xy: xy, xz: xz, yz: yz, periodic: box.periodic, triclinic: box.isTriclinic)
   }
+
+  /// LAMMPS's bound on the tilts a barostat may reach (`TILTMAX`), in box lengths.
+  static let tiltLimit = 1.5
+
+  /// The first tilt of `new` beyond `tiltLimit` times its box length, in LAMMPS's order (yz, xz, xy),
+  /// with the lengths of `old`, the box before the half step: LAMMPS checks the tilts in `remap`
+  /// before the new lengths are set up.
+  static func excessTilt(_ new: Box, lengthsOf old: Box) -> (name: String, tilt: Double, length: Double)? {
+    func beyond(_ tilt: Double, _ length: Double) -> Bool { tilt < -tiltLimit * length || tilt > tiltLimit * length }
+    if beyond(new.yz, old.length.y) { return ("yz", new.yz, old.length.y) }
+    if beyond(new.xz, old.length.x) { return ("xz", new.xz, old.length.x) }
+    if beyond(new.xy, old.length.x) { return ("xy", new.xy, old.length.x) }
+    return nil
+  }
 }

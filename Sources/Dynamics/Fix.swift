@@ -75,11 +75,14 @@ public struct FixContext {
 
 /// A LAMMPS-style fix: hooks called at fixed points of the timestep, in the order the fixes were
 /// defined — setup before the first step of a run; then every step initial integration (first
-/// half-kick and drift), post-force (after forces, before the second half), final integration
-/// (second half-kick), end of step.
+/// half-kick and drift), on steps that rebuild the neighbour lists pre-exchange (before atoms are
+/// wrapped and migrated: a barostat flips a skewed box there), post-force (after forces, before the
+/// second half), final integration (second half-kick), end of step. A hook that throws stops the run
+/// on every rank; it may throw only what every rank sees alike (the box, global sums).
 public protocol Fix: AnyObject {
   func setup(_ context: FixContext)
-  func initialIntegrate(_ context: FixContext)
+  func initialIntegrate(_ context: FixContext) throws
+  func preExchange(_ context: FixContext)
   func postForce(_ context: FixContext)
   func finalIntegrate(_ context: FixContext)
   func endOfStep(_ context: FixContext)
@@ -97,6 +100,12 @@ public protocol Fix: AnyObject {
   func restorePerAtom(_ values: [Int64: ArraySlice<Double>]) throws
 }
 
+/// A fix stopped the run (every rank throws it alike).
+public struct FixError: Error, CustomStringConvertible {
+  public let description: String
+  public init(_ description: String) { self.description = description }
+}
+
 /// A restart holds a fix state this fix cannot take.
 public struct FixStateError: Error, CustomStringConvertible {
   public let description: String
@@ -106,6 +115,7 @@ public struct FixStateError: Error, CustomStringConvertible {
 extension Fix {
   public func setup(_ context: FixContext) {}
   public func initialIntegrate(_ context: FixContext) {}
+  public func preExchange(_ context: FixContext) {}
   public func postForce(_ context: FixContext) {}
   public func finalIntegrate(_ context: FixContext) {}
   public func endOfStep(_ context: FixContext) {}

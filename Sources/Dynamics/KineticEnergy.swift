@@ -4,14 +4,16 @@ import Geometry
 
 /// Kinetic energy tensor Σ m v⊗v · mvv2e over all ranks, in LAMMPS order xx yy zz xy xz yz.
 public func kineticTensor(_ atoms: AtomStore, masses: Masses, units: UnitSystem, comm: Communicator) -> [Double] {
-  var t = [Double](repeating: 0, count: 6)
-  let v = atoms.velocity
+  // Scalar accumulators: an array mutated in the loop would be checked for uniqueness at every add.
+  var (xx, yy, zz, xy, xz, yz) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+  let v = atoms.velocity, type = atoms.type
   for i in 0..<atoms.ownedCount {
-    let m = masses[atoms.type[i]]
+    let m = masses[type[i]]
     let vx = v[3 * i], vy = v[3 * i + 1], vz = v[3 * i + 2]
-    t[0] += m * vx * vx; t[1] += m * vy * vy; t[2] += m * vz * vz
-    t[3] += m * vx * vy; t[4] += m * vx * vz; t[5] += m * vy * vz
+    xx += m * vx * vx; yy += m * vy * vy; zz += m * vz * vz
+    xy += m * vx * vy; xz += m * vx * vz; yz += m * vy * vz
   }
+  var t = [xx, yy, zz, xy, xz, yz]
   for k in 0..<6 { t[k] *= units.mvv2e }
   comm.allReduce(&t, .sum)
   return t

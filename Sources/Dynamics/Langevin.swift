@@ -19,6 +19,10 @@ public final class Langevin: Fix {
   private var applied: [Double] = []
   private var appliedCount = 0
   private var correction = [Double](repeating: 0, count: 3)
+  /// Per type: −m/damp and the random force's amplitude (refreshed each step); the net random force
+  /// of this rank, reduced over all.
+  private var dragOfType: [Double] = [], amplitudeOfType: [Double] = []
+  private var netRandom = [Double](repeating: 0, count: 3)
   private var hasRun = false
   /// Per-atom forces from a restart, for the first setup.
   private var restoredForces: [Int64: ArraySlice<Double>]?
@@ -93,32 +97,58 @@ public final class Langevin: Fix {
 
   public func postForce(_ c: FixContext) {
     let target = startTemperature + c.runFraction * (stopTemperature - startTemperature)
-    let atoms = c.atoms, v = atoms.velocity, f = atoms.force
+    let atoms = c.atoms, v = atoms.velocity, f = atoms.force, type = atoms.type, tag = atoms.tag
     let noiseScale = (24 * c.units.boltzmann / damping / c.timestep / c.units.mvv2e).squareRoot() / c.units.ftm2v
       * target.squareRoot()
-    var netRandom = [Double](repeating: 0, count: 3)
+    updatePerType(c, noiseScale: noiseScale)
     let owned = atoms.ownedCount
     reserve(owned)
-    for i in 0..<owned {
-      let m = c.masses[atoms.type[i]]
-      let drag = -m / damping / c.units.ftm2v
-      let amplitude = m.squareRoot() * noiseScale
-      var stream = SplitMix64(seed: seed &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(bitPattern: atoms.tag[i]) &* 0xBF58_476D_1CE4_E5B9
-                                ^ UInt64(truncatingIfNeeded: c.step) &* 0x94D0_49BB_1331_11EB)
-      for k in 0..<3 {
-        let random = amplitude * (stream.nextUniform() - 0.5)
-        let force = drag * v[3 * i + k] + random
-        applied[3 * i + k] = force
-        f[3 * i + k] += force
-        netRandom[k] += random
+    // Each atom's stream is keyed by seed ⊕ id ⊕ step; the seed and step parts are the same for all.
+    let stepKey = seed &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: c.step) &* 0x94D0_49BB_1331_11EB
+    var (netX, netY, netZ) = (0.0, 0.0, 0.0)
+    // Buffers outside the loop: a stored array written per atom would be checked for exclusive access
+    // and uniqueness at every write.
+    applied.withUnsafeMutableBufferPointer { applied in
+      dragOfType.withUnsafeBufferPointer { dragOfType in
+        amplitudeOfType.withUnsafeBufferPointer { amplitudeOfType in
+          for i in 0..<owned {
+            let t = Int(type[i])
+            let drag = dragOfType[t], amplitude = amplitudeOfType[t]
+            var stream = SplitMix64(seed: stepKey ^ UInt64(bitPattern: tag[i]) &* 0xBF58_476D_1CE4_E5B9)
+            let j = 3 * i
+            let randomX = amplitude * (stream.nextUniform() - 0.5)
+            let randomY = amplitude * (stream.nextUniform() - 0.5)
+            let randomZ = amplitude * (stream.nextUniform() - 0.5)
+            let forceX = drag * v[j] + randomX, forceY = drag * v[j + 1] + randomY, forceZ = drag * v[j + 2] + randomZ
+            applied[j] = forceX; applied[j + 1] = forceY; applied[j + 2] = forceZ
+            f[j] += forceX; f[j + 1] += forceY; f[j + 2] += forceZ
+            netX += randomX; netY += randomY; netZ += randomZ
+          }
+        }
       }
     }
     if zeroNetForce && c.atomCount > 0 {
+      (netRandom[0], netRandom[1], netRandom[2]) = (netX, netY, netZ)
       c.comm.allReduce(&netRandom, .sum)
       for k in 0..<3 { correction[k] = netRandom[k] / Double(c.atomCount) }
+      let (cx, cy, cz) = (correction[0], correction[1], correction[2])
       for i in 0..<owned {
-        for k in 0..<3 { f[3 * i + k] -= correction[k] }
+        f[3 * i] -= cx; f[3 * i + 1] -= cy; f[3 * i + 2] -= cz
       }
+    }
+  }
+
+  /// Drag coefficient −m/damp and random-force amplitude √m · scale of each type, for this step.
+  private func updatePerType(_ c: FixContext, noiseScale: Double) {
+    let types = c.masses.typeCount + 1
+    if dragOfType.count != types {
+      dragOfType = [Double](repeating: 0, count: types)
+      amplitudeOfType = [Double](repeating: 0, count: types)
+    }
+    for t in 1..<types {
+      let m = c.masses[Int32(t)]
+      dragOfType[t] = -m / damping / c.units.ftm2v
+      amplitudeOfType[t] = m.squareRoot() * noiseScale
     }
   }
 }

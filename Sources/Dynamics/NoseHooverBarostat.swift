@@ -11,6 +11,11 @@ import Geometry
 /// their fractional coordinates: `dilate all`); after the forces the same in reverse. The pressure
 /// driving ω̇ is the current kinetic part plus the virial of the last force evaluation, and both
 /// targets are ramped over the run. Components are in LAMMPS's Voigt order: xx yy zz yz xz xy.
+///
+/// A box whose tilts can change (`tri`, a shear target, or tilts that scale with their lengths) is
+/// flipped on rebuild steps once a tilt passes 0.6 of its box length (`flip yes`, LAMMPS's default);
+/// the barostat goes on with the flipped cell (its strain rates, reference cell and volume stay), as
+/// LAMMPS's does. Any tilt beyond 1.5 box lengths stops the run, flipped or not.
 public final class NoseHooverBarostat: Fix {
   /// How many independent barostat variables there are (LAMMPS `pstyle`).
   private enum Mode { case isotropic, anisotropic, triclinic }
@@ -21,6 +26,8 @@ public final class NoseHooverBarostat: Fix {
   private var thermostat: TemperatureCoupling?
   private var pressureChain: ThermostatChain?
   private let drag: Double
+  /// Whether this fix flips the box (LAMMPS sets `pre_exchange` up only where tilts can change).
+  private let flipsBox: Bool
 
   private var strainRate = [Double](repeating: 0, count: 6)  // ω̇
   private var barostatMass = [Double](repeating: 0, count: 6)  // W
@@ -60,6 +67,7 @@ public final class NoseHooverBarostat: Fix {
                                             chainLength: t.chainLength, loops: t.loops, drag: drag)
     }
     if barostat.chainLength > 0 { pressureChain = ThermostatChain(length: barostat.chainLength) }
+    flipsBox = barostat.flips && (triclinic || box.xy != 0 || box.xz != 0 || box.yz != 0)
   }
 
   private var controlled: [Bool] { motion.controlled }
@@ -90,7 +98,10 @@ public final class NoseHooverBarostat: Fix {
     volume = c.boxState.box.volume
     currentBox = c.boxState.box
     if referenceVolume == nil { referenceVolume = volume }
-    if referenceInverseCell == nil { referenceInverseCell = NoseHooverBarostat.inverseCell(c.boxState.box) }
+    if referenceInverseCell == nil {
+      let g = NoseHooverBarostat.inverseCell(c.boxState.box)
+      referenceInverseCell = [g.0, g.1, g.2, g.3, g.4, g.5]
+    }
     if thermostat != nil {
       thermostat!.setup(c, degreesOfFreedom: degreesOfFreedom)
     } else if initialTemperature == nil {
@@ -107,7 +118,7 @@ public final class NoseHooverBarostat: Fix {
     pressureChain?.updateLinkForces(kT: kT)
   }
 
-  public func initialIntegrate(_ c: FixContext) {
+  public func initialIntegrate(_ c: FixContext) throws {
     integratePressureChain(c)
     if thermostat != nil {
       thermostat!.updateTarget(c)
@@ -117,14 +128,24 @@ public final class NoseHooverBarostat: Fix {
     measurePressure(c, temperature: c.temperature())
     updateTargetPressure(c)
     advanceStrainRate(c)
-    scaleKickAndDrift(c)
+    try scaleKickAndDrift(c)
+  }
+
+  /// LAMMPS `FixNH::pre_exchange`: flips a box skewed past the threshold and re-expresses the owned
+  /// atoms' image flags in the new edge vectors; the rebuild that follows wraps the atoms into the
+  /// new box and moves them to their new owners.
+  public func preExchange(_ c: FixContext) {
+    guard flipsBox, let flip = BoxFlip(c.boxState.box) else { return }
+    c.boxState.box = flip.box
+    currentBox = flip.box
+    for i in 0..<c.atoms.ownedCount { c.atoms.setImage(i, flip.image(c.atoms.imageOf(i))) }
   }
 
   public func finalIntegrate(_ c: FixContext) {
     currentTemperature = kickAndScale(c)
     degreesOfFreedom = c.degreesOfFreedom
     reduceVirial(c)
-    measurePressure(c, temperature: currentTemperature)
+    measurePressure(c, temperature: currentTemperature, kineticMeasured: true)
     advanceStrainRate(c)
     thermostat?.halfStep(c, temperature: &currentTemperature, degreesOfFreedom: degreesOfFreedom)
     integratePressureChain(c)
@@ -150,10 +171,9 @@ public final class NoseHooverBarostat: Fix {
   }
 
   /// LAMMPS `Domain::h_inv` of a box, Voigt order.
-  private static func inverseCell(_ box: Box) -> [Double] {
-    let h = [box.length.x, box.length.y, box.length.z, box.yz, box.xz, box.xy]
-    return [1 / h[0], 1 / h[1], 1 / h[2], -h[3] / (h[1] * h[2]), (h[3] * h[5] - h[1] * h[4]) / (h[0] * h[1] * h[2]),
-            -h[5] / (h[0] * h[1])]
+  private static func inverseCell(_ box: Box) -> (Double, Double, Double, Double, Double, Double) {
+    let (h0, h1, h2, h3, h4, h5) = (box.length.x, box.length.y, box.length.z, box.yz, box.xz, box.xy)
+    return (1 / h0, 1 / h1, 1 / h2, -h3 / (h1 * h2), (h3 * h5 - h1 * h4) / (h0 * h1 * h2), -h5 / (h0 * h1))
   }
 
   /// LAMMPS `compute_sigma` (without `nreset`).
@@ -197,7 +217,8 @@ public final class NoseHooverBarostat: Fix {
   /// LAMMPS's pressure compute and `couple()`: the scalar pressure (isotropic, from the temperature)
   /// or the tensor (kinetic tensor now), with the virial of the last force evaluation, then the
   /// coupled normal components averaged.
-  private func measurePressure(_ c: FixContext, temperature: @autoclosure () -> Double) {
+  /// `kineticMeasured`: `kinetic` already holds the tensor of the current velocities.
+  private func measurePressure(_ c: FixContext, temperature: @autoclosure () -> Double, kineticMeasured: Bool = false) {
     let inverseVolume = 1 / c.boxState.box.volume
     if mode == .isotropic {
       let scalar = (degreesOfFreedom * boltzmann * temperature() + virial[0] + virial[1] + virial[2]) / 3
@@ -205,7 +226,7 @@ public final class NoseHooverBarostat: Fix {
       for i in 0..<3 { currentPressure[i] = scalar }
       return
     }
-    kinetic = kineticTensor(c.atoms, masses: c.masses, units: c.units, comm: c.comm)
+    if !kineticMeasured { kinetic = kineticTensor(c.atoms, masses: c.masses, units: c.units, comm: c.comm) }
     let tensor = (0..<6).map { (kinetic[$0] + virial[$0]) * inverseVolume * nktv2p }
     switch barostat.coupling {
     case .xyz: for i in 0..<3 { currentPressure[i] = (tensor[0] + tensor[1] + tensor[2]) / 3 }
@@ -271,10 +292,15 @@ public final class NoseHooverBarostat: Fix {
   /// LAMMPS's order, so the result is that of separate sweeps): `nh_v_press`, the half-kick, and
   /// with `dilate all` the box's half step (`remap`: x2lamda in the old box, lamda2x in the new),
   /// the drift, and the box's second half step.
-  private func scaleKickAndDrift(_ c: FixContext) {
+  private func scaleKickAndDrift(_ c: FixContext) throws {
     let old = c.boxState.box
     let middle = motion.advance(old, strainRate: strainRate, by: 0.5 * c.timestep)
     let new = motion.advance(middle, strainRate: strainRate, by: 0.5 * c.timestep)
+    if let (name, tilt, length) = BoxMotion.excessTilt(middle, lengthsOf: old) ?? BoxMotion.excessTilt(new, lengthsOf: middle) {
+      throw FixError("the barostat tilted the box too far at step \(c.step): \(name) = \(tilt) is beyond "
+        + "\(BoxMotion.tiltLimit) times the box length \(length)\(flipsBox ? "" : " (flip no: the box is never flipped back)"); "
+        + "the cell is too far from equilibrium (LAMMPS: 'Fix npt/nph has tilted box too far in one step')")
+    }
     let s = pressureScaling(c), triclinic = mode == .triclinic
     let dthalf = 0.5 * c.timestep, dt = c.timestep, dtf = 0.5 * c.timestep * c.units.ftm2v
     let g0 = NoseHooverBarostat.inverseCell(old), lo0 = old.lo
@@ -282,6 +308,26 @@ public final class NoseHooverBarostat: Fix {
     let g1 = NoseHooverBarostat.inverseCell(middle)
     let h2 = (new.length.x, new.length.y, new.length.z, new.yz, new.xz, new.xy), lo2 = new.lo
     let x = c.atoms.position, v = c.atoms.velocity, f = c.atoms.force, type = c.atoms.type
+    let kicks = updateKicks(c, dtf)
+    func isOrthogonal(_ b: Box) -> Bool { b.xy == 0 && b.xz == 0 && b.yz == 0 }
+    if !triclinic && isOrthogonal(old) && isOrthogonal(middle) && isOrthogonal(new) {
+      // The same arithmetic without the tilt terms, which are zero: per dimension, as SIMD lanes.
+      let a0 = SIMD3(g0.0, g0.1, g0.2), a1 = SIMD3(h1.0, h1.1, h1.2), a2 = SIMD3(g1.0, g1.1, g1.2)
+      let a3 = SIMD3(h2.0, h2.1, h2.2), scale = SIMD3(s.f0, s.f1, s.f2)
+      for i in 0..<c.atoms.ownedCount {
+        let j = 3 * i
+        let velocity = SIMD3(v[j], v[j + 1], v[j + 2]) * scale * scale
+          + kicks[Int(type[i])] * SIMD3(f[j], f[j + 1], f[j + 2])
+        let drifted = a1 * (a0 * (SIMD3(x[j], x[j + 1], x[j + 2]) - lo0)) + lo1 + dt * velocity
+        let position = a3 * (a2 * (drifted - lo1)) + lo2
+        (v[j], v[j + 1], v[j + 2]) = (velocity.x, velocity.y, velocity.z)
+        (x[j], x[j + 1], x[j + 2]) = (position.x, position.y, position.z)
+      }
+      c.boxState.box = new
+      volume = new.volume
+      currentBox = new
+      return
+    }
     for i in 0..<c.atoms.ownedCount {
       let j = 3 * i
       v[j] *= s.f0; v[j + 1] *= s.f1; v[j + 2] *= s.f2
@@ -290,15 +336,15 @@ public final class NoseHooverBarostat: Fix {
         v[j + 1] += -dthalf * v[j + 2] * s.yz
       }
       v[j] *= s.f0; v[j + 1] *= s.f1; v[j + 2] *= s.f2
-      let kick = dtf / c.masses[type[i]]
+      let kick = kicks[Int(type[i])]
       for k in j..<j + 3 { v[k] += kick * f[k] }
       // Box half step, drift, box half step.
       var (dx, dy, dz) = (x[j] - lo0.x, x[j + 1] - lo0.y, x[j + 2] - lo0.z)
-      var lx = g0[0] * dx + g0[5] * dy + g0[4] * dz, ly = g0[1] * dy + g0[3] * dz, lz = g0[2] * dz
+      var lx = g0.0 * dx + g0.5 * dy + g0.4 * dz, ly = g0.1 * dy + g0.3 * dz, lz = g0.2 * dz
       var px = h1.0 * lx + h1.5 * ly + h1.4 * lz + lo1.x, py = h1.1 * ly + h1.3 * lz + lo1.y, pz = h1.2 * lz + lo1.z
       px += dt * v[j]; py += dt * v[j + 1]; pz += dt * v[j + 2]
       (dx, dy, dz) = (px - lo1.x, py - lo1.y, pz - lo1.z)
-      lx = g1[0] * dx + g1[5] * dy + g1[4] * dz; ly = g1[1] * dy + g1[3] * dz; lz = g1[2] * dz
+      lx = g1.0 * dx + g1.5 * dy + g1.4 * dz; ly = g1.1 * dy + g1.3 * dz; lz = g1.2 * dz
       x[j] = h2.0 * lx + h2.5 * ly + h2.4 * lz + lo2.x
       x[j + 1] = h2.1 * ly + h2.3 * lz + lo2.y
       x[j + 2] = h2.2 * lz + lo2.z
@@ -308,17 +354,20 @@ public final class NoseHooverBarostat: Fix {
     currentBox = new
   }
 
-  /// The first part of the second half step in one sweep: the half-kick, `nh_v_press`, and the sum
-  /// of m v² in the order the temperature compute takes it. Returns the temperature.
+  /// The first part of the second half step in one sweep: the half-kick, `nh_v_press`, and the sums
+  /// the temperature compute and (not isotropic) the kinetic tensor take, reduced together into
+  /// `kinetic`. Returns the temperature.
   private func kickAndScale(_ c: FixContext) -> Double {
-    let s = pressureScaling(c), triclinic = mode == .triclinic
+    let s = pressureScaling(c), triclinic = mode == .triclinic, tensor = mode != .isotropic
     let dthalf = 0.5 * c.timestep, dtf = 0.5 * c.timestep * c.units.ftm2v
     let v = c.atoms.velocity, f = c.atoms.force, type = c.atoms.type
+    let kicks = updateKicks(c, dtf)
     var sum = 0.0
+    var (xx, yy, zz, xy, xz, yz) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     for i in 0..<c.atoms.ownedCount {
       let j = 3 * i
       let m = c.masses[type[i]]
-      let kick = dtf / m
+      let kick = kicks[Int(type[i])]
       for k in j..<j + 3 { v[k] += kick * f[k] }
       v[j] *= s.f0; v[j + 1] *= s.f1; v[j + 2] *= s.f2
       if triclinic {
@@ -326,12 +375,37 @@ public final class NoseHooverBarostat: Fix {
         v[j + 1] += -dthalf * v[j + 2] * s.yz
       }
       v[j] *= s.f0; v[j + 1] *= s.f1; v[j + 2] *= s.f2
-      sum += m * (v[j] * v[j] + v[j + 1] * v[j + 1] + v[j + 2] * v[j + 2])
+      let vx = v[j], vy = v[j + 1], vz = v[j + 2]
+      sum += m * (vx * vx + vy * vy + vz * vz)
+      if tensor {
+        xx += m * vx * vx; yy += m * vy * vy; zz += m * vz * vz
+        xy += m * vx * vy; xz += m * vx * vz; yz += m * vy * vz
+      }
     }
+    let mvv2e = c.units.mvv2e
+    (kineticSums[0], kineticSums[1], kineticSums[2], kineticSums[3]) = (sum * mvv2e, xx * mvv2e, yy * mvv2e, zz * mvv2e)
+    (kineticSums[4], kineticSums[5], kineticSums[6]) = (xy * mvv2e, xz * mvv2e, yz * mvv2e)
+    c.comm.allReduce(&kineticSums, .sum)
+    for k in 0..<6 { kinetic[k] = kineticSums[k + 1] }
     let dof = c.degreesOfFreedom
-    let twiceKinetic = c.comm.allReduce(sum * c.units.mvv2e, .sum)
-    return dof > 0 ? twiceKinetic / (dof * c.units.boltzmann) : 0
+    return dof > 0 ? kineticSums[0] / (dof * c.units.boltzmann) : 0
   }
+  /// Σ m v² and the kinetic tensor of this rank, then of all (one reduction).
+  private var kineticSums = [Double](repeating: 0, count: 7)
+
+  /// The half-kick's dt/2 · ftm2v / m per type, so that the loops over atoms do not divide.
+  private func updateKicks(_ c: FixContext, _ dtf: Double) -> UnsafeMutableBufferPointer<Double> {
+    let types = c.masses.typeCount + 1
+    if kickOfType.count != types {
+      kickOfType.deallocate()
+      kickOfType = .allocate(capacity: types)
+      kickOfType.initialize(repeating: 0)
+    }
+    for t in 1..<types { kickOfType[t] = dtf / c.masses[Int32(t)] }
+    return kickOfType
+  }
+  private var kickOfType = UnsafeMutableBufferPointer<Double>.allocate(capacity: 0)
+  deinit { kickOfType.deallocate() }
 
   /// LAMMPS `nhc_press_integrate`: half a step of the chain thermostatting the barostat, which scales ω̇.
   private func integratePressureChain(_ c: FixContext) {

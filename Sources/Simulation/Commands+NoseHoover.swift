@@ -5,15 +5,15 @@ extension Simulation {
   /// `fix ID all nvt|npt|nph …`, LAMMPS's `FixNH` family, keywords in any order as LAMMPS reads them:
   /// `temp Tstart Tstop Tdamp` (nvt, npt), `iso|aniso|tri Pstart Pstop Pdamp` and
   /// `x|y|z|yz|xz|xy Pstart Pstop Pdamp` (npt, nph), `tchain N`, `pchain N`, `tloop N`, `ploop N`,
-  /// `drag D`, `couple none|xyz|xy|yz|xz`, `dilate all`.
+  /// `drag D`, `couple none|xyz|xy|yz|xz`, `dilate all`, `flip yes|no`.
   func noseHoover(_ c: Command) throws -> Fix {
     let style = c.arguments[2]
     let usage = [
       "nvt": "fix ID all nvt temp Tstart Tstop Tdamp [tchain N] [tloop N] [drag D]",
       "npt": "fix ID all npt temp Tstart Tstop Tdamp iso|aniso|tri|x|y|z|yz|xz|xy Pstart Pstop Pdamp … [tchain N] "
-        + "[pchain N] [tloop N] [ploop N] [drag D] [couple none|xyz|xy|yz|xz] [dilate all]",
+        + "[pchain N] [tloop N] [ploop N] [drag D] [couple none|xyz|xy|yz|xz] [dilate all] [flip yes|no]",
       "nph": "fix ID all nph iso|aniso|tri|x|y|z|yz|xz|xy Pstart Pstop Pdamp … [pchain N] [ploop N] [drag D] "
-        + "[couple none|xyz|xy|yz|xz] [dilate all]",
+        + "[couple none|xyz|xy|yz|xz] [dilate all] [flip yes|no]",
     ][style]!
     let components = ["x", "y", "z", "yz", "xz", "xy"]
     let box = style == "nvt" ? nil : try requireBox(c)
@@ -52,7 +52,12 @@ extension Simulation {
         guard c.arguments[i + 1] == "all" else {
           throw c.error("only 'dilate all' is supported (dilating a group, 'dilate \(c.arguments[i + 1])', is not)")
         }
-      case "mtk", "nreset", "scalexy", "scalexz", "scaleyz", "flip", "fixedpoint",
+      case "flip":
+        guard let flips = ["yes": true, "no": false][c.arguments[i + 1]] else {
+          throw c.error("flip must be yes or no, got '\(c.arguments[i + 1])'")
+        }
+        pressure.flips = flips
+      case "mtk", "nreset", "scalexy", "scalexz", "scaleyz", "fixedpoint",
            "ptemp", "update", "disc", "ext":
         throw c.error("fix \(style) keyword '\(keyword)' is not supported: \(usage)")
       case let w: throw c.error("unknown fix \(style) keyword '\(w)': \(usage)")

@@ -60,26 +60,30 @@ extension Simulation {
     for _ in 0..<steps {
       step += 1
       context.step = step
-      for (_, fix) in fixes { fix.initialIntegrate(context) }
-      if boxState.box != self.box {
-        try checkTilt(boxState.box)
-        self.box = boxState.box
+      for (id, fix) in fixes {
+        do { try fix.initialIntegrate(context) } catch { throw RunError("fix \(id): \(error)") }
       }
-      let box = boxState.box
+      if boxState.box != self.box { self.box = boxState.box }
       timer.stamp(.modify)
       // A restart step rebuilds in canonical order, as the run continued from that file will.
       let restartDue = restarts.isDue(at: step)
       // As LAMMPS's Neighbor::decide: a restart or a fix balance forces the rebuild before the policy counts the step.
       let forced = restartDue || fixes.contains { ($0.fix as? LoadBalanceFix)?.forcesRebuild(at: step) == true }
-      if forced || policy.shouldRebuild(atoms, box: box, anyRankMoved: comm.any) {
+      if forced || policy.shouldRebuild(atoms, box: boxState.box, anyRankMoved: comm.any) {
         timer.stamp(.communication)
-        try rebuild(box, list, policy, potential, canonicalOrder: restartDue)
+        // A barostat may flip a skewed box here (LAMMPS pre_exchange): the rebuild then wraps and
+        // migrates every atom, and sub-domains, ghosts and bins follow the new box.
+        for (_, fix) in fixes { fix.preExchange(context) }
+        if boxState.box != self.box { self.box = boxState.box }
+        timer.stamp(.modify)
+        try rebuild(boxState.box, list, policy, potential, canonicalOrder: restartDue)
         // Atoms leaving through a fixed boundary change the degrees of freedom.
         context.atomCount = comm.allReduce(atoms.ownedCount, .sum)
       } else {
-        halo.forwardPositions(atoms, box: box, comm: comm)
+        halo.forwardPositions(atoms, box: boxState.box, comm: comm)
         timer.stamp(.communication)
       }
+      let box = boxState.box
       due = dumpsDue()
       energyVirial = try computeForces(potential, list, box, perAtomEnergy: due.contains { $0.needsEnergies })
       boxState.localVirial = energyVirial.virial
@@ -162,18 +166,6 @@ extension Simulation {
         + "more than neigh_modify one \(neighborOneLimit)")
     }
     timer.stamp(.neighbor)
-  }
-
-  /// A barostat tilting the box past half a box length more than a little (LAMMPS's flip threshold,
-  /// 0.6) would have LAMMPS re-choose the box vectors at the next rebuild (fix npt `flip yes`);
-  /// Tessera does not flip boxes, so the run stops instead of diverging from LAMMPS silently.
-  private func checkTilt(_ box: Box) throws {
-    let limit = 0.6
-    for (name, tilt, length) in [("yz", box.yz, box.length.y), ("xz", box.xz, box.length.x), ("xy", box.xy, box.length.x)]
-    where abs(tilt) >= limit * length {
-      throw RunError("box tilt \(name) = \(tilt) passed \(limit) of the box length \(length) at step \(step); "
-        + "flipping a triclinic box (LAMMPS fix npt/nph 'flip yes') is not supported")
-    }
   }
 
   /// Forces on owned and ghost atoms, then ghost forces folded back to their owners.
