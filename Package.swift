@@ -52,7 +52,8 @@ let package = Package(
                       swiftSettings: cpuBaseline),
     // Seeded mutation fuzzing of the deck, data file and model parsers (run by FuzzTests).
     .executableTarget(name: "tessera-fuzz",
-                      dependencies: ["Simulation", "InputDeck", "DeepPotential", "Communication", "Output", "CHDF5"],
+                      dependencies: ["Simulation", "InputDeck", "DeepPotential", "Communication", "Output", "Dynamics",
+                                     "CHDF5"],
                       swiftSettings: cpuBaseline),
 
     // MARK: - Tests
