@@ -170,8 +170,7 @@ final class DumpTests: XCTestCase {
     ]
     for (lines, message) in cases {
       let result = try runDeck(base + lines + "\n", named: "in.e", ranks: 2, in: dir)
-      XCTAssertNotEqual(result.status, 0, lines)
-      XCTAssertTrue(result.combined.contains(message), "\(lines): \(result.combined)")
+      assertRunRefused(result, saying: message, lines)
     }
   }
 
