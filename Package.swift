@@ -51,14 +51,18 @@ let package = Package(
                                      .product(name: "ArgumentParser", package: "swift-argument-parser")],
                       swiftSettings: cpuBaseline),
     // Seeded mutation fuzzing of the deck, data file and model parsers (run by FuzzTests).
+    // Rewrites a .dp file's json document in place, for the fuzzer and the model tests.
+    .target(name: "ModelFileEditing", dependencies: ["CHDF5"]),
     .executableTarget(name: "tessera-fuzz",
-                      dependencies: ["Simulation", "InputDeck", "DeepPotential", "Communication", "Output", "CHDF5"],
+                      dependencies: ["Simulation", "InputDeck", "DeepPotential", "Communication", "Output", "Dynamics",
+                                     "CHDF5", "ModelFileEditing"],
                       swiftSettings: cpuBaseline),
 
     // MARK: - Tests
     .target(name: "TesseraTestSupport", dependencies: ["Geometry", "Atoms"], path: "Sources/TesseraTestSupport"),
     .testTarget(name: "GeometryTests", dependencies: ["Geometry", "TesseraTestSupport"]),
-    .testTarget(name: "DeepPotentialTests", dependencies: ["DeepPotential", "CHDF5", "Trajectory", "TesseraTestSupport"]),
+    .testTarget(name: "DeepPotentialTests",
+                dependencies: ["DeepPotential", "CHDF5", "Trajectory", "TesseraTestSupport", "ModelFileEditing"]),
     .testTarget(name: "EngineTests",
                 dependencies: ["Geometry", "Atoms", "Communication", "Decomposition", "Neighbors",
                                "Potentials", "Dynamics", "InputDeck", "Simulation", "TesseraTestSupport"]),

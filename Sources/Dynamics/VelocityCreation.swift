@@ -115,11 +115,12 @@ func solve3(_ a: [[Double]], _ b: SIMD3<Double>) -> SIMD3<Double>? {
   return x
 }
 
-/// A small, fast, well-mixed generator (Steele, Lea & Flood 2014); one per atom per call.
-struct SplitMix64 {
+/// A small, fast, well-mixed generator (Steele, Lea & Flood 2014); one per atom per call. Public so
+/// the fuzzer draws its cases from the same generator.
+public struct SplitMix64: RandomNumberGenerator {
   var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
+  public init(seed: UInt64) { state = seed }
+  public mutating func next() -> UInt64 {
     state &+= 0x9E37_79B9_7F4A_7C15
     var z = state
     z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

@@ -17,27 +17,46 @@ public struct ProcessResult {
 /// Runs a program to completion, capturing standard output and error.
 public func runProcess(_ executable: String, _ arguments: [String], in directory: URL? = nil,
                        environment extra: [String: String] = [:]) throws -> ProcessResult {
+  var environment = ProcessInfo.processInfo.environment
+  for (k, v) in mpiEnvironment.merging(extra, uniquingKeysWith: { $1 }) { environment[k] = v }
+  let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-proc-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(at: scratch) }
+  return try startProcess(executable, arguments, in: directory, environment: environment,
+                          output: scratch.appendingPathComponent("out"),
+                          error: scratch.appendingPathComponent("err")).waitForResult()
+}
+
+/// A child process whose standard output and error go to files.
+public struct StartedProcess {
+  public let process: Process
+  let output: URL, error: URL
+
+  /// Waits for the child to exit and reads what it printed.
+  public func waitForResult() -> ProcessResult {
+    process.waitUntilExit()
+    return ProcessResult(status: process.terminationStatus,
+                         output: (try? String(contentsOf: output, encoding: .utf8)) ?? "",
+                         error: (try? String(contentsOf: error, encoding: .utf8)) ?? "")
+  }
+}
+
+/// Starts a program without waiting, its standard output and error going to the files `output` and
+/// `error` (files, not pipes: a chatty child cannot block on a full pipe while we wait for it), with
+/// `environment` in full, or this process's when nil.
+public func startProcess(_ executable: String, _ arguments: [String], in directory: URL? = nil,
+                         environment: [String: String]? = nil, output: URL, error: URL) throws -> StartedProcess {
   let process = Process()
   process.executableURL = URL(fileURLWithPath: executable)
   process.arguments = arguments
   if let directory { process.currentDirectoryURL = directory }
-  var environment = ProcessInfo.processInfo.environment
-  for (k, v) in mpiEnvironment.merging(extra, uniquingKeysWith: { $1 }) { environment[k] = v }
-  process.environment = environment
-  // Files, not pipes: a chatty child cannot block on a full pipe while we wait for it.
-  let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-proc-\(UUID().uuidString)")
-  try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-  defer { try? FileManager.default.removeItem(at: scratch) }
-  let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
-  FileManager.default.createFile(atPath: outURL.path, contents: nil)
-  FileManager.default.createFile(atPath: errURL.path, contents: nil)
-  process.standardOutput = try FileHandle(forWritingTo: outURL)
-  process.standardError = try FileHandle(forWritingTo: errURL)
+  if let environment { process.environment = environment }
+  FileManager.default.createFile(atPath: output.path, contents: nil)
+  FileManager.default.createFile(atPath: error.path, contents: nil)
+  process.standardOutput = try FileHandle(forWritingTo: output)
+  process.standardError = try FileHandle(forWritingTo: error)
   try process.run()
-  process.waitUntilExit()
-  return ProcessResult(status: process.terminationStatus,
-                       output: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-                       error: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+  return StartedProcess(process: process, output: output, error: error)
 }
 
 /// Open MPI settings every test run needs: root is allowed (CI runs as root), oversubscription too.

@@ -1,5 +1,6 @@
 import CHDF5
 import Foundation
+import ModelFileEditing
 
 /// Mutations of a DeePMD-kit `.dp` file made through HDF5 itself, so the file stays valid HDF5 and
 /// the damage reaches Tessera's model reader: the `json` document (keys, types, shapes, numbers,
@@ -88,11 +89,11 @@ enum ModelMutation {
       }
       object["tessera_unknown_key"] = 1
       document = assign(object, in: document, at: parent) as Any
-      try writeDocument(path: path, text: try serialise(document))
+      try replaceModelDocument(path: path, text: try serialise(document))
       return "json: add unknown key next to \(name)"
     }
     document = assign(replacement, in: document, at: target) as Any
-    try writeDocument(path: path, text: try serialise(document))
+    try replaceModelDocument(path: path, text: try serialise(document))
     return "json: \(name): \(what)"
   }
 
@@ -104,18 +105,18 @@ enum ModelMutation {
     switch rng.below(5) {
     case 0:
       let at = rng.below(bytes.count)
-      try writeDocument(path: path, text: String(decoding: bytes.prefix(at), as: UTF8.self))
+      try replaceModelDocument(path: path, text: String(decoding: bytes.prefix(at), as: UTF8.self))
       return "json text: truncate at byte \(at)"
     case 1:
       let digits = bytes.indices.filter { (48...57).contains(bytes[$0]) }
       let at = rng.pick(digits), literal = rng.pick(["NaN", "Infinity", "-Infinity", "1e999"])
       bytes.replaceSubrange(at...at, with: Array(literal.utf8))
-      try writeDocument(path: path, text: String(decoding: bytes, as: UTF8.self))
+      try replaceModelDocument(path: path, text: String(decoding: bytes, as: UTF8.self))
       return "json text: digit at byte \(at) -> \(literal)"
     case 2:
       let at = rng.below(bytes.count), bit = rng.below(7)
       bytes[at] ^= UInt8(1 << bit)
-      try writeDocument(path: path, text: String(decoding: bytes, as: UTF8.self))
+      try replaceModelDocument(path: path, text: String(decoding: bytes, as: UTF8.self))
       return "json text: flip bit \(bit) of byte \(at)"
     case 3:
       try withFile(path) { file in _ = H5Adelete(file, "json") }
@@ -198,24 +199,6 @@ enum ModelMutation {
       H5free_memory(p)
     }
     return text
-  }
-
-  private static func writeDocument(path: String, text: String) throws {
-    try withFile(path) { file in
-      H5Adelete(file, "json")
-      let type = H5Tcopy(tessera_h5t_c_s1())
-      defer { H5Tclose(type) }
-      H5Tset_size(type, tessera_h5t_variable())
-      H5Tset_cset(type, H5T_CSET_UTF8)
-      let space = H5Screate(H5S_SCALAR)
-      defer { H5Sclose(space) }
-      let attribute = H5Acreate2(file, "json", type, space, tessera_h5p_default(), tessera_h5p_default())
-      defer { H5Aclose(attribute) }
-      try text.withCString { pointer in
-        var p: UnsafePointer<CChar>? = pointer
-        guard H5Awrite(attribute, type, &p) >= 0 else { throw Failure(description: "cannot write json to \(path)") }
-      }
-    }
   }
 
   // MARK: - Datasets

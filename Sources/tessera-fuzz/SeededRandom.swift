@@ -1,20 +1,15 @@
-/// SplitMix64: a small, fast generator whose whole state is one seed, so any fuzz case can be
-/// replayed alone from (seed, case number).
+import Dynamics
+/// SplitMix64 (the generator of `velocity create`): its whole state is one seed, so any fuzz case
+/// can be replayed alone from (seed, case number).
 struct SeededRandom: RandomNumberGenerator {
-  private var state: UInt64
+  private var generator: SplitMix64
 
   init(seed: UInt64, stream: UInt64) {
-    state = seed &+ stream &* 0x9E37_79B9_7F4A_7C15
-    _ = next()
+    generator = SplitMix64(seed: seed &+ stream &* 0x9E37_79B9_7F4A_7C15)
+    _ = generator.next()
   }
 
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
+  mutating func next() -> UInt64 { generator.next() }
 
   mutating func below(_ n: Int) -> Int { Int.random(in: 0..<n, using: &self) }
 

@@ -1,6 +1,7 @@
 import CHDF5
 @testable import DeepPotential
 import Foundation
+import ModelFileEditing
 import TesseraTestSupport
 
 /// Copies of the reference models with their JSON document edited: variants DeePMD-kit can write
@@ -18,7 +19,7 @@ enum ModelEditing {
     var document = try ModelFile(path: path).rootNode().value
     edit(&document)
     let text = String(decoding: try JSONEncoder().encode(document), as: UTF8.self)
-    try replaceDocument(path: path, text: text)
+    try replaceModelDocument(path: path, text: text)
     return path
   }
 
@@ -36,25 +37,6 @@ enum ModelEditing {
                              tessera_h5p_default(), tessera_h5p_default())
     guard dataset >= 0 else { throw DeepPotentialError("cannot create \(name) in \(path)") }
     H5Dclose(dataset)
-  }
-
-  private static func replaceDocument(path: String, text: String) throws {
-    let file = H5Fopen(path, tessera_h5f_acc_rdwr(), tessera_h5p_default())
-    guard file >= 0 else { throw DeepPotentialError("cannot reopen \(path)") }
-    defer { H5Fclose(file) }
-    H5Adelete(file, "json")
-    let type = H5Tcopy(tessera_h5t_c_s1())
-    defer { H5Tclose(type) }
-    H5Tset_size(type, tessera_h5t_variable())
-    H5Tset_cset(type, H5T_CSET_UTF8)
-    let space = H5Screate(H5S_SCALAR)
-    defer { H5Sclose(space) }
-    let attribute = H5Acreate2(file, "json", type, space, tessera_h5p_default(), tessera_h5p_default())
-    defer { H5Aclose(attribute) }
-    try text.withCString { pointer in
-      var p: UnsafePointer<CChar>? = pointer
-      guard H5Awrite(attribute, type, &p) >= 0 else { throw DeepPotentialError("cannot write \(path)") }
-    }
   }
 }
 

@@ -16,9 +16,7 @@ final class ReferenceFixtureTests: XCTestCase {
       let frames = try ExtendedXYZ.read(contentsOf: inputPath("models/\(name)/fixtures/reference.xyz"))
       XCTAssertEqual(frames.count, 7)
       for frame in frames {
-        let types = frame.species.map { Int32(model.typeMap.firstIndex(of: $0)!) }
-        let result = try evaluator.evaluate(positions: frame.positions, types: types,
-                                            cell: frame.pbc == [true, true, true] ? frame.lattice : nil)
+        let result = try evaluator.evaluate(frame, typeMap: model.typeMap)
         let computed = ExtendedXYZFrame(species: frame.species, positions: frame.positions, lattice: frame.lattice,
                                         pbc: frame.pbc, info: ["energy": .double(result.energy)],
                                         arrays: [.init(name: "forces", width: 3, values: .reals(result.forces)),
@@ -26,7 +24,7 @@ final class ReferenceFixtureTests: XCTestCase {
                                                  .init(name: "atom_virial", width: 9, values: .reals(result.atomVirials))])
         var withVirial = computed
         withVirial.setMatrix3x3(result.virial, for: "virial")
-        assertMatches(withVirial, reference: frame, label: "\(name) \(frame.info["config"].map { "\($0)" } ?? "?")")
+        assertMatches(withVirial, reference: frame, label: frame.label(model: name))
         // dense_over_sel is the only configuration with more neighbours than sel.
         let overSel = frame.info["config"] == .string("dense_over_sel")
         XCTAssertEqual(result.overflowAtoms, overSel ? frame.atomCount : 0, "\(name) overflow count")
@@ -121,10 +119,8 @@ final class VariantModelTests: XCTestCase {
       let frames = try ExtendedXYZ.read(contentsOf: "\(root)/\(name)/reference.xyz")
       XCTAssertEqual(frames.count, 3, name)
       for frame in frames {
-        let label = "\(name) \(frame.info["config"].map { "\($0)" } ?? "?")"
-        let types = frame.species.map { Int32(model.typeMap.firstIndex(of: $0)!) }
-        let result = try evaluator.evaluate(positions: frame.positions, types: types,
-                                            cell: frame.pbc == [true, true, true] ? frame.lattice : nil)
+        let label = frame.label(model: name)
+        let result = try evaluator.evaluate(frame, typeMap: model.typeMap)
         guard case .double(let energy)? = frame.info["energy"],
               case .reals(let energies)? = frame.property(named: "energies")?.values,
               case .reals(let forces)? = frame.property(named: "forces")?.values,

@@ -80,10 +80,8 @@ final class TabulationTests: XCTestCase {
       let frames = try ExtendedXYZ.read(contentsOf: inputPath("models/\(name)/fixtures/reference.xyz"))
       XCTAssertEqual(frames.count, 7)
       for frame in frames {
-        let label = "\(name) \(frame.info["config"].map { "\($0)" } ?? "?")"
-        let types = frame.species.map { Int32(model.typeMap.firstIndex(of: $0)!) }
-        let result = try evaluator.evaluate(positions: frame.positions, types: types,
-                                            cell: frame.pbc == [true, true, true] ? frame.lattice : nil)
+        let label = frame.label(model: name)
+        let result = try evaluator.evaluate(frame, typeMap: model.typeMap)
         guard case .double(let energy)? = frame.info["energy"],
               case .reals(let forces)? = frame.property(named: "forces")?.values else {
           return XCTFail("\(label): reference incomplete")
@@ -136,11 +134,9 @@ final class FusedTableTests: XCTestCase {
       XCTAssertEqual(fused.fusesTables, model.embeddingWidth % 4 == 0, name)
       XCTAssertFalse(stored.fusesTables, name)
       for frame in try ExtendedXYZ.read(contentsOf: inputPath(frames)) {
-        let types = frame.species.map { Int32(model.typeMap.firstIndex(of: $0)!) }
-        let cell = frame.pbc == [true, true, true] ? frame.lattice : nil
-        let a = try fused.evaluate(positions: frame.positions, types: types, cell: cell)
-        let b = try stored.evaluate(positions: frame.positions, types: types, cell: cell)
-        let label = "\(name) \(frame.info["config"].map { "\($0)" } ?? "?")"
+        let a = try fused.evaluate(frame, typeMap: model.typeMap)
+        let b = try stored.evaluate(frame, typeMap: model.typeMap)
+        let label = frame.label(model: name)
         XCTAssertEqual(a.energy, b.energy, accuracy: 1e-12 * max(1, abs(b.energy)), label)
         let scale = max(1, b.forces.map(abs).max() ?? 0)
         XCTAssertLessThan(maxAbsoluteDifference(a.forces, b.forces), 1e-12 * scale, "\(label): forces")

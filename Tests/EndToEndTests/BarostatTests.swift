@@ -7,34 +7,12 @@ import XCTest
 final class BarostatTests: XCTestCase {
   /// An fcc crystal of `cells`³ unit cells melting at T = 1.2 under `fixes`, thermo every `thermoEvery`.
   func deck(cells: Int, fixes: String, steps: Int, thermoEvery: Int, timestep: Double) -> String {
-    """
-    units lj
-    atom_style atomic
-    lattice fcc 0.8442
-    region box block 0 \(cells) 0 \(cells) 0 \(cells)
-    create_box 1 box
-    create_atoms 1 box
-    mass 1 1.0
-    velocity all create 1.0 4928459 dist gaussian mom yes
-    pair_style lj/cut 2.5
-    pair_coeff 1 1 1.0 1.0 2.5
-    pair_modify shift yes
-    neighbor 0.3 bin
-    timestep \(timestep)
-    \(fixes)
-    thermo_style custom step temp press vol etotal ecouple econserve
-    thermo_modify format float %.16g norm no
-    thermo \(thermoEvery)
-    run \(steps)
-    """
+    meltingCrystalDeck(cells: cells, fixes: fixes, thermoColumns: "step temp press vol etotal ecouple econserve", steps: steps,
+                       thermoEvery: thermoEvery, timestep: timestep)
   }
 
   func run(_ text: String, ranks: Int = 1) throws -> [[String: Double]] {
-    let dir = try makeScratchDirectory("barostat")
-    try text.write(to: dir.appendingPathComponent("in.lj"), atomically: true, encoding: .utf8)
-    let result = try runTessera(ranks: ranks, ["run", "in.lj", "--log", "none"], in: dir)
-    XCTAssertEqual(result.status, 0, result.combined)
-    return thermoRows(result.output)
+    try thermoRowsOfRun(text, ranks: ranks, scratch: "barostat")
   }
 
   /// The extended energy econserve of fix npt is conserved: over 10,000 steps of the 256-atom liquid
@@ -101,11 +79,9 @@ final class BarostatTests: XCTestCase {
       ("fix 1 all nph iso 1 1", "'iso' needs 3 value(s)"),
     ]
     for (fixes, message) in cases {
-      try deck(cells: 2, fixes: fixes, steps: 10, thermoEvery: 10, timestep: 0.005)
-        .write(to: dir.appendingPathComponent("in.lj"), atomically: true, encoding: .utf8)
-      let result = try runTessera(ranks: 1, ["run", "in.lj", "--log", "none"], in: dir)
-      XCTAssertNotEqual(result.status, 0, fixes)
-      XCTAssertTrue(result.combined.contains(message), "\(fixes): \(result.combined)")
+      let result = try runDeck(deck(cells: 2, fixes: fixes, steps: 10, thermoEvery: 10, timestep: 0.005),
+                               named: "in.lj", ranks: 1, in: dir)
+      assertRunRefused(result, saying: message, fixes)
     }
   }
 
@@ -115,8 +91,7 @@ final class BarostatTests: XCTestCase {
     let dir = try makeScratchDirectory("barostat-boxes")
     let fixed = deck(cells: 2, fixes: "fix 1 all nph iso 1 1 1", steps: 10, thermoEvery: 10, timestep: 0.005)
       .replacingOccurrences(of: "units lj\n", with: "units lj\nboundary p p f\n")
-    try fixed.write(to: dir.appendingPathComponent("in.lj"), atomically: true, encoding: .utf8)
-    let result = try runTessera(ranks: 1, ["run", "in.lj", "--log", "none"], in: dir)
+    let result = try runDeck(fixed, named: "in.lj", ranks: 1, in: dir)
     XCTAssertNotEqual(result.status, 0)
     XCTAssertTrue(result.combined.contains("must all be periodic"), result.combined)
   }

@@ -51,9 +51,8 @@ final class CompressedRunTests: XCTestCase {
       for ranks in [1, 4] {
         let dir = try makeScratchDirectory("compressed-\(checked)-\(ranks)")
         try data.write(to: dir.appendingPathComponent("frame.data"), atomically: true, encoding: .utf8)
-        try deck("\(model) compress min_nbor_dist \(distance)")
-          .write(to: dir.appendingPathComponent("in.deck"), atomically: true, encoding: .utf8)
-        let result = try runTessera(ranks: ranks, ["run", "in.deck", "--log", "none"], in: dir)
+        let result = try runDeck(deck("\(model) compress min_nbor_dist \(distance)"),
+                                 named: "in.deck", ranks: ranks, in: dir)
         XCTAssertEqual(result.status, 0, result.combined)
         XCTAssertTrue(result.output.contains("Deep Potential tables built at load (stride 0.01, extrapolate 5.0"), result.output)
         let pe = try XCTUnwrap(thermoRows(result.output).first?["PotEng"], result.output)
@@ -87,7 +86,7 @@ final class CompressedRunTests: XCTestCase {
 
   private func assertConservesEnergy(_ keywords: String, file: StaticString = #filePath, line: UInt = #line) throws {
     let dir = try makeScratchDirectory("compressed-nve")
-    try """
+    let result = try runDeck("""
     units metal
     lattice fcc 3.615
     region box block 0 2 0 2 0 2
@@ -105,8 +104,7 @@ final class CompressedRunTests: XCTestCase {
     thermo_modify format float %.16g
     thermo 50
     run 1000
-    """.write(to: dir.appendingPathComponent("in.deck"), atomically: true, encoding: .utf8)
-    let result = try runTessera(ranks: 2, ["run", "in.deck", "--log", "none"], in: dir)
+    """, named: "in.deck", ranks: 2, in: dir)
     XCTAssertEqual(result.status, 0, result.combined, file: file, line: line)
     let rows = thermoRows(result.output)
     XCTAssertEqual(rows.count, 21, file: file, line: line)
@@ -125,9 +123,8 @@ final class CompressedRunTests: XCTestCase {
     ]
     for (style, message) in cases {
       let dir = try makeScratchDirectory("compressed-errors")
-      try "units metal\nlattice fcc 3.615\nregion box block 0 1 0 1 0 1\ncreate_box 1 box\npair_style deepmd \(style)\n"
-        .write(to: dir.appendingPathComponent("in.deck"), atomically: true, encoding: .utf8)
-      let result = try runTessera(ranks: 1, ["run", "in.deck", "--log", "none"], in: dir)
+      let result = try runDeck("units metal\nlattice fcc 3.615\nregion box block 0 1 0 1 0 1\ncreate_box 1 box\npair_style deepmd \(style)\n",
+                               named: "in.deck", ranks: 1, in: dir)
       XCTAssertNotEqual(result.status, 0, style)
       XCTAssertTrue(result.error.contains("in.deck:5: pair_style: ") && result.error.contains(message), result.combined)
     }

@@ -8,15 +8,7 @@ final class DumpTests: XCTestCase {
   let lammps = "/usr/bin/lmp"
 
   func makeLiquid(in dir: URL, region: String) throws {
-    let deck = """
-      units lj
-      atom_style atomic
-      lattice fcc 0.8442
-      \(region)
-      create_box 1 box
-      create_atoms 1 box
-      mass 1 1.0
-      velocity all create 1.6 87287 loop geom
+    let deck = fccCrystalDeck(region: region, velocity: "1.6 87287 loop geom") + "\n" + """
       write_data liquid.data nocoeff
       """
     try deck.write(to: dir.appendingPathComponent("in.make"), atomically: true, encoding: .utf8)
@@ -86,8 +78,7 @@ final class DumpTests: XCTestCase {
     for ranks in [1, 4] {
       let dir = try makeScratchDirectory("dump-tessera")
       try FileManager.default.copyItem(at: reference.appendingPathComponent("liquid.data"), to: dir.appendingPathComponent("liquid.data"))
-      try deck.write(to: dir.appendingPathComponent("in.dump"), atomically: true, encoding: .utf8)
-      let result = try runTessera(ranks: ranks, ["run", "in.dump", "--log", "none"], in: dir)
+      let result = try runDeck(deck, named: "in.dump", ranks: ranks, in: dir)
       XCTAssertEqual(result.status, 0, result.combined)
       for name in ["dump.custom", "dump.atom", "dump.xyz"] {
         try assertSameDump(reference.appendingPathComponent(name), dir.appendingPathComponent(name), box: box, ranks: ranks,
@@ -108,15 +99,7 @@ final class DumpTests: XCTestCase {
   /// and positions/velocities/forces equal to the custom dump's full-precision values.
   func testExtendedXYZDumpReadsBack() throws {
     let dir = try makeScratchDirectory("dump-extxyz")
-    let text = """
-      units lj
-      atom_style atomic
-      lattice fcc 0.8442
-      region box prism 0 3 0 3 0 3 0.5 0.25 0.25
-      create_box 1 box
-      create_atoms 1 box
-      mass 1 1.0
-      velocity all create 1.2 4928459
+    let text = fccCrystalDeck(region: "region box prism 0 3 0 3 0 3 0.5 0.25 0.25", velocity: "1.2 4928459") + "\n" + """
       pair_style lj/cut 2.5
       pair_coeff 1 1 1.0 1.0 2.5
       compute e all pe/atom
@@ -130,8 +113,7 @@ final class DumpTests: XCTestCase {
       thermo_modify format float %.17g norm no
       run 40
       """
-    try text.write(to: dir.appendingPathComponent("in.x"), atomically: true, encoding: .utf8)
-    let result = try runTessera(ranks: 2, ["run", "in.x", "--log", "none"], in: dir)
+    let result = try runDeck(text, named: "in.x", ranks: 2, in: dir)
     XCTAssertEqual(result.status, 0, result.combined)
     let frames = try ExtendedXYZ.read(contentsOf: dir.appendingPathComponent("frames.xyz").path)
     XCTAssertEqual(frames.count, 3)
@@ -187,10 +169,8 @@ final class DumpTests: XCTestCase {
       ("dump 1 all h5md 10 /nonexistent/dir/d.h5 position\nrun 10", "/nonexistent/dir/d.h5: cannot create the H5MD file"),
     ]
     for (lines, message) in cases {
-      try (base + lines + "\n").write(to: dir.appendingPathComponent("in.e"), atomically: true, encoding: .utf8)
-      let result = try runTessera(ranks: 2, ["run", "in.e", "--log", "none"], in: dir)
-      XCTAssertNotEqual(result.status, 0, lines)
-      XCTAssertTrue(result.combined.contains(message), "\(lines): \(result.combined)")
+      let result = try runDeck(base + lines + "\n", named: "in.e", ranks: 2, in: dir)
+      assertRunRefused(result, saying: message, lines)
     }
   }
 
@@ -198,15 +178,7 @@ final class DumpTests: XCTestCase {
   /// file; each frame's files hold every atom once, with the same rows as the single-file dump.
   func testFilePerRankGroup() throws {
     let dir = try makeScratchDirectory("dump-percent")
-    let text = """
-      units lj
-      atom_style atomic
-      lattice fcc 0.8442
-      region box block 0 4 0 4 0 4
-      create_box 1 box
-      create_atoms 1 box
-      mass 1 1.0
-      velocity all create 1.6 87287 loop geom
+    let text = fccCrystalDeck(cells: 4, velocity: "1.6 87287 loop geom") + "\n" + """
       pair_style lj/cut 2.5
       pair_coeff 1 1 1.0 1.0 2.5
       fix 1 all nve
@@ -218,8 +190,7 @@ final class DumpTests: XCTestCase {
       dump_modify c fileper 3
       run 20
       """
-    try text.write(to: dir.appendingPathComponent("in.p"), atomically: true, encoding: .utf8)
-    let result = try runTessera(ranks: 4, ["run", "in.p", "--log", "none"], in: dir)
+    let result = try runDeck(text, named: "in.p", ranks: 4, in: dir)
     XCTAssertEqual(result.status, 0, result.combined)
     /// Frames of a dump file: the step and the atom rows (unsorted), after checking the header's count.
     func frames(_ name: String) throws -> [(step: Int, rows: [String])] {

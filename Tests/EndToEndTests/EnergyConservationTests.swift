@@ -9,7 +9,7 @@ import XCTest
 final class EnergyConservationTests: XCTestCase {
   func testLennardJonesLiquidNVEDrift() throws {
     let dir = try makeScratchDirectory("nve")
-    try """
+    let result = try runDeck("""
       units lj
       lattice fcc 0.8442
       region box block 0 5 0 5 0 5
@@ -26,8 +26,7 @@ final class EnergyConservationTests: XCTestCase {
       thermo_modify format float %.12g
       thermo 100
       run 2000
-      """.write(to: dir.appendingPathComponent("in.nve"), atomically: true, encoding: .utf8)
-    let result = try runTessera(ranks: 2, ["run", "in.nve", "--log", "none"], in: dir)
+      """, named: "in.nve", ranks: 2, in: dir)
     XCTAssertEqual(result.status, 0, result.combined)
     let energies = thermoRows(result.output).compactMap { $0["TotEng"] }
     XCTAssertEqual(energies.count, 21)

@@ -50,9 +50,8 @@ final class FaultTests: XCTestCase {
       XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("keep.bin")), before)
       XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["in.deck", "keep.bin"])
       // The restart left behind still continues a run.
-      try "read_restart keep.bin\npair_style lj/cut 2.5\npair_coeff 1 1 1.0 1.0 2.5\nfix 1 all nve\nrun 5\n"
-        .write(to: dir.appendingPathComponent("in.deck"), atomically: true, encoding: .utf8)
-      let resumed = try runTessera(ranks: ranks, ["run", "in.deck", "--log", "none"], in: dir)
+      let resumed = try runDeck("read_restart keep.bin\npair_style lj/cut 2.5\npair_coeff 1 1 1.0 1.0 2.5\nfix 1 all nve\nrun 5\n",
+                                named: "in.deck", ranks: ranks, in: dir)
       XCTAssertEqual(resumed.status, 0, resumed.combined)
     }
   }
@@ -87,9 +86,8 @@ final class FaultTests: XCTestCase {
     for ranks in [1, 2] {
       let dir = try makeScratchDirectory("overlap")
       try data.write(to: dir.appendingPathComponent("overlap.data"), atomically: true, encoding: .utf8)
-      try "units lj\nread_data overlap.data\npair_style lj/cut 2.5\npair_coeff 1 1 1.0 1.0 2.5\nfix 1 all nve\nrun 10\n"
-        .write(to: dir.appendingPathComponent("in.deck"), atomically: true, encoding: .utf8)
-      let result = try runTessera(ranks: ranks, ["run", "in.deck", "--log", "none"], in: dir)
+      let result = try runDeck("units lj\nread_data overlap.data\npair_style lj/cut 2.5\npair_coeff 1 1 1.0 1.0 2.5\nfix 1 all nve\nrun 10\n",
+                               named: "in.deck", ranks: ranks, in: dir)
       XCTAssertEqual(result.status, 1, result.combined)
       XCTAssertTrue(result.error.contains("ERROR: non-numeric atom coordinates or energy at step 0"), result.combined)
     }
@@ -150,16 +148,7 @@ final class FaultTests: XCTestCase {
   /// the uninterrupted run goes on — the same state, byte for byte, 20 steps later.
   func testKillWhileWritingARestartLeavesTheLastOneWhole() throws {
     let dir = try makeScratchDirectory("killed-restart")
-    let system = """
-      units lj
-      atom_style atomic
-      lattice fcc 0.8442
-      region box block 0 10 0 10 0 10
-      create_box 1 box
-      create_atoms 1 box
-      mass 1 1.0
-      velocity all create 1.5 4928459
-      """
+    let system = fccCrystalDeck(cells: 10, velocity: "1.5 4928459")
     let forces = """
       pair_style lj/cut 2.5
       pair_coeff 1 1 1.0 1.0 2.5
@@ -184,16 +173,14 @@ final class FaultTests: XCTestCase {
     process.waitUntilExit()
     XCTAssertNotEqual(process.terminationStatus, 0)
 
-    try ("units lj\natom_style atomic\nread_restart k.bin\n" + forces + "\nrestart 1 c.bin\nrun 20\n")
-      .write(to: dir.appendingPathComponent("in.continue"), atomically: true, encoding: .utf8)
-    let continued = try runTessera(ranks: 1, ["run", "in.continue", "--log", "none"], in: dir)
+    let continued = try runDeck("units lj\natom_style atomic\nread_restart k.bin\n" + forces + "\nrestart 1 c.bin\nrun 20\n",
+                                named: "in.continue", ranks: 1, in: dir)
     XCTAssertEqual(continued.status, 0, continued.combined)
     guard let first = thermoRows(continued.output).first?["Step"] else { return XCTFail(continued.combined) }
     let killedAt = Int(first)
     XCTAssertGreaterThan(killedAt, 0)
-    try (system + "\n" + forces + "\nrestart 1 u.bin\nrun \(killedAt + 20)\n")
-      .write(to: dir.appendingPathComponent("in.whole"), atomically: true, encoding: .utf8)
-    let whole = try runTessera(ranks: 1, ["run", "in.whole", "--log", "none"], in: dir)
+    let whole = try runDeck(system + "\n" + forces + "\nrestart 1 u.bin\nrun \(killedAt + 20)\n",
+                            named: "in.whole", ranks: 1, in: dir)
     XCTAssertEqual(whole.status, 0, whole.combined)
     XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("c.bin")),
                    try Data(contentsOf: dir.appendingPathComponent("u.bin")),

@@ -16,26 +16,12 @@ final class FuzzTests: XCTestCase {
     let scratch = try makeScratchDirectory("fuzz")
     // Both halves at once (CI has two cores); output goes to files, so neither can block on a pipe.
     let children = try halves.enumerated().map { i, half in
-      let process = Process()
-      process.executableURL = URL(fileURLWithPath: fuzzBinary)
-      process.arguments = [
+      try startProcess(fuzzBinary, [
         "--inputs", inputPath(""), "--work", scratch.appendingPathComponent("work\(i)").path,
         "--seed", "20261125", "--first", "\(half.first)", "--count", "\(half.count)", "--timeout", "30",
-      ]
-      let out = scratch.appendingPathComponent("out\(i)"), err = scratch.appendingPathComponent("err\(i)")
-      FileManager.default.createFile(atPath: out.path, contents: nil)
-      FileManager.default.createFile(atPath: err.path, contents: nil)
-      process.standardOutput = try FileHandle(forWritingTo: out)
-      process.standardError = try FileHandle(forWritingTo: err)
-      try process.run()
-      return (process, out, err)
+      ], output: scratch.appendingPathComponent("out\(i)"), error: scratch.appendingPathComponent("err\(i)"))
     }
-    let results = children.map { process, out, err in
-      process.waitUntilExit()
-      return ProcessResult(status: process.terminationStatus,
-                           output: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-                           error: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
-    }
+    let results = children.map { $0.waitForResult() }
     for (i, half) in halves.enumerated() {
       let result = results[i]
       XCTAssertEqual(result.status, 0, "fuzz cases \(half.first)..<\(half.first + half.count) failed:\n\(result.combined.suffix(4000))")

@@ -15,15 +15,7 @@ final class LammpsComparisonTests: XCTestCase {
 
   /// Melts an fcc crystal in LAMMPS and writes the liquid (positions, images, velocities).
   func makeLiquid(in dir: URL, region: String) throws {
-    let deck = """
-      units lj
-      atom_style atomic
-      lattice fcc 0.8442
-      \(region)
-      create_box 1 box
-      create_atoms 1 box
-      mass 1 1.0
-      velocity all create 1.6 87287 loop geom
+    let deck = fccCrystalDeck(region: region, velocity: "1.6 87287 loop geom") + "\n" + """
       pair_style lj/cut 2.5
       pair_coeff 1 1 1.0 1.0 2.5
       neighbor 0.3 bin

@@ -163,8 +163,7 @@ final class ModelDeviationTests: XCTestCase {
       let path = dir.appendingPathComponent("in.\(name)")
       try text.write(to: path, atomically: true, encoding: .utf8)
       let result = try runTessera(ranks: 1, ["run", path.path, "--log", "none", "-var", "models", inputPath("models")], in: dir)
-      XCTAssertNotEqual(result.status, 0, name)
-      XCTAssertTrue(result.combined.contains(message), "\(name): \(result.combined)")
+      assertRunRefused(result, saying: message, name)
       XCTAssertTrue(result.combined.contains("in.\(name):"), "\(name) names the deck: \(result.combined)")
     }
   }

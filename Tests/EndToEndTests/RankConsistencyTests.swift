@@ -6,15 +6,7 @@ import XCTest
 final class RankConsistencyTests: XCTestCase {
   /// An LJ liquid deck; `region` sets the box shape, `skin` and `every` the rebuild schedule.
   func deck(region: String, temperature: Double = 2.0, steps: Int = 200) -> String {
-    """
-    units lj
-    atom_style atomic
-    lattice fcc 0.8442
-    \(region)
-    create_box 1 box
-    create_atoms 1 box
-    mass 1 1.0
-    velocity all create \(temperature) 4928459 dist gaussian
+    fccCrystalDeck(region: region, velocity: "\(temperature) 4928459 dist gaussian") + "\n" + """
     pair_style lj/cut 2.5
     pair_coeff 1 1 1.0 1.0 2.5
     neighbor 0.3 bin
@@ -29,8 +21,7 @@ final class RankConsistencyTests: XCTestCase {
 
   func assertSameThermo(_ deckText: String, ranks: [Int], file: StaticString = #filePath, line: UInt = #line) throws {
     let dir = try makeScratchDirectory("ranks")
-    try deckText.write(to: dir.appendingPathComponent("in.deck"), atomically: true, encoding: .utf8)
-    let reference = try runTessera(ranks: 1, ["run", "in.deck", "--log", "none"], in: dir)
+    let reference = try runDeck(deckText, named: "in.deck", ranks: 1, in: dir)
     XCTAssertEqual(reference.status, 0, reference.combined, file: file, line: line)
     let expected = thermoRows(reference.output)
     XCTAssertGreaterThan(expected.count, 5, reference.output, file: file, line: line)

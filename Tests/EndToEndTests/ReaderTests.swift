@@ -52,9 +52,8 @@ final class ReaderTests: XCTestCase {
       let dir = try makeScratchDirectory("dump-readers")
       try prepare(dir)
       // Compressed on 4 ranks: parallel HDF5 writes filtered chunks collectively.
-      try deck(system: system, compression: ranks == 4 ? 4 : 0)
-        .write(to: dir.appendingPathComponent("in.readers"), atomically: true, encoding: .utf8)
-      let run = try runTessera(ranks: ranks, ["run", "in.readers", "--log", "none"], in: dir)
+      let run = try runDeck(deck(system: system, compression: ranks == 4 ? 4 : 0),
+                            named: "in.readers", ranks: ranks, in: dir)
       XCTAssertEqual(run.status, 0, run.combined)
       let result = try runProcess(python, [script, "0.002", "40", "10"], in: dir)
       XCTAssertEqual(result.status, 0, "\(ranks) ranks, \(system):\n\(result.combined)")
@@ -74,8 +73,7 @@ final class ReaderTests: XCTestCase {
   func testSparseIdsKeepH5MDRowsInIdOrder() throws {
     try check(system: "read_data sparse.data") { dir in
       let make = "units metal\natom_style atomic\n\(lattice("region box prism 0 4 0 4 0 4 1.0 0.5 0.5"))\nmass 1 39.948\nwrite_data dense.data\n"
-      try make.write(to: dir.appendingPathComponent("in.make"), atomically: true, encoding: .utf8)
-      let run = try runTessera(ranks: 1, ["run", "in.make", "--log", "none"], in: dir)
+      let run = try runDeck(make, named: "in.make", ranks: 1, in: dir)
       XCTAssertEqual(run.status, 0, run.combined)
       // Atom rows (8 columns) and velocity rows (4 columns), an integer first, get id × 3; the rest is kept.
       let dense = try String(contentsOf: dir.appendingPathComponent("dense.data"), encoding: .utf8)
@@ -94,23 +92,14 @@ final class ReaderTests: XCTestCase {
       return XCTFail("\(python) is missing: `make pyenv` installs ASE, MDAnalysis and h5py for these tests")
     }
     let dir = try makeScratchDirectory("h5md-every")
-    let deck = """
-      units lj
-      atom_style atomic
-      lattice fcc 0.8442
-      region box block 0 3 0 3 0 3
-      create_box 1 box
-      create_atoms 1 box
-      mass 1 1.0
-      velocity all create 1.6 87287 loop geom
+    let deck = fccCrystalDeck(cells: 3, velocity: "1.6 87287 loop geom") + "\n" + """
       pair_style lj/cut 2.5
       pair_coeff 1 1 1.0 1.0 2.5
       fix 1 all nve
       dump h all h5md 10 t.h5md position image velocity every 2 species every 4 box no
       run 40
       """
-    try deck.write(to: dir.appendingPathComponent("in.every"), atomically: true, encoding: .utf8)
-    let run = try runTessera(ranks: 2, ["run", "in.every", "--log", "none"], in: dir)
+    let run = try runDeck(deck, named: "in.every", ranks: 2, in: dir)
     XCTAssertEqual(run.status, 0, run.combined)
     let script = """
       import h5py

@@ -5,16 +5,7 @@ import XCTest
 /// Restarts continue a run exactly: bit for bit from a periodic restart on the same rank count, to
 /// round-off on another; damaged files are refused.
 final class RestartTests: XCTestCase {
-  let system = """
-    units lj
-    atom_style atomic
-    lattice fcc 0.8442
-    region box block 0 5 0 5 0 5
-    create_box 1 box
-    create_atoms 1 box
-    mass 1 1.0
-    velocity all create 1.5 4928459
-    """
+  let system = fccCrystalDeck(cells: 5, velocity: "1.5 4928459")
 
   /// The same crystal in a tilted box, for the barostat's `tri`.
   var triclinicSystem: String {
@@ -34,8 +25,7 @@ final class RestartTests: XCTestCase {
   }
 
   func run(_ deck: String, ranks: Int, in dir: URL) throws -> ProcessResult {
-    try deck.write(to: dir.appendingPathComponent("in.deck"), atomically: true, encoding: .utf8)
-    let result = try runTessera(ranks: ranks, ["run", "in.deck", "--log", "none"], in: dir)
+    let result = try runDeck(deck, named: "in.deck", ranks: ranks, in: dir)
     XCTAssertEqual(result.status, 0, result.combined)
     return result
   }
@@ -101,12 +91,7 @@ final class RestartTests: XCTestCase {
                               ranks: ranks, in: dir)
       let actual = thermoRows(continued.output)
       XCTAssertEqual(actual.count, 3)
-      for (a, b) in zip(expected.suffix(3), actual) {
-        for (key, value) in a where value != b[key] {
-          let scale = ["Ecouple", "Econserve"].contains(key) ? abs(a["TotEng"]!) : abs(value)
-          XCTAssertLessThan(abs(value - b[key]!) / scale, 1e-10, "\(fixes), \(ranks) ranks, step \(a["Step"]!), \(key)")
-        }
-      }
+      assertThermoRowsAgree(Array(expected.suffix(3)), actual, "\(fixes), \(ranks) ranks")
     }
   }
 
@@ -126,16 +111,13 @@ final class RestartTests: XCTestCase {
       ("missing.bin", "missing.bin: cannot read the restart file"),
     ]
     for (name, message) in cases {
-      try "units lj\natom_style atomic\nread_restart \(name)\n".write(to: dir.appendingPathComponent("in.read"),
-                                                                      atomically: true, encoding: .utf8)
-      let result = try runTessera(ranks: 1, ["run", "in.read", "--log", "none"], in: dir)
+      let result = try runDeck("units lj\natom_style atomic\nread_restart \(name)\n", named: "in.read", ranks: 1, in: dir)
       XCTAssertNotEqual(result.status, 0)
       XCTAssertTrue(result.combined.contains("in.read:3: read_restart: ") && result.combined.contains(message), result.combined)
     }
     // A fix redefined with another style cannot take the saved state.
-    try ("units lj\natom_style atomic\nread_restart good.bin\n" + forces("fix 1 all nvt temp 1 1 0.5"))
-      .write(to: dir.appendingPathComponent("in.style"), atomically: true, encoding: .utf8)
-    let mismatch = try runTessera(ranks: 1, ["run", "in.style", "--log", "none"], in: dir)
+    let mismatch = try runDeck("units lj\natom_style atomic\nread_restart good.bin\n" + forces("fix 1 all nvt temp 1 1 0.5"),
+                               named: "in.style", ranks: 1, in: dir)
     XCTAssertNotEqual(mismatch.status, 0)
     XCTAssertTrue(mismatch.combined.contains("the restart holds fix '1' of style nve, not nvt"), mismatch.combined)
   }
@@ -147,9 +129,8 @@ final class RestartTests: XCTestCase {
     _ = try run(system + "\n" + forces("fix 1 all nve") + "\nrun 10\nwrite_restart keep.bin\n", ranks: 1, in: dir)
     let before = try Data(contentsOf: dir.appendingPathComponent("keep.bin"))
     // A path under a regular file cannot be created, even by root.
-    try system.appending("\n" + forces("fix 1 all nve") + "\nrun 10\nwrite_restart keep.bin/inner.bin\n")
-      .write(to: dir.appendingPathComponent("in.fail"), atomically: true, encoding: .utf8)
-    let result = try runTessera(ranks: 2, ["run", "in.fail", "--log", "none"], in: dir)
+    let result = try runDeck(system.appending("\n" + forces("fix 1 all nve") + "\nrun 10\nwrite_restart keep.bin/inner.bin\n"),
+                             named: "in.fail", ranks: 2, in: dir)
     XCTAssertNotEqual(result.status, 0)
     XCTAssertTrue(result.combined.contains("keep.bin/inner.bin"), result.combined)
     XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("keep.bin")), before)
@@ -173,9 +154,8 @@ final class RestartTests: XCTestCase {
       write_restart cu.bin
       """, ranks: 1, in: dir)
     for (model, accepted) in [(copper, true), (alloy, false)] {
-      try "units metal\nread_restart cu.bin\npair_style deepmd \(model)\npair_coeff * * Cu\nfix 1 all nve\nrun 2\n"
-        .write(to: dir.appendingPathComponent("in.continue"), atomically: true, encoding: .utf8)
-      let result = try runTessera(ranks: 1, ["run", "in.continue", "--log", "none"], in: dir)
+      let result = try runDeck("units metal\nread_restart cu.bin\npair_style deepmd \(model)\npair_coeff * * Cu\nfix 1 all nve\nrun 2\n",
+                               named: "in.continue", ranks: 1, in: dir)
       XCTAssertEqual(result.status == 0, accepted, result.combined)
       if !accepted {
         XCTAssertTrue(result.combined.contains("is not the model the restart was written with"), result.combined)

@@ -5,15 +5,7 @@ import XCTest
 /// What a batch job's end looks like: a signal or the wall-time limit makes every rank finish its
 /// step, write a restart and exit 0, and the run continues from that restart.
 final class StopRequestTests: XCTestCase {
-  let deck = """
-    units lj
-    atom_style atomic
-    lattice fcc 0.8442
-    region box block 0 5 0 5 0 5
-    create_box 1 box
-    create_atoms 1 box
-    mass 1 1.0
-    velocity all create 1.5 4928459
+  let deck = fccCrystalDeck(cells: 5, velocity: "1.5 4928459") + "\n" + """
     pair_style lj/cut 2.5
     pair_coeff 1 1 1.0 1.0 2.5
     fix 1 all nve

@@ -7,34 +7,12 @@ import XCTest
 /// on any number of ranks.
 final class ThermostatTests: XCTestCase {
   func deck(cells: Int, fixes: String, steps: Int, thermoEvery: Int, timestep: Double = 0.005) -> String {
-    """
-    units lj
-    atom_style atomic
-    lattice fcc 0.8442
-    region box block 0 \(cells) 0 \(cells) 0 \(cells)
-    create_box 1 box
-    create_atoms 1 box
-    mass 1 1.0
-    velocity all create 1.0 4928459 dist gaussian mom yes
-    pair_style lj/cut 2.5
-    pair_coeff 1 1 1.0 1.0 2.5
-    pair_modify shift yes
-    neighbor 0.3 bin
-    timestep \(timestep)
-    \(fixes)
-    thermo_style custom step temp pe ke etotal ecouple econserve press
-    thermo_modify format float %.16g norm no
-    thermo \(thermoEvery)
-    run \(steps)
-    """
+    meltingCrystalDeck(cells: cells, fixes: fixes, thermoColumns: "step temp pe ke etotal ecouple econserve press", steps: steps,
+                       thermoEvery: thermoEvery, timestep: timestep)
   }
 
   func run(_ text: String, ranks: Int = 1) throws -> [[String: Double]] {
-    let dir = try makeScratchDirectory("thermostat")
-    try text.write(to: dir.appendingPathComponent("in.lj"), atomically: true, encoding: .utf8)
-    let result = try runTessera(ranks: ranks, ["run", "in.lj", "--log", "none"], in: dir)
-    XCTAssertEqual(result.status, 0, result.combined)
-    return thermoRows(result.output)
+    try thermoRowsOfRun(text, ranks: ranks, scratch: "thermostat")
   }
 
   /// The extended energy etotal + ecouple of a Nosé–Hoover chain is conserved: over 10,000 steps of
@@ -94,13 +72,7 @@ final class ThermostatTests: XCTestCase {
       let reference = try run(text)
       XCTAssertEqual(reference.count, 5)
       for ranks in [2, 4] {
-        for (a, b) in zip(reference, try run(text, ranks: ranks)) {
-          for (key, value) in a where value != b[key] {
-            let scale = key == "Ecouple" || key == "Econserve" ? abs(a["TotEng"]!) : abs(value)
-            XCTAssertLessThan(abs(value - (b[key] ?? .nan)) / scale, 1e-10,
-                              "\(fixes) on \(ranks) ranks, step \(a["Step"]!), \(key)")
-          }
-        }
+        assertThermoRowsAgree(reference, try run(text, ranks: ranks), "\(fixes) on \(ranks) ranks")
       }
     }
   }
@@ -114,11 +86,9 @@ final class ThermostatTests: XCTestCase {
       ("fix 1 all momentum 10 angular", "expected"),
     ]
     for (fixes, message) in cases {
-      try deck(cells: 2, fixes: fixes, steps: 10, thermoEvery: 10)
-        .write(to: dir.appendingPathComponent("in.lj"), atomically: true, encoding: .utf8)
-      let result = try runTessera(ranks: 1, ["run", "in.lj", "--log", "none"], in: dir)
-      XCTAssertNotEqual(result.status, 0, fixes)
-      XCTAssertTrue(result.combined.contains(message), "\(fixes): \(result.combined)")
+      let result = try runDeck(deck(cells: 2, fixes: fixes, steps: 10, thermoEvery: 10),
+                               named: "in.lj", ranks: 1, in: dir)
+      assertRunRefused(result, saying: message, fixes)
     }
   }
 }
