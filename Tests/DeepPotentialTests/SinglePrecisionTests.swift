@@ -20,10 +20,14 @@ final class SinglePrecisionTests: XCTestCase {
 
   /// Energy, forces and virial of every reference configuration of every trained model, with the
   /// networks and with tables, in float32 against float64 of the same model: the energy within
-  /// 1e-5 of its own magnitude on every configuration (no floor), forces within 2e-5 eV/Å, the
-  /// virial within 1e-5 of its largest component.
+  /// 1e-5 of its own magnitude on every configuration but the perfect lattices, forces within
+  /// 5e-6 eV/Å, the virial within 1e-5 of its largest component.
+  ///
+  /// The perfect lattices are where E ≈ 0 (copper 3.8e-4 eV/atom, CuAu −1.0e-2 eV/atom): every atom
+  /// there rounds alike, so the errors add coherently to 7.7e-7 and 6.5e-7 eV/atom, 1e-3 and 6e-5 of
+  /// E; they get a floor of 1e-6 eV/atom instead. Elsewhere the largest relative error is 8.9e-6
+  /// (CuAu small_box_4atoms, tables), most are below 1e-6.
   func testFloat32AgreesWithFloat64OnEveryReferenceConfiguration() throws {
-    var report = [String]()
     for (path, references, distance) in Self.trained {
       let loaded = try DeepPotentialModel.load(path: inputPath(path))
       let variants = try distance.map { [("networks", loaded), ("tables", try loaded.tabulated(TabulationSettings(minNeighborDistance: $0)))] }
@@ -44,14 +48,16 @@ final class SinglePrecisionTests: XCTestCase {
           let b = try double.evaluate(positions: frame.positions, types: types, cell: cell)
           let relative = abs(a.energy - b.energy) / abs(b.energy)
           let force = maxAbsoluteDifference(a.forces, b.forces)
-          report.append("\(label): E \(b.energy) (\(b.energy / Double(types.count)) per atom), relative \(relative), forces \(force)")
-          XCTAssertLessThanOrEqual(relative, 1e-5, label)
-          XCTAssertLessThan(force, 2e-5, "\(label): forces (eV/Å)")
+          if frame.info["config"] == .string("perfect_lattice") {
+            XCTAssertLessThanOrEqual(abs(a.energy - b.energy), 1e-6 * Double(types.count), label)
+          } else {
+            XCTAssertLessThanOrEqual(relative, 1e-5, label)
+          }
+          XCTAssertLessThan(force, 5e-6, "\(label): forces (eV/Å)")
           XCTAssertLessThan(maxAbsoluteDifference(a.virial, b.virial), 1e-5 * max(1, b.virial.map(abs).max()!), "\(label): virial")
           XCTAssertNotEqual(a.energy, b.energy, "\(label): the float path rounds")
         }
       }
     }
-    print(report.joined(separator: "\n"))
   }
 }
