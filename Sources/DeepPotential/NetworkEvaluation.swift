@@ -110,6 +110,9 @@ private func widened<S: NetworkScalar>(_ p: UnsafePointer<S>, lanes: Int) -> SIM
   if S.self == Double.self {
     return SIMD4(loading: UnsafeRawPointer(p).assumingMemoryBound(to: Double.self), lanes: lanes)
   }
+  if S.self == Float.self && lanes == 4 {
+    return SIMD4<Double>(UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self))
+  }
   var v = SIMD4<Double>()
   for lane in 0..<lanes { v[lane] = Double(p[lane]) }
   return v
@@ -120,6 +123,10 @@ private func widened<S: NetworkScalar>(_ p: UnsafePointer<S>, lanes: Int) -> SIM
 private func narrow<S: NetworkScalar>(_ v: SIMD4<Double>, to p: UnsafeMutablePointer<S>, lanes: Int) {
   if S.self == Double.self {
     v.store(to: UnsafeMutableRawPointer(p).assumingMemoryBound(to: Double.self), lanes: lanes)
+    return
+  }
+  if S.self == Float.self && lanes == 4 {
+    UnsafeMutableRawPointer(p).storeBytes(of: SIMD4<Float>(v), as: SIMD4<Float>.self)
     return
   }
   for lane in 0..<lanes { p[lane] = S(v[lane]) }
