@@ -59,6 +59,12 @@ extension DeepPotentialEvaluator {
         for a in 0..<rows {
           table.evaluate(block.rows[4 * (first + start + a)], values: g + a * width, slopes: dg + a * width)
         }
+      } else if let single, let network = single.embeddings[index] {
+        // float32: the network in Float, its G and dG/ds widened for the contraction in Double.
+        let input = single.input.reserve(rows), output = single.output.reserve(2 * rows * width)
+        for a in 0..<rows { input[a] = Float(block.rows[4 * (first + start + a)]) }
+        network.embed(input, rows: rows, into: output, workspace: single.embeddingWorkspace)
+        for at in 0..<(2 * rows * width) { g[at] = Double(output[at]) }
       } else if let network = model.embeddings[index] {
         for a in 0..<rows { radialInput[a] = block.rows[4 * (first + start + a)] }
         network.embed(radialInput, rows: rows, into: g, workspace: embeddingWorkspace)
@@ -77,9 +83,15 @@ extension DeepPotentialEvaluator {
     for s in 0..<model.typeCount where bounds[s + 1] > bounds[s] {
       let start = first + bounds[s], count = bounds[s + 1] - bounds[s]
       if fusesTables {
-        guard let table = model.tables![model.embeddingIndex(centre: ti, neighbor: s)] else { continue }
-        table.locate(rows: block.rows + 4 * start, count: count, into: located)
-        table.contract(rows: block.rows + 4 * start, count: count, located: located, into: t)
+        let index = model.embeddingIndex(centre: ti, neighbor: s)
+        guard let table = model.tables![index] else { continue }
+        if let singleTable = singleTables?[index] {
+          singleTable.locate(rows: block.rows + 4 * start, count: count, into: located)
+          singleTable.contract(rows: block.rows + 4 * start, count: count, located: located, into: t)
+        } else {
+          table.locate(rows: block.rows + 4 * start, count: count, into: located)
+          table.contract(rows: block.rows + 4 * start, count: count, located: located, into: t)
+        }
       } else {
         multiplyTransposedA(block.rows + 4 * start, block.embedding + 2 * start * width, into: t,
                             m: 4, n: width, k: count, accumulate: true)

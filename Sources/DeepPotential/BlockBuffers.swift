@@ -29,22 +29,17 @@ final class BlockBuffers {
   init(atoms: Int, slots: Int, sections: Int, width: Int, axes: Int, storesEmbeddings: Bool) {
     atomCapacity = atoms
     sectionCount = sections
-    func zeros<T: Numeric>(_ count: Int) -> UnsafeMutablePointer<T> {
-      let p = UnsafeMutablePointer<T>.allocate(capacity: count)
-      p.initialize(repeating: 0, count: count)
-      return p
-    }
-    activeCount = zeros(atoms)
-    sectionBounds = zeros(atoms * (sections + 1))
-    neighbor = zeros(atoms * slots)
-    slot = zeros(atoms * slots)
-    rows = zeros(atoms * slots * 4)
-    displacement = zeros(atoms * slots * 3)
-    embedding = zeros(storesEmbeddings ? atoms * 2 * slots * width : 1)
-    contraction = zeros(atoms * 4 * width)
-    descriptor = zeros(atoms * width * axes)
-    descriptorGradient = zeros(atoms * width * axes)
-    atomEnergy = zeros(atoms)
+    activeCount = zeroedBuffer(atoms)
+    sectionBounds = zeroedBuffer(atoms * (sections + 1))
+    neighbor = zeroedBuffer(atoms * slots)
+    slot = zeroedBuffer(atoms * slots)
+    rows = zeroedBuffer(atoms * slots * 4)
+    displacement = zeroedBuffer(atoms * slots * 3)
+    embedding = zeroedBuffer(storesEmbeddings ? atoms * 2 * slots * width : 1)
+    contraction = zeroedBuffer(atoms * 4 * width)
+    descriptor = zeroedBuffer(atoms * width * axes)
+    descriptorGradient = zeroedBuffer(atoms * width * axes)
+    atomEnergy = zeroedBuffer(atoms)
   }
 
   deinit {

@@ -46,17 +46,18 @@ public final class DeepPotentialEvaluator {
   let radialInput: UnsafeMutablePointer<Double>
   let rowGradient: UnsafeMutablePointer<Double>
   let contractionGradient: UnsafeMutablePointer<Double>
-  let embeddingWorkspace = EmbeddingWorkspace()
+  let embeddingWorkspace = EmbeddingWorkspace<Double>()
   // Per type group of a block, for the fitting networks.
   private let packedInput: UnsafeMutablePointer<Double>
   private let packedGradient: UnsafeMutablePointer<Double>
   private let packedOutput: UnsafeMutablePointer<Double>
   private let members: UnsafeMutablePointer<Int>
-  private let fittingWorkspace = FittingWorkspace()
+  private let fittingWorkspace = FittingWorkspace<Double>()
   public let precision: NetworkPrecision
-  /// The fitting networks in Float when `precision` is float32.
-  private let singleFittings: [SinglePrecisionNetwork]?
-  private let singleWorkspace = SinglePrecisionWorkspace()
+  /// The networks in Float when `precision` is float32.
+  let single: SinglePrecisionNetworks?
+  /// The compressed tables in Float when `precision` is float32 and the tables are fused.
+  let singleTables: [SingleTable?]?
 
   /// `fusingTables` false keeps a compressed model's embeddings stored as an uncompressed model's
   /// are (the fused kernels are tested against that path).
@@ -65,7 +66,7 @@ public final class DeepPotentialEvaluator {
     openblas_set_num_threads(1)
     self.model = model
     self.precision = precision
-    singleFittings = precision == .float32 ? model.fittings.map(SinglePrecisionNetwork.init) : nil
+    single = precision == .float32 ? SinglePrecisionNetworks(model) : nil
     selection = NeighborSelection(model: model)
     slotCount = model.slotCount
     width = model.embeddingWidth
@@ -90,19 +91,16 @@ public final class DeepPotentialEvaluator {
     let atoms = fusesTables ? 128 : 16
     block = BlockBuffers(atoms: atoms, slots: slotCount, sections: n, width: width, axes: axes,
                          storesEmbeddings: !fusesTables)
-    func zeros<T: Numeric>(_ count: Int) -> UnsafeMutablePointer<T> {
-      let p = UnsafeMutablePointer<T>.allocate(capacity: count)
-      p.initialize(repeating: 0, count: count)
-      return p
-    }
-    slots = zeros(slotCount)
-    radialInput = zeros(slotCount)
-    rowGradient = zeros(2 * slotCount * 4)
-    contractionGradient = zeros(4 * width)
-    packedInput = zeros(atoms * width * axes)
-    packedGradient = zeros(atoms * width * axes)
-    packedOutput = zeros(atoms)
-    members = zeros(atoms)
+    singleTables = precision == .float32 && fusesTables
+      ? model.tables!.map { $0.map(SingleTable.init) } : nil
+    slots = zeroedBuffer(slotCount)
+    radialInput = zeroedBuffer(slotCount)
+    rowGradient = zeroedBuffer(2 * slotCount * 4)
+    contractionGradient = zeroedBuffer(4 * width)
+    packedInput = zeroedBuffer(atoms * width * axes)
+    packedGradient = zeroedBuffer(atoms * width * axes)
+    packedOutput = zeroedBuffer(atoms)
+    members = zeroedBuffer(atoms)
   }
 
   deinit {
@@ -196,13 +194,13 @@ public final class DeepPotentialEvaluator {
           (packedInput + r * inputWidth).update(from: block.descriptor + members[r] * inputWidth, count: inputWidth)
         }
       }
-      if let singleFittings {
-        let singleInput = singleWorkspace.input.reserve(count * inputWidth)
-        let singleGradient = singleWorkspace.gradient.reserve(count * inputWidth)
-        let output = singleWorkspace.output.reserve(count)
+      if let single {
+        let singleInput = single.input.reserve(count * inputWidth)
+        let singleGradient = single.gradient.reserve(count * inputWidth)
+        let output = single.output.reserve(count)
         for at in 0..<(count * inputWidth) { singleInput[at] = Float(input[at]) }
-        singleFittings[t].evaluateWithGradient(singleInput, rows: count, outputs: output, gradient: singleGradient,
-                                               workspace: singleWorkspace)
+        single.fittings[t].evaluateWithGradient(singleInput, rows: count, outputs: output, gradient: singleGradient,
+                                                workspace: single.fittingWorkspace)
         for at in 0..<(count * inputWidth) { gradient[at] = Double(singleGradient[at]) }
         for r in 0..<count { packedOutput[r] = Double(output[r]) }
       } else {

@@ -2,17 +2,32 @@
 /// is as wide as the input or twice as wide.
 enum Residual: Sendable { case none, identity, doubling }
 
-/// y = φ(x·W + b) ⊙ idt + residual, for a row vector x.
-struct DenseLayer: Sendable {
+/// y = φ(x·W + b) ⊙ idt + residual, for a row vector x, with parameters in `Scalar` (Double as
+/// read; Float for `precision float32`).
+struct DenseLayerOf<Scalar: NetworkScalar>: Sendable {
   let inputWidth: Int
   let outputWidth: Int
   /// [inputWidth][outputWidth], row-major: applied as x·W.
-  let weights: [Double]
-  let bias: [Double]?
-  let timestep: [Double]?
+  let weights: [Scalar]
+  let bias: [Scalar]?
+  let timestep: [Scalar]?
   let activation: Activation
   let residual: Residual
+}
 
+typealias DenseLayer = DenseLayerOf<Double>
+typealias DenseNetwork = DenseNetworkOf<Double>
+
+extension DenseLayerOf {
+  /// The layer with its parameters rounded to `Scalar`.
+  init<Other: NetworkScalar>(_ layer: DenseLayerOf<Other>) {
+    self.init(inputWidth: layer.inputWidth, outputWidth: layer.outputWidth, weights: layer.weights.map(Scalar.init),
+              bias: layer.bias?.map(Scalar.init), timestep: layer.timestep?.map(Scalar.init),
+              activation: layer.activation, residual: layer.residual)
+  }
+}
+
+extension DenseLayerOf where Scalar == Double {
   static func load(_ node: DocumentNode) throws -> DenseLayer {
     try node.checkVersion(1...2)
     let variables = node["@variables"]
@@ -47,12 +62,21 @@ struct DenseLayer: Sendable {
 }
 
 /// A chain of dense layers: an embedding network (1 → M1) or a fitting network (descriptor → 1).
-struct DenseNetwork: Sendable {
-  let layers: [DenseLayer]
+struct DenseNetworkOf<Scalar: NetworkScalar>: Sendable {
+  let layers: [DenseLayerOf<Scalar>]
   var inputWidth: Int { layers[0].inputWidth }
   var outputWidth: Int { layers[layers.count - 1].outputWidth }
   var widestLayer: Int { layers.map { max($0.inputWidth, $0.outputWidth) }.max() ?? 0 }
+}
 
+extension DenseNetworkOf {
+  /// The network with its parameters rounded to `Scalar`.
+  init<Other: NetworkScalar>(_ network: DenseNetworkOf<Other>) {
+    self.init(layers: network.layers.map(DenseLayerOf<Scalar>.init))
+  }
+}
+
+extension DenseNetworkOf where Scalar == Double {
   static func load(_ node: DocumentNode, inputWidth: Int, outputWidth: Int?) throws -> DenseNetwork {
     try node.checkVersion(1...2)
     let layers = try node["layers"].list().map(DenseLayer.load)

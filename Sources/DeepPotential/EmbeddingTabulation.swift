@@ -188,7 +188,7 @@ extension EmbeddingTable {
       for fraction in [0.25, 0.5, 0.75] { inputs.append(start + fraction * step) }
     }
     var exact = [Double](repeating: 0, count: 2 * inputs.count * width)
-    network.embed(inputs, rows: inputs.count, into: &exact, workspace: EmbeddingWorkspace())
+    network.embed(inputs, rows: inputs.count, into: &exact, workspace: EmbeddingWorkspace<Double>())
     var values = [Double](repeating: 0, count: width), slopes = values
     var valueError = 0.0, slopeError = 0.0
     for (row, x) in inputs.enumerated() {

@@ -20,6 +20,22 @@ extension DeepPotentialEvaluator {
           (valueParts).update(repeating: 0, count: 8 * rows)
           continue
         }
+        if let singleTable = singleTables?[model.embeddingIndex(centre: ti, neighbor: s)] {
+          singleTable.locate(rows: block.rows + 4 * start, count: rows, into: located)
+          let padded = singleTable.paddedWidth, b = single!.projection.reserve(4 * padded)
+          for c in 0..<4 {
+            for m in 0..<padded { b[c * padded + m] = m < width ? Float(contractionGradient[c * width + m]) : 0 }
+          }
+          singleTable.coefficients.withUnsafeBufferPointer { c in
+            for a in 0..<rows {
+              let (values, radial) = singleTable.project(a, row: block.rows + 4 * (start + a), located: located,
+                                                         b: b, base: c.baseAddress!)
+              values.store(to: valueParts + 4 * a, lanes: 4)
+              SIMD4(radial, 0, 0, 0).store(to: slopeParts + 4 * a, lanes: 4)
+            }
+          }
+          continue
+        }
         table.locate(rows: block.rows + 4 * start, count: rows, into: located)
         table.coefficients.withUnsafeBufferPointer { c in
           for a in 0..<rows {

@@ -199,7 +199,7 @@ extension DenseNetwork {
     zeros.withUnsafeBufferPointer { x in
       gradient.withUnsafeMutableBufferPointer { g in
         evaluateWithGradient(x.baseAddress!, rows: 1, outputs: &output, gradient: g.baseAddress!,
-                             workspace: FittingWorkspace())
+                             workspace: FittingWorkspace<Double>())
       }
     }
     return output

@@ -1,10 +1,10 @@
 /// Reusable storage for intermediate results; grows only when a larger batch arrives, so a
 /// timestep after the first allocates nothing.
-final class ScratchBuffer {
-  private(set) var pointer = UnsafeMutablePointer<Double>.allocate(capacity: 1)
+final class ScratchBuffer<Element> {
+  private(set) var pointer = UnsafeMutablePointer<Element>.allocate(capacity: 1)
   private var capacity = 1
 
-  func reserve(_ count: Int) -> UnsafeMutablePointer<Double> {
+  func reserve(_ count: Int) -> UnsafeMutablePointer<Element> {
     if count > capacity {
       pointer.deallocate()
       capacity = max(count, 2 * capacity)
@@ -16,7 +16,7 @@ final class ScratchBuffer {
   deinit { pointer.deallocate() }
 }
 
-extension DenseLayer {
+extension DenseLayerOf {
   /// Applies the layer to `rows` input rows and, when `carriesTangents` is set, to as many tangent
   /// rows stored right after them (dy = φ'(z)·(dx·W) ⊙ idt + residual tangent). Writes the
   /// activation derivative φ'(z) ⊙ idt of the value rows to `slopes` (rows × outputWidth) when
@@ -24,9 +24,10 @@ extension DenseLayer {
   ///
   /// After the product, each row is finished in one sweep while it is in cache: bias, activation,
   /// idt and tangent four lanes at a time, then the residual. What the layer lacks is decided once
-  /// per row, not per element.
-  func apply(_ input: UnsafePointer<Double>, rows: Int, carriesTangents: Bool,
-             output: UnsafeMutablePointer<Double>, slopes: UnsafeMutablePointer<Double>?) {
+  /// per row, not per element. The activation is evaluated in Double whatever `Scalar` is (as
+  /// DeePMD-kit's float32 networks keep their sums in float32 and the transcendental accurate).
+  func apply(_ input: UnsafePointer<Scalar>, rows: Int, carriesTangents: Bool,
+             output: UnsafeMutablePointer<Scalar>, slopes: UnsafeMutablePointer<Scalar>?) {
     let n = outputWidth, k = inputWidth, count = rows * n
     weights.withUnsafeBufferPointer { w in
       multiply(input, w.baseAddress!, into: output, m: carriesTangents ? 2 * rows : rows, n: n, k: k)
@@ -38,7 +39,7 @@ extension DenseLayer {
           let tangent = carriesTangents ? output + count + r * n : nil
           let slope = slopes.map { $0 + r * n }
           if activation == .tanh {
-            DenseLayer.finishTanh(value, tangent: tangent, slopes: slope, bias: bias, timestep: timestep, width: n)
+            Self.finishTanh(value, tangent: tangent, slopes: slope, bias: bias, timestep: timestep, width: n)
           } else {
             finish(value, tangent: tangent, slopes: slope, bias: bias, timestep: timestep, width: n)
           }
@@ -51,43 +52,44 @@ extension DenseLayer {
   }
 
   @inline(__always)
-  private static func finishTanh(_ value: UnsafeMutablePointer<Double>, tangent: UnsafeMutablePointer<Double>?,
-                                 slopes: UnsafeMutablePointer<Double>?, bias: UnsafePointer<Double>?,
-                                 timestep: UnsafePointer<Double>?, width n: Int) {
+  private static func finishTanh(_ value: UnsafeMutablePointer<Scalar>, tangent: UnsafeMutablePointer<Scalar>?,
+                                 slopes: UnsafeMutablePointer<Scalar>?, bias: UnsafePointer<Scalar>?,
+                                 timestep: UnsafePointer<Scalar>?, width n: Int) {
     var o = 0
     while o < n {
       let lanes = min(4, n - o)
-      var z = SIMD4(loading: value + o, lanes: lanes)
-      if let bias { z += SIMD4(loading: bias + o, lanes: lanes) }
+      var z = widened(value + o, lanes: lanes)
+      if let bias { z += widened(bias + o, lanes: lanes) }
       var y = vectorTanh(z), slope = 1 - y * y
       if let timestep {
-        let idt = SIMD4(loading: timestep + o, lanes: lanes)
+        let idt = widened(timestep + o, lanes: lanes)
         y *= idt
         slope *= idt
       }
-      y.store(to: value + o, lanes: lanes)
-      if let slopes { slope.store(to: slopes + o, lanes: lanes) }
-      if let tangent { (SIMD4(loading: tangent + o, lanes: lanes) * slope).store(to: tangent + o, lanes: lanes) }
+      narrow(y, to: value + o, lanes: lanes)
+      if let slopes { narrow(slope, to: slopes + o, lanes: lanes) }
+      if let tangent { narrow(widened(tangent + o, lanes: lanes) * slope, to: tangent + o, lanes: lanes) }
       o += 4
     }
   }
 
   /// Any activation, one element at a time, in the same order of operations as `finishTanh`.
-  private func finish(_ value: UnsafeMutablePointer<Double>, tangent: UnsafeMutablePointer<Double>?,
-                      slopes: UnsafeMutablePointer<Double>?, bias: UnsafePointer<Double>?,
-                      timestep: UnsafePointer<Double>?, width n: Int) {
+  private func finish(_ value: UnsafeMutablePointer<Scalar>, tangent: UnsafeMutablePointer<Scalar>?,
+                      slopes: UnsafeMutablePointer<Scalar>?, bias: UnsafePointer<Scalar>?,
+                      timestep: UnsafePointer<Scalar>?, width n: Int) {
     for o in 0..<n {
-      let z = value[o] + (bias?[o] ?? 0)
+      let z = Double(value[o]) + Double(bias?[o] ?? 0)
       let y = activation.value(z)
-      let slope = activation.derivative(z, output: y) * (timestep?[o] ?? 1)
-      value[o] = y * (timestep?[o] ?? 1)
-      slopes?[o] = slope
-      tangent?[o] *= slope
+      let idt = Double(timestep?[o] ?? 1)
+      let slope = activation.derivative(z, output: y) * idt
+      value[o] = Scalar(y * idt)
+      slopes?[o] = Scalar(slope)
+      if let tangent { tangent[o] = Scalar(Double(tangent[o]) * slope) }
     }
   }
 
   @inline(__always)
-  private func addResidual(_ x: UnsafePointer<Double>, to y: UnsafeMutablePointer<Double>) {
+  private func addResidual(_ x: UnsafePointer<Scalar>, to y: UnsafeMutablePointer<Scalar>) {
     let k = inputWidth
     switch residual {
     case .none: break
@@ -102,23 +104,51 @@ extension DenseLayer {
   }
 }
 
+/// The first `lanes` (1…4) values at `p` in Double, zeros after them.
+@inline(__always)
+private func widened<S: NetworkScalar>(_ p: UnsafePointer<S>, lanes: Int) -> SIMD4<Double> {
+  if S.self == Double.self {
+    return SIMD4(loading: UnsafeRawPointer(p).assumingMemoryBound(to: Double.self), lanes: lanes)
+  }
+  if S.self == Float.self && lanes == 4 {
+    return SIMD4<Double>(UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self))
+  }
+  var v = SIMD4<Double>()
+  for lane in 0..<lanes { v[lane] = Double(p[lane]) }
+  return v
+}
+
+/// Writes the first `lanes` (1…4) lanes to `p`, rounded to `S`.
+@inline(__always)
+private func narrow<S: NetworkScalar>(_ v: SIMD4<Double>, to p: UnsafeMutablePointer<S>, lanes: Int) {
+  if S.self == Double.self {
+    v.store(to: UnsafeMutableRawPointer(p).assumingMemoryBound(to: Double.self), lanes: lanes)
+    return
+  }
+  if S.self == Float.self && lanes == 4 {
+    UnsafeMutableRawPointer(p).storeBytes(of: SIMD4<Float>(v), as: SIMD4<Float>.self)
+    return
+  }
+  for lane in 0..<lanes { p[lane] = S(v[lane]) }
+}
+
 /// Runs `body` with the array's storage, or with nil for an absent array.
 @inline(__always)
-private func withOptionalPointer<R>(_ array: [Double]?, _ body: (UnsafePointer<Double>?) -> R) -> R {
+private func withOptionalPointer<S, R>(_ array: [S]?, _ body: (UnsafePointer<S>?) -> R) -> R {
   guard let array else { return body(nil) }
   return array.withUnsafeBufferPointer { body($0.baseAddress!) }
 }
 
 /// Buffers for an embedding network's forward pass with tangents.
-final class EmbeddingWorkspace {
-  let buffers = (ScratchBuffer(), ScratchBuffer())
+final class EmbeddingWorkspace<Scalar: NetworkScalar> {
+  let buffers = (ScratchBuffer<Scalar>(), ScratchBuffer<Scalar>())
 }
 
-extension DenseNetwork {
+extension DenseNetworkOf {
   /// Embedding network on scalar inputs: writes the values G (rows × M1), then dG/ds (rows × M1)
   /// right after them, into `output`; the last layer writes there directly.
-  func embed(_ inputs: UnsafePointer<Double>, rows: Int, into output: UnsafeMutablePointer<Double>,
-             workspace: EmbeddingWorkspace) {
+  func embed(_ inputs: UnsafePointer<Scalar>, rows: Int, into output: UnsafeMutablePointer<Scalar>,
+             workspace: EmbeddingWorkspace<Scalar>) {
     let size = 2 * rows * widestLayer
     var current = workspace.buffers.0.reserve(size), next = workspace.buffers.1.reserve(size)
     // Rows of values, then rows of tangents; the input's own tangent is 1.
@@ -133,15 +163,15 @@ extension DenseNetwork {
 }
 
 /// Buffers for a fitting network's forward and backward pass over a batch of atoms.
-final class FittingWorkspace {
-  let buffers = (ScratchBuffer(), ScratchBuffer(), ScratchBuffer())
-  let derivatives = ScratchBuffer()
+final class FittingWorkspace<Scalar: NetworkScalar> {
+  let buffers = (ScratchBuffer<Scalar>(), ScratchBuffer<Scalar>(), ScratchBuffer<Scalar>())
+  let derivatives = ScratchBuffer<Scalar>()
 }
 
-extension DenseNetwork {
+extension DenseNetworkOf {
   /// Fitting network: the output (energy) of each row and its gradient with respect to the input.
-  func evaluateWithGradient(_ inputs: UnsafePointer<Double>, rows: Int, outputs: UnsafeMutablePointer<Double>,
-                            gradient: UnsafeMutablePointer<Double>, workspace: FittingWorkspace) {
+  func evaluateWithGradient(_ inputs: UnsafePointer<Scalar>, rows: Int, outputs: UnsafeMutablePointer<Scalar>,
+                            gradient: UnsafeMutablePointer<Scalar>, workspace: FittingWorkspace<Scalar>) {
     let size = rows * widestLayer
     var current = workspace.buffers.0.reserve(size), next = workspace.buffers.1.reserve(size)
     let third = workspace.buffers.2.reserve(size)

@@ -19,7 +19,7 @@ struct PaddingEmbedding {
     var embeddings = [Double](repeating: 0, count: model.typeCount * slotCount * width)
     var runs = [Int32](repeating: 0, count: model.typeCount * slotCount)
     var run: Int32 = 0
-    let workspace = EmbeddingWorkspace()
+    let workspace = EmbeddingWorkspace<Double>()
     var valueAndSlope = [Double](repeating: 0, count: 2 * width)
     for ti in 0..<model.typeCount {
       for tj in 0..<model.typeCount {

@@ -24,12 +24,15 @@ final class LocatedInputs {
 /// four outputs at a time and used at once, never stored; the backward pass makes them again,
 /// which costs less than writing and reading 2·M1 values per neighbour.
 extension EmbeddingTable {
-  /// Locates the inputs s = R̂[0] of `count` neighbours whose rows (4 values each) start at `rows`.
+  /// Locates the inputs s = R̂[0] of `count` neighbours whose rows (4 values each) start at `rows`;
+  /// an interval's coefficients are `intervalStride` values apart (6·width here; more in a padded
+  /// copy such as `SingleTable`'s).
   @inline(__always)
-  func locate(rows: UnsafePointer<Double>, count: Int, into located: LocatedInputs) {
+  func locate(rows: UnsafePointer<Double>, count: Int, into located: LocatedInputs, intervalStride: Int? = nil) {
+    let stride = intervalStride ?? 6 * width
     for k in 0..<count {
       let (interval, offset, beyond) = locate(rows[4 * k])
-      located.coefficientOffset[k] = interval * 6 * width
+      located.coefficientOffset[k] = interval * stride
       located.offset[k] = offset
       located.beyond[k] = beyond
     }

@@ -8,8 +8,9 @@ struct DeepPotentialSettings {
   var model: DeepPotentialModel
   var overflowIsError = false
   var precision = NetworkPrecision.float64
-  /// Threads evaluating the model inside each rank.
-  var threads = 1
+  /// Threads evaluating the model inside each rank (the deck's `threads N`); nil: the command
+  /// line's `--threads` (`Simulation.modelThreads`).
+  var threads: Int?
   /// Model type index per LAMMPS type (index 0 unused); identity until `pair_coeff` names elements.
   var modelTypes: [Int32]
   var coefficientsSet = false
@@ -179,7 +180,7 @@ extension Simulation {
     guard settings.coefficientsSet else { throw c.error("pair_style deepmd needs 'pair_coeff * * ELEMENT…' before a run") }
     let force = DeepPotentialForce(model: settings.model, modelTypes: settings.modelTypes,
                                    overflowIsError: settings.overflowIsError, precision: settings.precision,
-                                   threads: settings.threads)
+                                   threads: settings.threads ?? modelThreads)
     if !settings.ensemble.isEmpty && settings.outFrequency > 0 {
       let output = comm.rank == 0 && !validateOnly ? try DeviationFile(path: settings.outFile, atomic: settings.deviation.atomic, command: c) : nil
       force.ensemble = DeviationEnsemble(driving: settings.model, models: settings.ensemble, every: settings.outFrequency,

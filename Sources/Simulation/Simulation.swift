@@ -60,6 +60,10 @@ public final class Simulation {
   /// `--max-walltime`: the job stops cleanly, with a restart, once this many seconds have passed
   /// since `jobStart`.
   public var wallTimeLimit: Double?
+  /// Worker threads per rank for Deep Potential evaluation when the deck's `pair_style deepmd`
+  /// gives no `threads` keyword (`tessera run --threads N`); the deck's keyword wins, as a deck's
+  /// `package` command wins over LAMMPS's `-pk`.
+  public var modelThreads = 1
   public var jobStart = StepTimer.now()
   /// During a run: its first step and timestep, to tell the simulated time at any step of it.
   var runClock: (firstStep: Int, timestep: Double)?

@@ -53,6 +53,10 @@ struct DeckOptions: ParsableArguments {
                              valueName: "HH:MM:SS"))
   var maxWalltime: String?
 
+  @Option(name: [.customLong("threads"), .customLong("threads", withSingleDash: true)],
+          help: "Worker threads per rank for Deep Potential evaluation, unless pair_style deepmd gives 'threads N' (which wins).")
+  var threads: Int = 1
+
   /// Seconds in `--max-walltime HH:MM:SS` (or MM:SS, or SS).
   func wallTimeLimit() throws -> Double? {
     guard let text = maxWalltime else { return nil }
@@ -112,6 +116,8 @@ func execute(_ options: DeckOptions, validateOnly: Bool, plannedRanks: Int? = ni
   StopRequest.installSignalHandlers()
   do {
     simulation.wallTimeLimit = try options.wallTimeLimit()
+    guard options.threads >= 1 else { throw ValidationError("--threads expects a positive thread count, got \(options.threads)") }
+    simulation.modelThreads = options.threads
     try options.defineVariables(simulation)
     if !validateOnly && options.log != "none" { try console.openLog(options.log) }
     console.line("Tessera \(tesseraVersion) (\(comm.size) MPI rank\(comm.size == 1 ? "" : "s"))")

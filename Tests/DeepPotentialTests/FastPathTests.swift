@@ -70,7 +70,7 @@ final class FastPathTests: XCTestCase {
       let network = try XCTUnwrap(model.embeddings.compactMap { $0 }.first)
       let inputs = (0..<37).map { Double($0) * 0.11 - 1.3 }
       var output = [Double](repeating: 0, count: 2 * inputs.count * network.outputWidth)
-      network.embed(inputs, rows: inputs.count, into: &output, workspace: EmbeddingWorkspace())
+      network.embed(inputs, rows: inputs.count, into: &output, workspace: EmbeddingWorkspace<Double>())
       let values = output[..<(inputs.count * network.outputWidth)], slopes = output[(inputs.count * network.outputWidth)...]
       for (row, s) in inputs.enumerated() {
         var x = [s], dx = [1.0]

@@ -4,28 +4,59 @@ import TesseraTestSupport
 import Trajectory
 import XCTest
 
-/// The float32 fitting networks (`precision float32`) against the float64 evaluation.
+/// `precision float32` (embedding networks, compressed tables and fitting networks in Float)
+/// against the float64 evaluation of the same model.
 final class SinglePrecisionTests: XCTestCase {
-  /// Energy, forces and virial of every reference configuration of every trained model
-  /// (uncompressed and compressed) against float64.
+  /// Every trained model with its DeePMD-kit reference configurations, and the min_nbor_dist its
+  /// tables are built with (the compressed copper model carries `dp compress`'s tables).
+  static let trained: [(model: String, references: String, distance: Double?)] = [
+    ("models/cu_se_e2_a/cu_se_e2_a.dp", "models/cu_se_e2_a/fixtures/reference.xyz", 2.0129867224877644),
+    ("models/cu_se_e2_a_compressed/cu_se_e2_a_compressed.dp", "models/cu_se_e2_a_compressed/fixtures/reference.xyz", nil),
+    ("models/cuau_se_e2_a/cuau_se_e2_a.dp", "models/cuau_se_e2_a/fixtures/reference.xyz", 2.0),
+    ("models/cu_ensemble/cu_ens1.dp", "models/cu_ensemble/reference_cu_ens1.xyz", 2.0),
+    ("models/cu_ensemble/cu_ens2.dp", "models/cu_ensemble/reference_cu_ens2.xyz", 2.0),
+    ("models/cu_ensemble/cu_ens3.dp", "models/cu_ensemble/reference_cu_ens3.xyz", 2.0),
+  ]
+
+  /// Energy, forces and virial of every reference configuration of every trained model, with the
+  /// networks and with tables, in float32 against float64 of the same model: the energy within
+  /// 1e-5 of its own magnitude on every configuration but the perfect lattices, forces within
+  /// 5e-6 eV/Å, the virial within 1e-5 of its largest component.
+  ///
+  /// The perfect lattices are where E ≈ 0 (copper 3.8e-4 eV/atom, CuAu −1.0e-2 eV/atom): every atom
+  /// there rounds alike, so the errors add coherently to 7.7e-7 and 6.5e-7 eV/atom, 1e-3 and 6e-5 of
+  /// E; they get a floor of 1e-6 eV/atom instead. Elsewhere the largest relative error is 8.9e-6
+  /// (CuAu small_box_4atoms, tables), most are below 1e-6.
   func testFloat32AgreesWithFloat64OnEveryReferenceConfiguration() throws {
-    for name in ReferenceFixtureTests.models {
-      let model = try DeepPotentialModel.load(path: ModelEditing.modelPath(name))
-      let double = DeepPotentialEvaluator(model: model), single = DeepPotentialEvaluator(model: model, precision: .float32)
-      for frame in try ExtendedXYZ.read(contentsOf: inputPath("models/\(name)/fixtures/reference.xyz")) {
-        let label = "\(name) \(frame.info["config"].map { "\($0)" } ?? "?")"
-        let types = frame.species.map { Int32(model.typeMap.firstIndex(of: $0)!) }
-        let cell = frame.pbc == [true, true, true] ? frame.lattice : nil
-        let a = try single.evaluate(positions: frame.positions, types: types, cell: cell)
-        let b = try double.evaluate(positions: frame.positions, types: types, cell: cell)
-        // 1e-5 relative, with a floor of 1e-6 eV per atom: these models' energies are EMT's, which
-        // vanish at the perfect lattice, where a relative bound alone would ask for more than Float
-        // rounding of the descriptor (~6e-8) allows.
-        XCTAssertLessThanOrEqual(abs(a.energy - b.energy), 1e-5 * abs(b.energy) + 1e-6 * Double(types.count), label)
-        XCTAssertLessThan(maxAbsoluteDifference(a.forces, b.forces), 1e-6, "\(label): forces (eV/Å)")
-        XCTAssertLessThan(maxAbsoluteDifference(a.virial, b.virial), 1e-5 * max(1, b.virial.map(abs).max()!), "\(label): virial")
-        // Not vacuous: the float path does round.
-        XCTAssertNotEqual(a.energy, b.energy, label)
+    for (path, references, distance) in Self.trained {
+      let loaded = try DeepPotentialModel.load(path: inputPath(path))
+      let variants = try distance.map { [("networks", loaded), ("tables", try loaded.tabulated(TabulationSettings(minNeighborDistance: $0)))] }
+        ?? [("tables", loaded)]
+      for (mode, model) in variants {
+        let double = DeepPotentialEvaluator(model: model), single = DeepPotentialEvaluator(model: model, precision: .float32)
+        // Not vacuous: the Float kernels are the ones running.
+        if mode == "tables" {
+          XCTAssertTrue(single.fusesTables && single.singleTables != nil, "\(path): Float tables")
+        } else {
+          XCTAssertTrue(single.single?.embeddings.contains { $0 != nil } ?? false, "\(path): Float embedding networks")
+        }
+        for frame in try ExtendedXYZ.read(contentsOf: inputPath(references)) {
+          let label = "\(path) \(mode) \(frame.info["config"].map { "\($0)" } ?? "#\(frame.atomCount)")"
+          let types = frame.species.map { Int32(model.typeMap.firstIndex(of: $0)!) }
+          let cell = frame.pbc == [true, true, true] ? frame.lattice : nil
+          let a = try single.evaluate(positions: frame.positions, types: types, cell: cell)
+          let b = try double.evaluate(positions: frame.positions, types: types, cell: cell)
+          let relative = abs(a.energy - b.energy) / abs(b.energy)
+          let force = maxAbsoluteDifference(a.forces, b.forces)
+          if frame.info["config"] == .string("perfect_lattice") {
+            XCTAssertLessThanOrEqual(abs(a.energy - b.energy), 1e-6 * Double(types.count), label)
+          } else {
+            XCTAssertLessThanOrEqual(relative, 1e-5, label)
+          }
+          XCTAssertLessThan(force, 5e-6, "\(label): forces (eV/Å)")
+          XCTAssertLessThan(maxAbsoluteDifference(a.virial, b.virial), 1e-5 * max(1, b.virial.map(abs).max()!), "\(label): virial")
+          XCTAssertNotEqual(a.energy, b.energy, "\(label): the float path rounds")
+        }
       }
     }
   }

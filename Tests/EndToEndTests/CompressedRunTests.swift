@@ -41,6 +41,22 @@ final class CompressedRunTests: XCTestCase {
   }
 
   func testSelfBuiltTablesMatchDeePMDKitOnOneAndFourRanks() throws {
+    try assertMatchesDeePMDKit("compress min_nbor_dist \(distance)", energy: { _, _ in 1e-6 }, forces: 1e-6)
+  }
+
+  /// `precision float32` with the networks and with built tables: the energy within 1e-5 of its
+  /// magnitude of DeePMD-kit's, with 1e-6 eV/atom for the perfect lattice where E ≈ 0
+  /// (`SinglePrecisionTests`), plus the tables' 1e-6 eV; forces within 5e-6 eV/Å (plus 1e-6).
+  func testFloat32MatchesDeePMDKitOnOneAndFourRanks() throws {
+    try assertMatchesDeePMDKit("precision float32", energy: { max(1e-5 * abs($0), 1e-6 * Double($1)) }, forces: 5e-6)
+    try assertMatchesDeePMDKit("compress min_nbor_dist \(distance) precision float32",
+                               energy: { max(1e-5 * abs($0), 1e-6 * Double($1)) + 1e-6 }, forces: 6e-6)
+  }
+
+  /// The deck `pair_style deepmd MODEL keywords` on every periodic reference configuration a LAMMPS
+  /// box can hold, on 1 and 4 ranks, against DeePMD-kit's energy and forces.
+  private func assertMatchesDeePMDKit(_ keywords: String, energy tolerance: (Double, Int) -> Double, forces forceTolerance: Double,
+                                      file: StaticString = #filePath, line: UInt = #line) throws {
     let frames = try ExtendedXYZ.read(contentsOf: inputPath("models/cu_se_e2_a/fixtures/reference.xyz"))
     var checked = 0
     for frame in frames {
@@ -49,35 +65,42 @@ final class CompressedRunTests: XCTestCase {
       guard case .double(let energy)? = frame.info["energy"],
             case .reals(let forces)? = frame.property(named: "forces")?.values else { return XCTFail("\(label): reference incomplete") }
       for ranks in [1, 4] {
-        let dir = try makeScratchDirectory("compressed-\(checked)-\(ranks)")
+        let dir = try makeScratchDirectory("deck-\(checked)-\(ranks)")
         try data.write(to: dir.appendingPathComponent("frame.data"), atomically: true, encoding: .utf8)
-        let result = try runDeck(deck("\(model) compress min_nbor_dist \(distance)"),
-                                 named: "in.deck", ranks: ranks, in: dir)
-        XCTAssertEqual(result.status, 0, result.combined)
-        XCTAssertTrue(result.output.contains("Deep Potential tables built at load (stride 0.01, extrapolate 5.0"), result.output)
-        let pe = try XCTUnwrap(thermoRows(result.output).first?["PotEng"], result.output)
-        XCTAssertEqual(pe, energy, accuracy: 1e-6, "\(label), \(ranks) ranks")
+        let result = try runDeck(deck("\(model) \(keywords)"), named: "in.deck", ranks: ranks, in: dir)
+        XCTAssertEqual(result.status, 0, result.combined, file: file, line: line)
+        if keywords.contains("compress") {
+          XCTAssertTrue(result.output.contains("Deep Potential tables built at load (stride 0.01, extrapolate 5.0"), result.output,
+                        file: file, line: line)
+        }
+        let pe = try XCTUnwrap(thermoRows(result.output).first?["PotEng"], result.output, file: file, line: line)
+        XCTAssertEqual(pe, energy, accuracy: tolerance(energy, frame.atomCount), "\(keywords): \(label), \(ranks) ranks", file: file, line: line)
         let dump = try String(contentsOf: dir.appendingPathComponent("forces.dump"), encoding: .utf8)
         let rows = dump.split(separator: "\n").drop { !$0.hasPrefix("ITEM: ATOMS") }.dropFirst()
-        XCTAssertEqual(rows.count, frame.atomCount, "\(label)")
+        XCTAssertEqual(rows.count, frame.atomCount, "\(label)", file: file, line: line)
         var worst = 0.0
         for row in rows {
           let w = row.split(separator: " ").compactMap { Double($0) }
           let i = Int(w[0]) - 1
           for c in 0..<3 { worst = max(worst, abs(w[1 + c] - forces[3 * i + c])) }
         }
-        XCTAssertLessThan(worst, 1e-6, "\(label), \(ranks) ranks: largest force difference (eV/Å)")
+        XCTAssertLessThan(worst, forceTolerance, "\(keywords): \(label), \(ranks) ranks: largest force difference (eV/Å)",
+                          file: file, line: line)
       }
       checked += 1
     }
-    XCTAssertGreaterThanOrEqual(checked, 5, "periodic reference configurations a LAMMPS box can hold")
+    XCTAssertGreaterThanOrEqual(checked, 5, "periodic reference configurations a LAMMPS box can hold", file: file, line: line)
   }
 
-  /// NVE from 300 K with the built tables, and with them and float32 fitting networks: the total
-  /// energy stays within 3e-5 eV/atom of its start over 1,000 steps of 1 fs (fluctuation and drift
-  /// together; the network itself stays within 7.3e-6 on this deck, float32 within 7.7e-6).
+  /// NVE from 300 K with the built tables, with float32 networks, and with both: the total energy
+  /// stays within 3e-5 eV/atom of its start over 1,000 steps of 1 fs (fluctuation and drift
+  /// together; the float64 network itself stays within 7.3e-6 on this deck).
   func testCompressedNVEConservesEnergy() throws {
     try assertConservesEnergy("compress min_nbor_dist \(distance)")
+  }
+
+  func testFloat32NVEConservesEnergy() throws {
+    try assertConservesEnergy("precision float32")
   }
 
   func testFloat32CompressedNVEConservesEnergy() throws {

@@ -31,10 +31,10 @@ final class DeepPotentialRunTests: XCTestCase {
     """
   }
 
-  func run(_ text: String, ranks: Int) throws -> ProcessResult {
+  func run(_ text: String, ranks: Int, options: [String] = []) throws -> ProcessResult {
     let dir = try makeScratchDirectory("dp")
     try text.write(to: dir.appendingPathComponent("in.cu"), atomically: true, encoding: .utf8)
-    return try runTessera(ranks: ranks, ["run", "in.cu", "--log", "none"], in: dir)
+    return try runTessera(ranks: ranks, ["run", "in.cu", "--log", "none"] + options, in: dir)
   }
 
   func assertRankIndependent(_ text: String, ranks: [Int], file: StaticString = #filePath, line: UInt = #line) throws {
@@ -126,6 +126,30 @@ final class DeepPotentialRunTests: XCTestCase {
       XCTAssertEqual(failed.status, 1, failed.combined)
       XCTAssert(failed.error.contains("more neighbours of one type within rcut"), failed.combined)
     }
+  }
+
+  /// `tessera run --threads N` (or `-threads N`) gives a deck without the `threads` keyword N
+  /// workers per rank: thermo equals the 1-thread run's to 1e-10 (float64), as the keyword's does;
+  /// with the keyword in the deck as well, the run is the keyword's.
+  func testThreadsOptionAgreesWithOneThread() throws {
+    let reference = try run(deck(cells: 3, steps: 30), ranks: 1)
+    XCTAssertEqual(reference.status, 0, reference.combined)
+    let expected = thermoRows(reference.output)
+    XCTAssertEqual(expected.count, 4)
+    for (options, extra, ranks) in [(["--threads", "3"], "", 1), (["-threads", "2"], "", 2), (["--threads", "4"], "threads 2", 1)] {
+      let result = try run(deck(cells: 3, steps: 30, extra: extra), ranks: ranks, options: options)
+      XCTAssertEqual(result.status, 0, result.combined)
+      let rows = thermoRows(result.output)
+      XCTAssertEqual(rows.count, expected.count, result.output)
+      for (a, b) in zip(expected, rows) {
+        for key in ["PotEng", "TotEng", "Temp", "Press"] {
+          XCTAssertLessThan(abs(a[key]! - b[key]!) / abs(a[key]!), 1e-10, "\(options) \(extra) × \(ranks) ranks, step \(a["Step"]!), \(key)")
+        }
+      }
+    }
+    let refused = try run(deck(cells: 1, steps: 0), ranks: 1, options: ["--threads", "0"])
+    XCTAssertNotEqual(refused.status, 0)
+    XCTAssert(refused.combined.contains("--threads expects a positive thread count, got 0"), refused.combined)
   }
 
   func testThreadCountMustBePositive() throws {

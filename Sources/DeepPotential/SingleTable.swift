@@ -1,0 +1,102 @@
+/// A compressed table in Float for `precision float32` (DeePMD-kit's `tabulate_fusion_se_a` in
+/// float): the coefficients rounded once, the quintic and the contraction over neighbours in
+/// Float eight outputs at a time (one AVX2 register), each atom's sums widened into the Double
+/// contraction T and gradient. Neighbours are located in Double (`EmbeddingTable.locate`), so the
+/// interval chosen is the float64 path's. Outputs are padded with zero coefficients to a multiple
+/// of eight (M1 = 100 → 104), which costs less than a four-wide tail.
+struct SingleTable: Sendable {
+  let table: EmbeddingTable
+  let width: Int
+  /// The width rounded up to a multiple of eight: the stride of the coefficient rows and of B.
+  let paddedWidth: Int
+  /// As `EmbeddingTable.coefficients` with rows of `paddedWidth`: [interval][power 0…5][output].
+  let coefficients: [Float]
+
+  init(_ table: EmbeddingTable) {
+    self.table = table
+    width = table.width
+    paddedWidth = (table.width + 7) / 8 * 8
+    var padded = [Float](repeating: 0, count: table.intervalCount * 6 * paddedWidth)
+    for row in 0..<(table.intervalCount * 6) {
+      for m in 0..<width { padded[row * paddedWidth + m] = Float(table.coefficients[row * width + m]) }
+    }
+    coefficients = padded
+  }
+
+  /// Locates the neighbours' inputs in Double, with this table's interval stride.
+  func locate(rows: UnsafePointer<Double>, count: Int, into located: LocatedInputs) {
+    table.locate(rows: rows, count: count, into: located, intervalStride: 6 * paddedWidth)
+  }
+
+  /// T[c][m] += Σ_k R̂_k[c] G_m(s_k), as `EmbeddingTable.contract`.
+  func contract(rows: UnsafePointer<Double>, count: Int, located: LocatedInputs, into t: UnsafeMutablePointer<Double>) {
+    coefficients.withUnsafeBufferPointer { c in
+      let base = c.baseAddress!
+      for m in stride(from: 0, to: width, by: 8) {
+        var t0 = SIMD8<Float>(), t1 = t0, t2 = t0, t3 = t0
+        for k in 0..<count {
+          let p = base + located.coefficientOffset[k] + m
+          var (value, slope) = valueAndSlope(p, SIMD8(repeating: Float(located.offset[k])))
+          if located.beyond[k] != 0 { value = value.addingProduct(slope, SIMD8(repeating: Float(located.beyond[k]))) }
+          let r = rows + 4 * k
+          t0 = t0.addingProduct(SIMD8(repeating: Float(r[0])), value)
+          t1 = t1.addingProduct(SIMD8(repeating: Float(r[1])), value)
+          t2 = t2.addingProduct(SIMD8(repeating: Float(r[2])), value)
+          t3 = t3.addingProduct(SIMD8(repeating: Float(r[3])), value)
+        }
+        let lanes = min(8, width - m)
+        for (row, sum) in [t0, t1, t2, t3].enumerated() {
+          let target = t + row * width + m
+          for lane in 0..<lanes { target[lane] += Double(sum[lane]) }
+        }
+      }
+    }
+  }
+
+  /// G·B_c for each c and G'·(Σ_c R̂[c] B_c) of located neighbour k, as `EmbeddingTable.project`,
+  /// with B in Float, 4 rows of `paddedWidth` (zeros past the width).
+  @inline(__always)
+  func project(_ k: Int, row: UnsafePointer<Double>, located: LocatedInputs, b: UnsafePointer<Float>,
+               base: UnsafePointer<Float>) -> (values: SIMD4<Double>, radial: Double) {
+    let r0 = SIMD8(repeating: Float(row[0])), r1 = SIMD8(repeating: Float(row[1]))
+    let r2 = SIMD8(repeating: Float(row[2])), r3 = SIMD8(repeating: Float(row[3]))
+    let dx = SIMD8(repeating: Float(located.offset[k])), beyond = SIMD8(repeating: Float(located.beyond[k]))
+    let coefficients = base + located.coefficientOffset[k]
+    var g0 = SIMD8<Float>(), g1 = g0, g2 = g0, g3 = g0, radial = g0
+    for m in stride(from: 0, to: width, by: 8) {
+      var (value, slope) = valueAndSlope(coefficients + m, dx)
+      value = value.addingProduct(slope, beyond)
+      let b0 = load(b + m), b1 = load(b + paddedWidth + m), b2 = load(b + 2 * paddedWidth + m)
+      let b3 = load(b + 3 * paddedWidth + m)
+      g0 = g0.addingProduct(value, b0)
+      g1 = g1.addingProduct(value, b1)
+      g2 = g2.addingProduct(value, b2)
+      g3 = g3.addingProduct(value, b3)
+      let rb = (r0 * b0).addingProduct(r1, b1).addingProduct(r2, b2).addingProduct(r3, b3)
+      radial = radial.addingProduct(slope, rb)
+    }
+    return (SIMD4(Double(g0.sum()), Double(g1.sum()), Double(g2.sum()), Double(g3.sum())), Double(radial.sum()))
+  }
+
+  /// The quintic and its derivative at dx for eight outputs, by Horner's rule carried for both.
+  @inline(__always)
+  private func valueAndSlope(_ p: UnsafePointer<Float>, _ dx: SIMD8<Float>) -> (value: SIMD8<Float>, slope: SIMD8<Float>) {
+    let w = paddedWidth
+    var value = load(p + 5 * w), slope = value
+    value = load(p + 4 * w).addingProduct(value, dx)
+    slope = value.addingProduct(slope, dx)
+    value = load(p + 3 * w).addingProduct(value, dx)
+    slope = value.addingProduct(slope, dx)
+    value = load(p + 2 * w).addingProduct(value, dx)
+    slope = value.addingProduct(slope, dx)
+    value = load(p + w).addingProduct(value, dx)
+    slope = value.addingProduct(slope, dx)
+    value = load(p).addingProduct(value, dx)
+    return (value, slope)
+  }
+}
+
+@inline(__always)
+private func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+  UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
