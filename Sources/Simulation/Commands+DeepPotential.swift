@@ -185,7 +185,7 @@ extension Simulation {
       let output = comm.rank == 0 && !validateOnly ? try DeviationFile(path: settings.outFile, atomic: settings.deviation.atomic, command: c) : nil
       force.ensemble = DeviationEnsemble(driving: settings.model, models: settings.ensemble, every: settings.outFrequency,
                                          options: settings.deviation, output: output, precision: settings.precision,
-                                         threads: settings.threads)
+                                         threads: settings.threads ?? modelThreads)
     }
     return force
   }
