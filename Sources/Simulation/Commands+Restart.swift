@@ -58,7 +58,8 @@ extension Simulation {
     var failure = ""
     if let frame = gatherAtomsOnRoot() {
       let header = RestartFile.Header(
-        units: units.name, step: step, elapsedTime: currentTime,
+        units: units.name, step: step, elapsedTime: timeOrigin, timeOriginStep: timeOriginStep,
+        timestep: timestep ?? units.defaultTimestep,
         boxLo: [box.lo.x, box.lo.y, box.lo.z], boxLength: [box.length.x, box.length.y, box.length.z],
         tilts: [box.xy, box.xz, box.yz], periodic: box.periodic, triclinic: box.isTriclinic,
         masses: Array(masses.values), atomCount: frame.count,
@@ -110,7 +111,9 @@ extension Simulation {
     }
     atomCount = header.atomCount
     step = header.step
-    elapsedTime = header.elapsedTime
+    timeOrigin = header.elapsedTime
+    timeOriginStep = header.timeOriginStep ?? header.step
+    timestep = header.timestep ?? timestep
     pendingFixStates = Dictionary(header.fixes.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
     pendingPerAtomStates = [:]
     let width = file.perAtomWidth

@@ -16,6 +16,10 @@ extension Simulation {
     try c.expectCount(1, usage: "timestep DT")
     let dt = try c.double(0, "timestep")
     guard dt > 0 else { throw c.error("timestep must be positive, got \(dt)") }
+    if dt != timestep ?? units.defaultTimestep {
+      timeOrigin = currentTime
+      timeOriginStep = step
+    }
     timestep = dt
   }
 

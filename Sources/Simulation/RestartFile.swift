@@ -14,7 +14,11 @@ struct RestartFile {
     var version = 1
     var units: String
     var step: Int
+    /// Simulated time `elapsedTime` at step `timeOriginStep` (LAMMPS `atime`, `atimestep`; absent in
+    /// older files, whose `elapsedTime` is the time at `step`) and the timestep.
     var elapsedTime: Double
+    var timeOriginStep: Int?
+    var timestep: Double?
     var boxLo: [Double]
     var boxLength: [Double]
     var tilts: [Double]

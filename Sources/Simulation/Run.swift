@@ -45,8 +45,6 @@ extension Simulation {
     timer.reset()
     let trafficAtStart = comm.traffic
     let firstStep = step
-    runClock = (firstStep, dt)
-    defer { runClock = nil }
     var last = (step: step, time: runStart)
     console.line("Setting up Verlet run ...")
     console.line("  Unit style    : \(units.name)")
@@ -105,11 +103,9 @@ extension Simulation {
       }
       if let reason = stopReason() {
         let path = try writeStopRestart()
-        elapsedTime += Double(step - firstStep) * dt
         throw StoppedEarly(description: "\(reason) at step \(step): restart written to \(path); stopping")
       }
     }
-    elapsedTime += Double(steps) * dt
     let loopTime = StepTimer.now() - runStart
     printRunSummary(steps: steps, loopTime: loopTime, dt: dt, list: list, policy: policy, potential: potential,
                     traffic: comm.traffic - trafficAtStart)
@@ -234,7 +230,7 @@ extension Simulation {
       step: step, atoms: count, potentialEnergy: sums[0],
       kinetic: kineticTensor(atoms, masses: masses, units: units, comm: comm),
       virial: Array(sums[1...6]), box: box!, totalMass: sums[8], elapsedSteps: step - firstStep,
-      time: elapsedTime + Double(step - firstStep) * dt, cpu: now - runStart,
+      time: currentTime, cpu: now - runStart,
       tpcpu: interval > 0 && stepsDone > 0 ? Double(stepsDone) * dt / interval : 0,
       spcpu: interval > 0 && stepsDone > 0 ? Double(stepsDone) / interval : 0,
       neighborBuilds: rebuildPolicy?.builds ?? 0, dangerousBuilds: rebuildPolicy?.dangerousBuilds ?? 0,

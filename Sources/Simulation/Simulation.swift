@@ -49,8 +49,11 @@ public final class Simulation {
   // Dynamics and output.
   public var timestep: Double?
   public var step = 0
-  /// Simulated time at the start of the current run segment (LAMMPS `atime`), for `time`.
-  public var elapsedTime = 0.0
+  /// Simulated time is LAMMPS's `atime + (step − atimestep) × dt`: `timeOrigin` at step
+  /// `timeOriginStep`, moved only when the timestep changes, so that a run continued from a restart
+  /// tells the same time, to the bit, as the run it continues.
+  public var timeOrigin = 0.0
+  public var timeOriginStep = 0
   /// Fixes in the order they were defined, which is the order their hooks run in.
   public var fixes: [(id: String, fix: Fix)] = []
   public var thermo = ThermoSettings()
@@ -65,12 +68,7 @@ public final class Simulation {
   /// `package` command wins over LAMMPS's `-pk`.
   public var modelThreads = 1
   public var jobStart = StepTimer.now()
-  /// During a run: its first step and timestep, to tell the simulated time at any step of it.
-  var runClock: (firstStep: Int, timestep: Double)?
-  var currentTime: Double {
-    guard let runClock else { return elapsedTime }
-    return elapsedTime + Double(step - runClock.firstStep) * runClock.timestep
-  }
+  var currentTime: Double { timeOrigin + Double(step - timeOriginStep) * (timestep ?? units.defaultTimestep) }
   /// Fix states read from a restart, applied when the deck defines a fix with that ID and style.
   var pendingFixStates: [String: RestartFile.FixRecord] = [:]
   /// Per-atom fix states read from a restart (by fix ID, then atom id), applied with `pendingFixStates`.

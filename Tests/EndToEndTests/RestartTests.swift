@@ -52,6 +52,21 @@ final class RestartTests: XCTestCase {
     XCTAssertEqual(a, b, "restart files at step 1000 differ")
   }
 
+  /// Simulated time is step × timestep from its origin, as LAMMPS's atime/atimestep, not a sum of run
+  /// lengths: 1 + 5 steps of 0.005 add up to 0.030000000000000002, 6 steps to 0.03. A restart keeps the
+  /// origin and the timestep, and restating the same timestep does not move the origin.
+  func testSimulatedTimeContinuesToTheBit() throws {
+    let dir = try makeScratchDirectory("restart-time")
+    let whole = try run(system + "\n" + forces("fix 1 all nve") + "\nthermo 1\nrestart 1 w.*.bin\nrun 6\n", ranks: 1, in: dir)
+    let continued = try run("units lj\natom_style atomic\nread_restart w.1.bin\ntimestep 0.005\n" + forces("fix 1 all nve")
+                              + "\nthermo 1\nrestart 1 c.*.bin\nrun 5\n", ranks: 1, in: dir)
+    let time = { (output: String) in self.rows(output, from: 6).first?.split(separator: " ")[1] }
+    XCTAssertEqual(time(whole.output), "0.029999999999999999", whole.output)
+    XCTAssertEqual(time(continued.output), time(whole.output), continued.output)
+    XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("c.6.bin")),
+                   try Data(contentsOf: dir.appendingPathComponent("w.6.bin")), "restart files at step 6 differ")
+  }
+
   func testNVEContinuesBitForBit() throws {
     try assertExactContinuation("fix 1 all nve", ranks: 2)
   }
