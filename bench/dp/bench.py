@@ -45,7 +45,7 @@ MODEL_DIRS = {
 # The cases (--models): the model file LAMMPS runs (as a frozen graph), the .dp Tessera runs and its
 # pair_style keywords. "built": Tessera tabulates the uncompressed model at load (`compress`, with
 # the min_nbor_dist `dp compress` recorded in cu_se_e2_a_compressed.dp) against LAMMPS on the
-# `dp compress`ed graph; "float32": Tessera's float32 fitting networks on the compressed model
+# `dp compress`ed graph; "float32": Tessera's float32 networks and tables on the compressed model
 # against LAMMPS on the same float64 graph (DeePMD-kit has no float32 form of a float64 model).
 VARIANTS = {
     "plain": ("plain", "plain", ""),
@@ -442,7 +442,7 @@ def report(data: dict) -> str:
         "**Runs.** `bench/dp/in.cu`, the same deck for both codes: fcc Cu (lattice 3.615 Å, N³ cubic cells), "
         "`cu_se_e2_a` (plain: the frozen TensorFlow graph `dp convert-backend` makes from the `.dp`, for LAMMPS) or "
         "`cu_se_e2_a_compressed` (compressed: `dp --tf compress` tables for LAMMPS; the `.dp`'s tables for Tessera); "
-        "`float32`: Tessera's `precision float32` (float32 fitting networks) on the compressed model, against LAMMPS's "
+        "`float32`: Tessera's `precision float32` (float32 networks and tables; fitting networks only before 2026-11-25 09:00) on the compressed model, against LAMMPS's "
         "float64 compressed run (the same run as the compressed row: DeePMD-kit has no float32 form of a float64 model); "
         "`built`: Tessera tabulates `cu_se_e2_a` at load (`compress`). "
         "Velocity create 300 K, NVE, dt 1 fs, neighbor 2.0 bin, every 10 check no; one untimed warm-up step, "
