@@ -77,3 +77,20 @@ public func assertRunRefused(_ result: ProcessResult, saying message: String, _ 
   XCTAssertNotEqual(result.status, 0, context, file: file, line: line)
   XCTAssertTrue(result.combined.contains(message), "\(context): \(result.combined)", file: file, line: line)
 }
+
+/// Melts the fcc crystal filling `region` at T = 1.6 for 300 steps with Debian's LAMMPS and writes
+/// the liquid (positions, images, velocities) to `liquid.data` in `dir`: the shared starting state of
+/// the tests that compare Tessera with LAMMPS.
+public func meltLiquidWithLammps(in dir: URL, region: String, file: StaticString = #filePath, line: UInt = #line) throws {
+  let deck = fccCrystalDeck(region: region, velocity: "1.6 87287 loop geom") + "\n" + """
+    pair_style lj/cut 2.5
+    pair_coeff 1 1 1.0 1.0 2.5
+    neighbor 0.3 bin
+    fix 1 all nve
+    run 300
+    write_data liquid.data nocoeff
+    """
+  try deck.write(to: dir.appendingPathComponent("in.melt"), atomically: true, encoding: .utf8)
+  let result = try runProcess("/usr/bin/lmp", ["-in", "in.melt", "-log", "none"], in: dir)
+  XCTAssertEqual(result.status, 0, result.combined, file: file, line: line)
+}

@@ -15,33 +15,18 @@ final class BoxFlipTests: XCTestCase {
   let shearing = "fix 1 all npt temp 0.8 0.8 0.5 x 0.2 0.2 1.0 y 0.2 0.2 1.0 z 0.2 0.2 1.0 "
     + "xy 3.0 3.0 0.2 yz -3.0 -3.0 0.2 xz 4.0 4.0 0.2"
 
-  /// An 864-atom fcc crystal in a tilted box melted at T = 1.6 for 300 steps, written by LAMMPS with
-  /// positions, images and velocities (the initial state of both codes).
-  func makeLiquid(in dir: URL) throws {
-    let deck = """
-      units lj
-      atom_style atomic
-      \(system)
-      velocity all create 1.6 87287 loop geom
-      pair_style lj/cut 2.5
-      pair_coeff 1 1 1.0 1.0 2.5
-      neighbor 0.3 bin
-      fix 1 all nve
-      run 300
-      write_data liquid.data nocoeff
-      """
-    try deck.write(to: dir.appendingPathComponent("in.melt"), atomically: true, encoding: .utf8)
-    let result = try runProcess(lammps, ["-in", "in.melt", "-log", "none"], in: dir)
-    XCTAssertEqual(result.status, 0, result.combined)
-  }
-
-  let system = """
+  /// An 864-atom fcc crystal in a tilted box, melted by LAMMPS (`meltLiquidWithLammps`) into the
+  /// initial state of both codes.
+  let region = "region box prism 0 6 0 6 0 6 1 0.5 0.5"
+  var system: String {
+    """
     lattice fcc 0.8442
-    region box prism 0 6 0 6 0 6 1 0.5 0.5
+    \(region)
     create_box 1 box
     create_atoms 1 box
     mass 1 1.0
     """
+  }
 
   /// The force field, `fixes` and every thermo column printed exactly, thermo every `every` steps.
   func settings(_ fixes: String, every: Int) -> String {
@@ -96,7 +81,7 @@ final class BoxFlipTests: XCTestCase {
   func testFlipsAgreeWithLammps() throws {
     guard lammpsAvailable() else { return }
     let dir = try makeScratchDirectory("box-flip")
-    try makeLiquid(in: dir)
+    try meltLiquidWithLammps(in: dir, region: region)
     let dump = "dump 1 all custom 50 ${code}.*.dump id type x y z ix iy iz\ndump_modify 1 sort id format float %.16g"
     try liquidDeck(shearing, every: 10, steps: 500, extra: dump)
       .write(to: dir.appendingPathComponent("in.flip"), atomically: true, encoding: .utf8)
@@ -142,7 +127,7 @@ final class BoxFlipTests: XCTestCase {
   func testFlipNoStopsWhereLammpsDoes() throws {
     guard lammpsAvailable() else { return }
     let dir = try makeScratchDirectory("box-flip-no")
-    try makeLiquid(in: dir)
+    try meltLiquidWithLammps(in: dir, region: region)
     try liquidDeck(shearing + " flip no", every: 1, steps: 1000)
       .write(to: dir.appendingPathComponent("in.flip"), atomically: true, encoding: .utf8)
     let lammpsRun = try runProcess(lammps, ["-in", "in.flip", "-log", "none"], in: dir)
@@ -168,7 +153,7 @@ final class BoxFlipTests: XCTestCase {
   func testRestartAfterFlipsContinuesBitForBit() throws {
     guard lammpsAvailable() else { return }
     let dir = try makeScratchDirectory("box-flip-restart")
-    try makeLiquid(in: dir)
+    try meltLiquidWithLammps(in: dir, region: region)
     try liquidDeck(shearing, every: 20, steps: 500, extra: "restart 100 r.*.bin")
       .write(to: dir.appendingPathComponent("in.whole"), atomically: true, encoding: .utf8)
     let continued = "units lj\natom_style atomic\nread_restart r.400.bin\n" + settings(shearing, every: 20)

@@ -13,21 +13,6 @@ import XCTest
 final class LammpsComparisonTests: XCTestCase {
   let lammps = "/usr/bin/lmp"
 
-  /// Melts an fcc crystal in LAMMPS and writes the liquid (positions, images, velocities).
-  func makeLiquid(in dir: URL, region: String) throws {
-    let deck = fccCrystalDeck(region: region, velocity: "1.6 87287 loop geom") + "\n" + """
-      pair_style lj/cut 2.5
-      pair_coeff 1 1 1.0 1.0 2.5
-      neighbor 0.3 bin
-      fix 1 all nve
-      run 300
-      write_data liquid.data nocoeff
-      """
-    try deck.write(to: dir.appendingPathComponent("in.melt"), atomically: true, encoding: .utf8)
-    let result = try runProcess(lammps, ["-in", "in.melt", "-log", "none"], in: dir)
-    XCTAssertEqual(result.status, 0, result.combined)
-  }
-
   /// The liquid under `fixes` for `steps` steps, thermo every 100 with every column printed exactly.
   func deck(fixes: String, steps: Int) -> String {
     """
@@ -57,7 +42,7 @@ final class LammpsComparisonTests: XCTestCase {
     }
     var reference: [[String: Double]] = []
     let dir = try makeScratchDirectory("lammps")
-    try makeLiquid(in: dir, region: region)
+    try meltLiquidWithLammps(in: dir, region: region)
     try deck(fixes: fixes, steps: steps).write(to: dir.appendingPathComponent("in.nve"), atomically: true, encoding: .utf8)
     for ranks in [1, 4] {
       let lammpsRun = try runProcess("/usr/bin/mpirun", ["--oversubscribe", "-np", "\(ranks)", lammps, "-in", "in.nve", "-log", "none"], in: dir)
