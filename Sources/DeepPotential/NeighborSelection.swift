@@ -8,7 +8,18 @@ final class NeighborSelection {
   private let cutoffSquared: Double
   private let typeCount: Int
   private let pairExcluded: [Bool]
-  private var candidates: [(distanceSquared: Double, index: Int32)] = []
+  private let candidates = ScratchBuffer<Candidate>()
+
+  /// A neighbour within r_c; ordered by distance, then index (a total order, so any sort agrees).
+  private struct Candidate {
+    var distanceSquared: Double
+    var index: Int32
+
+    @inline(__always)
+    func precedes(_ other: Candidate) -> Bool {
+      distanceSquared < other.distanceSquared || (distanceSquared == other.distanceSquared && index < other.index)
+    }
+  }
 
   init(model: DeepPotentialModel) {
     selection = model.selection
@@ -24,23 +35,27 @@ final class NeighborSelection {
   /// neighbour within the cut-off had to be dropped.
   func select(centre i: Int, positions x: UnsafePointer<Double>, types: UnsafePointer<Int32>,
               neighbors: UnsafeBufferPointer<Int32>, slots: UnsafeMutablePointer<Int32>) -> Bool {
-    candidates.removeAll(keepingCapacity: true)
+    let candidates = self.candidates.reserve(neighbors.count)
+    var count = 0
     let xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2]
     for j32 in neighbors {
       let j = Int(j32)
       if j == i || types[j] < 0 { continue }
       let dx = x[3 * j] - xi, dy = x[3 * j + 1] - yi, dz = x[3 * j + 2] - zi
       let r2 = dx * dx + dy * dy + dz * dz
-      if r2 <= cutoffSquared { candidates.append((r2, j32)) }
+      if r2 <= cutoffSquared {
+        candidates[count] = Candidate(distanceSquared: r2, index: j32)
+        count += 1
+      }
     }
-    candidates.sort { $0.distanceSquared < $1.distanceSquared || ($0.distanceSquared == $1.distanceSquared && $0.index < $1.index) }
+    Self.sort(candidates, count: count)
     let total = sectionStart[sectionStart.count - 1]
     let centreType = Int(types[i])
-    var overflow = candidates.count > total
+    var overflow = count > total
     slots.update(repeating: -1, count: total)
     return withUnsafeTemporaryAllocation(of: Int.self, capacity: selection.count) { used in
       used.initialize(repeating: 0)
-      for candidate in candidates.prefix(total) {
+      for candidate in UnsafeBufferPointer(start: candidates, count: min(count, total)) {
         let t = Int(types[Int(candidate.index)])
         if used[t] < selection[t] {
           // Model-level pair exclusion turns the neighbour into padding, after the truncation.
@@ -51,6 +66,23 @@ final class NeighborSelection {
         }
       }
       return overflow
+    }
+  }
+
+  /// Binary insertion sort: an atom has tens to a few hundred candidates, each placed after a
+  /// binary search with one block move, without the allocation of the library's sort.
+  private static func sort(_ items: UnsafeMutablePointer<Candidate>, count: Int) {
+    for a in 1..<max(count, 1) {
+      let item = items[a]
+      var low = 0, high = a
+      while low < high {
+        let middle = (low + high) / 2
+        if item.precedes(items[middle]) { high = middle } else { low = middle + 1 }
+      }
+      if low < a {
+        (items + low + 1).update(from: items + low, count: a - low)
+        items[low] = item
+      }
     }
   }
 }

@@ -54,15 +54,15 @@ struct SingleTable: Sendable {
   }
 
   /// G·B_c for each c and G'·(Σ_c R̂[c] B_c) of located neighbour k, as `EmbeddingTable.project`,
-  /// with B in Float, 4 rows of `paddedWidth` (zeros past the width).
+  /// with B in Float, 4 rows of `paddedWidth` (zeros past the width). The second part is summed
+  /// as Σ_c R̂[c] (G'·B_c), so the loop holds no per-neighbour broadcasts (and the compiler keeps
+  /// it in eight-lane multiply-adds).
   @inline(__always)
   func project(_ k: Int, row: UnsafePointer<Double>, located: LocatedInputs, b: UnsafePointer<Float>,
                base: UnsafePointer<Float>) -> (values: SIMD4<Double>, radial: Double) {
-    let r0 = SIMD8(repeating: Float(row[0])), r1 = SIMD8(repeating: Float(row[1]))
-    let r2 = SIMD8(repeating: Float(row[2])), r3 = SIMD8(repeating: Float(row[3]))
     let dx = SIMD8(repeating: Float(located.offset[k])), beyond = SIMD8(repeating: Float(located.beyond[k]))
     let coefficients = base + located.coefficientOffset[k]
-    var g0 = SIMD8<Float>(), g1 = g0, g2 = g0, g3 = g0, radial = g0
+    var g0 = SIMD8<Float>(), g1 = g0, g2 = g0, g3 = g0, h0 = g0, h1 = g0, h2 = g0, h3 = g0
     for m in stride(from: 0, to: width, by: 8) {
       var (value, slope) = valueAndSlope(coefficients + m, dx)
       value = value.addingProduct(slope, beyond)
@@ -72,10 +72,14 @@ struct SingleTable: Sendable {
       g1 = g1.addingProduct(value, b1)
       g2 = g2.addingProduct(value, b2)
       g3 = g3.addingProduct(value, b3)
-      let rb = (r0 * b0).addingProduct(r1, b1).addingProduct(r2, b2).addingProduct(r3, b3)
-      radial = radial.addingProduct(slope, rb)
+      h0 = h0.addingProduct(slope, b0)
+      h1 = h1.addingProduct(slope, b1)
+      h2 = h2.addingProduct(slope, b2)
+      h3 = h3.addingProduct(slope, b3)
     }
-    return (SIMD4(Double(g0.sum()), Double(g1.sum()), Double(g2.sum()), Double(g3.sum())), Double(radial.sum()))
+    let slopeProjection = SIMD4(Double(h0.sum()), Double(h1.sum()), Double(h2.sum()), Double(h3.sum()))
+    return (SIMD4(Double(g0.sum()), Double(g1.sum()), Double(g2.sum()), Double(g3.sum())),
+            (SIMD4(row[0], row[1], row[2], row[3]) * slopeProjection).sum())
   }
 
   /// The quintic and its derivative at dx for eight outputs, by Horner's rule carried for both.
