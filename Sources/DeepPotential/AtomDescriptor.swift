@@ -87,14 +87,14 @@ extension DeepPotentialEvaluator {
         guard let table = model.tables![index] else { continue }
         if let singleTable = singleTables?[index] {
           singleTable.locate(rows: block.rows + 4 * start, count: count, into: located)
-          singleTable.contract(rows: block.rows + 4 * start, count: count, located: located, into: t)
+          singleTable.contract(count: count, located: located, into: t)
         } else {
           table.locate(rows: block.rows + 4 * start, count: count, into: located)
           table.contract(rows: block.rows + 4 * start, count: count, located: located, into: t)
         }
       } else {
-        multiplyTransposedA(block.rows + 4 * start, block.embedding + 2 * start * width, into: t,
-                            m: 4, n: width, k: count, accumulate: true)
+        accumulateContraction(rows: block.rows + 4 * start, embeddings: block.embedding + 2 * start * width,
+                              count: count, width: width, into: t)
       }
     }
     padding.rows.withUnsafeBufferPointer { paddingRows in

@@ -49,9 +49,9 @@ extension DeepPotentialEvaluator {
       }
     } else {
       for s in 0..<model.typeCount where bounds[s + 1] > bounds[s] {
-        multiply(block.embedding + 2 * (first + bounds[s]) * width, contractionGradient,
-                 into: rowGradient + 8 * bounds[s], m: 2 * (bounds[s + 1] - bounds[s]), n: 4, k: width,
-                 transposeB: true)
+        projectOntoFourRows(block.embedding + 2 * (first + bounds[s]) * width,
+                            count: 2 * (bounds[s + 1] - bounds[s]), width: width, b: contractionGradient,
+                            into: rowGradient + 8 * bounds[s])
       }
     }
     let scale = 1 / Double(slotCount)

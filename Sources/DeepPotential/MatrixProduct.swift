@@ -38,16 +38,6 @@ func multiply<S: NetworkScalar>(_ a: UnsafePointer<S>, _ b: UnsafePointer<S>, in
          beta: accumulate ? 1 : 0, c, ldc: n)
 }
 
-/// C = Aᵀ·B + beta·C with A stored k×m and B k×n (row-major): contractions over neighbour slots.
-@inline(__always)
-func multiplyTransposedA<S: NetworkScalar>(_ a: UnsafePointer<S>, _ b: UnsafePointer<S>,
-                                           into c: UnsafeMutablePointer<S>, m: Int, n: Int, k: Int,
-                                           accumulate: Bool = false) {
-  if m == 0 || n == 0 { return }
-  S.gemm(transposeA: true, transposeB: false, m: m, n: n, k: k, a, lda: m, b, ldb: n, beta: accumulate ? 1 : 0,
-         c, ldc: n)
-}
-
 /// Memory for `count` values, zeroed: the fixed buffers allocated once at set-up.
 func zeroedBuffer<T: Numeric>(_ count: Int) -> UnsafeMutablePointer<T> {
   let p = UnsafeMutablePointer<T>.allocate(capacity: count)

@@ -29,8 +29,17 @@ extension DenseLayerOf {
   func apply(_ input: UnsafePointer<Scalar>, rows: Int, carriesTangents: Bool,
              output: UnsafeMutablePointer<Scalar>, slopes: UnsafeMutablePointer<Scalar>?) {
     let n = outputWidth, k = inputWidth, count = rows * n
+    let productRows = carriesTangents ? 2 * rows : rows
     weights.withUnsafeBufferPointer { w in
-      multiply(input, w.baseAddress!, into: output, m: carriesTangents ? 2 * rows : rows, n: n, k: k)
+      if k == 1 {
+        // An embedding network's first layer: an outer product, which BLAS would first pack.
+        for r in 0..<productRows {
+          let x = input[r], y = output + r * n
+          for o in 0..<n { y[o] = x * w[o] }
+        }
+      } else {
+        multiply(input, w.baseAddress!, into: output, m: productRows, n: n, k: k)
+      }
     }
     withOptionalPointer(bias) { bias in
       withOptionalPointer(timestep) { timestep in
@@ -51,26 +60,43 @@ extension DenseLayerOf {
     }
   }
 
+  /// Eight lanes at a time (two registers: the tanh is latency-bound, and two independent chains
+  /// keep the multiply-add units busy), then the row's tail four lanes at a time.
   @inline(__always)
   private static func finishTanh(_ value: UnsafeMutablePointer<Scalar>, tangent: UnsafeMutablePointer<Scalar>?,
                                  slopes: UnsafeMutablePointer<Scalar>?, bias: UnsafePointer<Scalar>?,
                                  timestep: UnsafePointer<Scalar>?, width n: Int) {
     var o = 0
+    while o + 8 <= n {
+      finishTanhLanes(at: o, value: value, tangent: tangent, slopes: slopes, bias: bias, timestep: timestep,
+                      load: { widened8($0) }, store: { narrow8($0, to: $1) })
+      o += 8
+    }
     while o < n {
       let lanes = min(4, n - o)
-      var z = widened(value + o, lanes: lanes)
-      if let bias { z += widened(bias + o, lanes: lanes) }
-      var y = vectorTanh(z), slope = 1 - y * y
-      if let timestep {
-        let idt = widened(timestep + o, lanes: lanes)
-        y *= idt
-        slope *= idt
-      }
-      narrow(y, to: value + o, lanes: lanes)
-      if let slopes { narrow(slope, to: slopes + o, lanes: lanes) }
-      if let tangent { narrow(widened(tangent + o, lanes: lanes) * slope, to: tangent + o, lanes: lanes) }
+      finishTanhLanes(at: o, value: value, tangent: tangent, slopes: slopes, bias: bias, timestep: timestep,
+                      load: { widened($0, lanes: lanes) }, store: { narrow($0, to: $1, lanes: lanes) })
       o += 4
     }
+  }
+
+  @inline(__always)
+  private static func finishTanhLanes<V: TanhLanes>(
+    at o: Int, value: UnsafeMutablePointer<Scalar>, tangent: UnsafeMutablePointer<Scalar>?,
+    slopes: UnsafeMutablePointer<Scalar>?, bias: UnsafePointer<Scalar>?, timestep: UnsafePointer<Scalar>?,
+    load: (UnsafePointer<Scalar>) -> V, store: (V, UnsafeMutablePointer<Scalar>) -> Void
+  ) {
+    var z = load(value + o)
+    if let bias { z += load(bias + o) }
+    var y = vectorTanh(z), slope = 1 - y * y
+    if let timestep {
+      let idt = load(timestep + o)
+      y *= idt
+      slope *= idt
+    }
+    store(y, value + o)
+    if let slopes { store(slope, slopes + o) }
+    if let tangent { store(load(tangent + o) * slope, tangent + o) }
   }
 
   /// Any activation, one element at a time, in the same order of operations as `finishTanh`.
@@ -116,6 +142,23 @@ private func widened<S: NetworkScalar>(_ p: UnsafePointer<S>, lanes: Int) -> SIM
   var v = SIMD4<Double>()
   for lane in 0..<lanes { v[lane] = Double(p[lane]) }
   return v
+}
+
+/// Eight values at `p` in Double.
+@inline(__always)
+private func widened8<S: NetworkScalar>(_ p: UnsafePointer<S>) -> SIMD8<Double> {
+  if S.self == Double.self { return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Double>.self) }
+  return SIMD8<Double>(UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self))
+}
+
+/// Writes eight lanes to `p`, rounded to `S`.
+@inline(__always)
+private func narrow8<S: NetworkScalar>(_ v: SIMD8<Double>, to p: UnsafeMutablePointer<S>) {
+  if S.self == Double.self {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Double>.self)
+  } else {
+    UnsafeMutableRawPointer(p).storeBytes(of: SIMD8<Float>(v), as: SIMD8<Float>.self)
+  }
 }
 
 /// Writes the first `lanes` (1…4) lanes to `p`, rounded to `S`.

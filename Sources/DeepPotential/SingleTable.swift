@@ -24,25 +24,31 @@ struct SingleTable: Sendable {
   }
 
   /// Locates the neighbours' inputs in Double, with this table's interval stride.
+  /// Then rounds each neighbour's offset, beyond and R̂ to Float (`LocatedInputs.single`).
   func locate(rows: UnsafePointer<Double>, count: Int, into located: LocatedInputs) {
     table.locate(rows: rows, count: count, into: located, intervalStride: 6 * paddedWidth)
+    for k in 0..<count {
+      let single = located.single + 6 * k
+      single[0] = Float(located.offset[k])
+      single[1] = Float(located.beyond[k])
+      for c in 0..<4 { single[2 + c] = Float(rows[4 * k + c]) }
+    }
   }
 
-  /// T[c][m] += Σ_k R̂_k[c] G_m(s_k), as `EmbeddingTable.contract`.
-  func contract(rows: UnsafePointer<Double>, count: Int, located: LocatedInputs, into t: UnsafeMutablePointer<Double>) {
+  /// T[c][m] += Σ_k R̂_k[c] G_m(s_k), as `EmbeddingTable.contract`, with R̂ as `locate` rounded it.
+  func contract(count: Int, located: LocatedInputs, into t: UnsafeMutablePointer<Double>) {
     coefficients.withUnsafeBufferPointer { c in
       let base = c.baseAddress!
       for m in stride(from: 0, to: width, by: 8) {
         var t0 = SIMD8<Float>(), t1 = t0, t2 = t0, t3 = t0
         for k in 0..<count {
-          let p = base + located.coefficientOffset[k] + m
-          var (value, slope) = valueAndSlope(p, SIMD8(repeating: Float(located.offset[k])))
-          if located.beyond[k] != 0 { value = value.addingProduct(slope, SIMD8(repeating: Float(located.beyond[k]))) }
-          let r = rows + 4 * k
-          t0 = t0.addingProduct(SIMD8(repeating: Float(r[0])), value)
-          t1 = t1.addingProduct(SIMD8(repeating: Float(r[1])), value)
-          t2 = t2.addingProduct(SIMD8(repeating: Float(r[2])), value)
-          t3 = t3.addingProduct(SIMD8(repeating: Float(r[3])), value)
+          let p = base + located.coefficientOffset[k] + m, single = located.single + 6 * k
+          var (value, slope) = valueAndSlope(p, SIMD8(repeating: single[0]))
+          if single[1] != 0 { value = value.addingProduct(slope, SIMD8(repeating: single[1])) }
+          t0 = t0.addingProduct(SIMD8(repeating: single[2]), value)
+          t1 = t1.addingProduct(SIMD8(repeating: single[3]), value)
+          t2 = t2.addingProduct(SIMD8(repeating: single[4]), value)
+          t3 = t3.addingProduct(SIMD8(repeating: single[5]), value)
         }
         let lanes = min(8, width - m)
         for (row, sum) in [t0, t1, t2, t3].enumerated() {
@@ -60,7 +66,7 @@ struct SingleTable: Sendable {
   @inline(__always)
   func project(_ k: Int, row: UnsafePointer<Double>, located: LocatedInputs, b: UnsafePointer<Float>,
                base: UnsafePointer<Float>) -> (values: SIMD4<Double>, radial: Double) {
-    let dx = SIMD8(repeating: Float(located.offset[k])), beyond = SIMD8(repeating: Float(located.beyond[k]))
+    let dx = SIMD8(repeating: located.single[6 * k]), beyond = SIMD8(repeating: located.single[6 * k + 1])
     let coefficients = base + located.coefficientOffset[k]
     var g0 = SIMD8<Float>(), g1 = g0, g2 = g0, g3 = g0, h0 = g0, h1 = g0, h2 = g0, h3 = g0
     for m in stride(from: 0, to: width, by: 8) {

@@ -5,17 +5,22 @@ final class LocatedInputs {
   let coefficientOffset: UnsafeMutablePointer<Int>
   let offset: UnsafeMutablePointer<Double>
   let beyond: UnsafeMutablePointer<Double>
+  /// For a Float table (`SingleTable.locate`): per neighbour, its offset, beyond and R̂ (4) rounded
+  /// to Float once, not in every eight-output step.
+  let single: UnsafeMutablePointer<Float>
 
   init(capacity: Int) {
     coefficientOffset = .allocate(capacity: max(capacity, 1))
     offset = .allocate(capacity: max(capacity, 1))
     beyond = .allocate(capacity: max(capacity, 1))
+    single = .allocate(capacity: 6 * max(capacity, 1))
   }
 
   deinit {
     coefficientOffset.deallocate()
     offset.deallocate()
     beyond.deallocate()
+    single.deallocate()
   }
 }
 
