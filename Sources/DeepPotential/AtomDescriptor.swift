@@ -43,7 +43,7 @@ extension DeepPotentialEvaluator {
       bounds[section] = active
     }
     block.activeCount[b] = active
-    if !fusesTables { embed(centreType: ti, at: b) }
+    if fusedTables == nil { embed(centreType: ti, at: b) }
     contract(centreType: ti, at: b)
   }
 
@@ -82,16 +82,9 @@ extension DeepPotentialEvaluator {
     t.update(repeating: 0, count: 4 * width)
     for s in 0..<model.typeCount where bounds[s + 1] > bounds[s] {
       let start = first + bounds[s], count = bounds[s + 1] - bounds[s]
-      if fusesTables {
-        let index = model.embeddingIndex(centre: ti, neighbor: s)
-        guard let table = model.tables![index] else { continue }
-        if let singleTable = singleTables?[index] {
-          singleTable.locate(rows: block.rows + 4 * start, count: count, into: located)
-          singleTable.contract(count: count, located: located, into: t)
-        } else {
-          table.locate(rows: block.rows + 4 * start, count: count, into: located)
-          table.contract(rows: block.rows + 4 * start, count: count, located: located, into: t)
-        }
+      if let fusedTables {
+        fusedTables.contract(model.embeddingIndex(centre: ti, neighbor: s), rows: block.rows + 4 * start,
+                             count: count, into: t)
       } else {
         accumulateContraction(rows: block.rows + 4 * start, embeddings: block.embedding + 2 * start * width,
                               count: count, width: width, into: t)

@@ -36,11 +36,10 @@ public final class DeepPotentialEvaluator {
   let sectionStart: [Int]
   let padding: PaddingEmbedding
   let block: BlockBuffers
-  /// Every reachable (centre, neighbour) pair has a table (and M1 is a multiple of four):
-  /// embeddings are evaluated inside the contraction and its gradient (`TableContraction`), not
-  /// stored.
-  let fusesTables: Bool
-  let located: LocatedInputs
+  /// When every reachable (centre, neighbour) pair has a table (and M1 is a multiple of four):
+  /// the tables, whose embeddings are evaluated inside the contraction and its gradient
+  /// (`FusedTable`), not stored.
+  let fusedTables: FusedTables?
   // Per atom, reused: its slots, then embedding inputs and backward products.
   let slots: UnsafeMutablePointer<Int32>
   let radialInput: UnsafeMutablePointer<Double>
@@ -56,8 +55,6 @@ public final class DeepPotentialEvaluator {
   public let precision: NetworkPrecision
   /// The networks in Float when `precision` is float32.
   let single: SinglePrecisionNetworks?
-  /// The compressed tables in Float when `precision` is float32 and the tables are fused.
-  let singleTables: [SingleTable?]?
 
   /// `fusingTables` false keeps a compressed model's embeddings stored as an uncompressed model's
   /// are (the fused kernels are tested against that path).
@@ -76,7 +73,7 @@ public final class DeepPotentialEvaluator {
     sectionStart = start
     padding = PaddingEmbedding(model: model, sectionStart: start)
     let n = model.typeCount
-    fusesTables = fusingTables && model.embeddingWidth % 4 == 0 && model.tables.map { tables in
+    let fusesTables = fusingTables && model.embeddingWidth % 4 == 0 && model.tables.map { tables in
       (0..<n).allSatisfy { centre in
         (0..<n).allSatisfy { neighbor in
           model.selection[neighbor] == 0 || model.descriptorExcluded[centre * n + neighbor]
@@ -84,15 +81,14 @@ public final class DeepPotentialEvaluator {
         }
       }
     } ?? false
-    located = LocatedInputs(capacity: slotCount)
+    fusedTables = fusesTables
+      ? FusedTables(model.tables!, precision: precision, slots: slotCount, width: width) : nil
     // Stored embeddings (2·nnei·M1 values per atom) should stay in cache: 16 to 64 atoms per block
     // timed alike for the copper model. Without them, larger blocks make the fitting networks'
     // products efficient (their weights are packed once per block).
     let atoms = fusesTables ? 128 : 16
     block = BlockBuffers(atoms: atoms, slots: slotCount, sections: n, width: width, axes: axes,
                          storesEmbeddings: !fusesTables)
-    singleTables = precision == .float32 && fusesTables
-      ? model.tables!.map { $0.map(SingleTable.init) } : nil
     slots = zeroedBuffer(slotCount)
     radialInput = zeroedBuffer(slotCount)
     rowGradient = zeroedBuffer(2 * slotCount * 4)

@@ -11,41 +11,14 @@ extension DeepPotentialEvaluator {
     // ∂E/∂R̂_k = (G_k·Bᵀ + δ_c0 (R̂_k·B)·G'_k) / nnei, where (R̂_k·B)·G'_k = R̂_k·(G'_k·Bᵀ):
     // per section, one product [G; G']·Bᵀ gives both, laid out as the embeddings are.
     let bounds = block.sectionBounds + b * (model.typeCount + 1)
-    if fusesTables {
-      // G·B_c and G'·(R̂·B) of every neighbour straight from the tables, into the same layout.
+    if let fusedTables {
+      // G·B_c and G'·(R̂·B) of every neighbour straight from the tables, into the same layout; the
+      // slope part is only ever used as R̂·(G'·Bᵀ): stored as that sum in its first lane.
       for s in 0..<model.typeCount where bounds[s + 1] > bounds[s] {
-        let start = first + bounds[s], rows = bounds[s + 1] - bounds[s]
-        let valueParts = rowGradient + 8 * bounds[s], slopeParts = valueParts + 4 * rows
-        guard let table = model.tables![model.embeddingIndex(centre: ti, neighbor: s)] else {
-          (valueParts).update(repeating: 0, count: 8 * rows)
-          continue
-        }
-        if let singleTable = singleTables?[model.embeddingIndex(centre: ti, neighbor: s)] {
-          singleTable.locate(rows: block.rows + 4 * start, count: rows, into: located)
-          let padded = singleTable.paddedWidth, b = single!.projection.reserve(4 * padded)
-          for c in 0..<4 {
-            for m in 0..<padded { b[c * padded + m] = m < width ? Float(contractionGradient[c * width + m]) : 0 }
-          }
-          singleTable.coefficients.withUnsafeBufferPointer { c in
-            for a in 0..<rows {
-              let (values, radial) = singleTable.project(a, row: block.rows + 4 * (start + a), located: located,
-                                                         b: b, base: c.baseAddress!)
-              values.store(to: valueParts + 4 * a, lanes: 4)
-              SIMD4(radial, 0, 0, 0).store(to: slopeParts + 4 * a, lanes: 4)
-            }
-          }
-          continue
-        }
-        table.locate(rows: block.rows + 4 * start, count: rows, into: located)
-        table.coefficients.withUnsafeBufferPointer { c in
-          for a in 0..<rows {
-            let (values, radial) = table.project(a, row: block.rows + 4 * (start + a), located: located,
-                                                 b: contractionGradient, base: c.baseAddress!)
-            values.store(to: valueParts + 4 * a, lanes: 4)
-            // The slope part is only ever used as R̂·(G'·Bᵀ): stored as that sum in its first lane.
-            SIMD4(radial, 0, 0, 0).store(to: slopeParts + 4 * a, lanes: 4)
-          }
-        }
+        let rows = bounds[s + 1] - bounds[s], valueParts = rowGradient + 8 * bounds[s]
+        fusedTables.project(model.embeddingIndex(centre: ti, neighbor: s), rows: block.rows + 4 * (first + bounds[s]),
+                            count: rows, gradient: contractionGradient, valueParts: valueParts,
+                            slopeParts: valueParts + 4 * rows)
       }
     } else {
       for s in 0..<model.typeCount where bounds[s + 1] > bounds[s] {
@@ -65,7 +38,7 @@ extension DeepPotentialEvaluator {
         let statistics = (ti * slotCount + Int(block.slot[first + at])) * 4
         let row = block.rows + 4 * (first + at)
         var radial = 0.0
-        if fusesTables {
+        if fusedTables != nil {
           radial = slopePart[0]
         } else {
           for c in 0..<4 { radial += row[c] * slopePart[c] }

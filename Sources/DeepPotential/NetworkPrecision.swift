@@ -14,8 +14,6 @@ final class SinglePrecisionNetworks {
   let fittingWorkspace = FittingWorkspace<Float>()
   /// A batch's inputs, gradients (or embedding rows) and outputs in Float.
   let input = ScratchBuffer<Float>(), gradient = ScratchBuffer<Float>(), output = ScratchBuffer<Float>()
-  /// An atom's ∂E/∂T (4 × M1) in Float for the tables' backward pass.
-  let projection = ScratchBuffer<Float>()
 
   init(_ model: DeepPotentialModel) {
     embeddings = model.embeddings.map { $0.map(DenseNetworkOf<Float>.init) }

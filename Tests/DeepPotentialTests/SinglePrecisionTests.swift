@@ -36,7 +36,7 @@ final class SinglePrecisionTests: XCTestCase {
         let double = DeepPotentialEvaluator(model: model), single = DeepPotentialEvaluator(model: model, precision: .float32)
         // Not vacuous: the Float kernels are the ones running.
         if mode == "tables" {
-          XCTAssertTrue(single.fusesTables && single.singleTables != nil, "\(path): Float tables")
+          guard case .float32 = single.fusedTables else { return XCTFail("\(path): Float tables expected") }
         } else {
           XCTAssertTrue(single.single?.embeddings.contains { $0 != nil } ?? false, "\(path): Float embedding networks")
         }
