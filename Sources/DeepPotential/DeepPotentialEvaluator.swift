@@ -83,9 +83,10 @@ public final class DeepPotentialEvaluator {
     } ?? false
     fusedTables = fusesTables
       ? FusedTables(model.tables!, precision: precision, slots: slotCount, width: width) : nil
-    // Stored embeddings (2·nnei·M1 values per atom) should stay in cache: 16 to 64 atoms per block
-    // timed alike for the copper model. Without them, larger blocks make the fitting networks'
-    // products efficient (their weights are packed once per block).
+    // Stored embeddings (2·nnei·M1 values per atom) should stay in cache: 16, 64 and 128 atoms per
+    // block timed alike for the copper model (the fitting networks' products gain at 64+ what the
+    // embeddings lose in cache). Without them, larger blocks make those products efficient (their
+    // weights are packed once per block).
     let atoms = fusesTables ? 128 : 16
     block = BlockBuffers(atoms: atoms, slots: slotCount, sections: n, width: width, axes: axes,
                          storesEmbeddings: !fusesTables)

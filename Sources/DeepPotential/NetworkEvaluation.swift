@@ -144,7 +144,7 @@ private func widened<S: NetworkScalar>(_ p: UnsafePointer<S>, lanes: Int) -> SIM
   return v
 }
 
-/// Eight values at `p` in Double.
+/// Eight values at `p` in Double (`S` is Double or Float).
 @inline(__always)
 private func widened8<S: NetworkScalar>(_ p: UnsafePointer<S>) -> SIMD8<Double> {
   if S.self == Double.self { return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Double>.self) }
