@@ -4,7 +4,7 @@
 /// are made from the table one vector of outputs at a time and used at once, never stored; the
 /// backward pass makes them again, which costs less than writing and reading 2·M1 values per
 /// neighbour. Neighbours are located in Double (`EmbeddingTable.locate`), so both precisions
-/// choose the same interval. The coefficients are rounded once, their rows padded with zeros to a
+/// choose the same interval. Float coefficients are rounded once, their rows padded with zeros to a
 /// multiple of the lane count (M1 = 100 → 104 Floats: cheaper than a partial last vector).
 struct FusedTable<Lanes: TableLanes>: Sendable {
   typealias Scalar = Lanes.Scalar
@@ -19,6 +19,11 @@ struct FusedTable<Lanes: TableLanes>: Sendable {
     self.table = table
     width = table.width
     paddedWidth = (table.width + Lanes.scalarCount - 1) / Lanes.scalarCount * Lanes.scalarCount
+    if Scalar.self == Double.self && paddedWidth == width {
+      // The model's own array, shared (not copied) by every evaluator and thread.
+      coefficients = unsafeBitCast(table.coefficients, to: [Scalar].self)
+      return
+    }
     var padded = [Scalar](repeating: 0, count: table.intervalCount * 6 * paddedWidth)
     for row in 0..<(table.intervalCount * 6) {
       for m in 0..<width { padded[row * paddedWidth + m] = Scalar(table.coefficients[row * table.width + m]) }
