@@ -52,9 +52,18 @@ extension Communicator {
   public var isRoot: Bool { rank == 0 }
 
   public func allReduce(_ value: Double, _ op: ReductionOp) -> Double {
-    var v = [value]
-    v.withUnsafeMutableBufferPointer { allReduce($0, op) }
+    var v: InlineArray<1, Double> = [value]
+    allReduce(&v, op)
     return v[0]
+  }
+
+  /// A fixed number of values reduced in place: what a timestep reduces, without allocating.
+  public func allReduce<let count: Int>(_ values: inout InlineArray<count, Double>, _ op: ReductionOp) {
+    withUnsafeMutablePointer(to: &values) { storage in
+      storage.withMemoryRebound(to: Double.self, capacity: count) {
+        allReduce(UnsafeMutableBufferPointer(start: $0, count: count), op)
+      }
+    }
   }
 
   public func allReduce(_ value: Int, _ op: ReductionOp) -> Int {

@@ -6,7 +6,8 @@ public struct DeepPotentialResult: Sendable {
   public var energy: Double = 0
   /// W = −Σ_i Σ_j (∂E_i/∂r_ij) ⊗ r_ij over owned centres, 9 components row-major (eV):
   /// DeePMD-kit's virial, whose LAMMPS xx yy zz xy xz yz are indices 0 4 8 3 6 7.
-  public var virial = [Double](repeating: 0, count: 9)
+  /// (Fixed size, so that an evaluation allocates nothing.)
+  public var virial = InlineArray<9, Double>(repeating: 0)
   /// Owned atoms that had more neighbours of some type within r_c than `sel` allows.
   public var overflowAtoms = 0
 }

@@ -64,9 +64,16 @@ extension DenseLayerOf where Scalar == Double {
 /// A chain of dense layers: an embedding network (1 → M1) or a fitting network (descriptor → 1).
 struct DenseNetworkOf<Scalar: NetworkScalar>: Sendable {
   let layers: [DenseLayerOf<Scalar>]
+  /// The most values one row of any layer reads or writes: stored, since every batch sizes its
+  /// scratch rows by it (computing it built an array per batch).
+  let widestLayer: Int
   var inputWidth: Int { layers[0].inputWidth }
   var outputWidth: Int { layers[layers.count - 1].outputWidth }
-  var widestLayer: Int { layers.map { max($0.inputWidth, $0.outputWidth) }.max() ?? 0 }
+
+  init(layers: [DenseLayerOf<Scalar>]) {
+    self.layers = layers
+    widestLayer = layers.map { max($0.inputWidth, $0.outputWidth) }.max() ?? 0
+  }
 }
 
 extension DenseNetworkOf {

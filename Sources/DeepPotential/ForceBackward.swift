@@ -2,7 +2,7 @@ extension DeepPotentialEvaluator {
   /// Chain rule from ∂E_i/∂D back to every active neighbour's displacement (spec §7.2), adding
   /// forces, the virial and the neighbours' atomic virials.
   func differentiate(atom i: Int, at b: Int, types: UnsafePointer<Int32>, forces f: UnsafeMutablePointer<Double>,
-                     virial: inout [Double], atomVirials: UnsafeMutablePointer<Double>?) {
+                     virial: inout InlineArray<9, Double>, atomVirials: UnsafeMutablePointer<Double>?) {
     let ti = Int(types[i])
     let first = b * slotCount, count = block.activeCount[b]
     if count == 0 { return }
@@ -100,9 +100,11 @@ extension DeepPotentialEvaluator {
         u2 = u2.addingProduct(row, SIMD4(repeating: t[2 * width + p]))
         u3 = u3.addingProduct(row, SIMD4(repeating: t[3 * width + p]))
       }
-      for (c, u) in [u0, u1, u2, u3].enumerated() {
-        (SIMD4(loading: g + c * width + q, lanes: lanes) + u).store(to: g + c * width + q, lanes: lanes)
-      }
+      // Row by row, not over an array literal of the four sums (a heap allocation per call).
+      (SIMD4(loading: g + q, lanes: lanes) + u0).store(to: g + q, lanes: lanes)
+      (SIMD4(loading: g + width + q, lanes: lanes) + u1).store(to: g + width + q, lanes: lanes)
+      (SIMD4(loading: g + 2 * width + q, lanes: lanes) + u2).store(to: g + 2 * width + q, lanes: lanes)
+      (SIMD4(loading: g + 3 * width + q, lanes: lanes) + u3).store(to: g + 3 * width + q, lanes: lanes)
     }
   }
 }

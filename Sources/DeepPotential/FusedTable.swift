@@ -61,9 +61,11 @@ struct FusedTable<Lanes: TableLanes>: Sendable {
           t3 = t3.addingProduct(Lanes(repeating: inputs[5]), value)
         }
         let lanes = min(Lanes.scalarCount, width - m)
-        for (row, sum) in [t0, t1, t2, t3].enumerated() {
-          let target = t + row * width + m
-          for lane in 0..<lanes { target[lane] += Double(sum[lane]) }
+        for lane in 0..<lanes {
+          t[m + lane] += Double(t0[lane])
+          t[width + m + lane] += Double(t1[lane])
+          t[2 * width + m + lane] += Double(t2[lane])
+          t[3 * width + m + lane] += Double(t3[lane])
         }
       }
     }

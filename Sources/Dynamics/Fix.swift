@@ -7,7 +7,7 @@ import Geometry
 public final class BoxState {
   public var box: Box
   /// This rank's virial Σ r⊗f of the last force evaluation (xx yy zz xy xz yz); sum over ranks to use.
-  public var localVirial = [Double](repeating: 0, count: 6)
+  public var localVirial = InlineArray<6, Double>(repeating: 0)
 
   public init(box: Box) { self.box = box }
 }

@@ -37,7 +37,7 @@ public final class NoseHooverBarostat: Fix {
   /// Σ m v⊗v (xx yy zz xy xz yz) at the last pressure evaluation, for the anisotropic MTK term.
   private var kinetic = [Double](repeating: 0, count: 6)
   /// All ranks' virial of the last force evaluation.
-  private var virial = [Double](repeating: 0, count: 6)
+  private var virial = InlineArray<6, Double>(repeating: 0)
   /// The MTK term that couples the atoms' velocities to the volume change (LAMMPS `mtk_term2`).
   private var volumeCoupling = 0.0
   private var currentTemperature = 0.0

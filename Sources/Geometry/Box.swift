@@ -60,8 +60,8 @@ public struct Box: Sendable, Equatable {
   public func translation(_ image: SIMD3<Double>) -> SIMD3<Double> { cartesian(fromFractional: image) }
 
   /// The eight corners in LAMMPS's `Domain::box_corners` order: λ = 000, 100, 010, 110, 001, 101, 011, 111.
-  public var corners: [SIMD3<Double>] {
-    (0..<8).map { (k: Int) -> SIMD3<Double> in
+  public var corners: InlineArray<8, SIMD3<Double>> {
+    InlineArray { (k: Int) -> SIMD3<Double> in
       let lambda = SIMD3<Double>(Double(k & 1), Double((k >> 1) & 1), Double((k >> 2) & 1))
       return lo + cartesian(fromFractional: lambda)
     }

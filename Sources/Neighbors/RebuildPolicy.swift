@@ -19,7 +19,7 @@ public final class RebuildPolicy {
   public private(set) var dangerousBuilds = 0
   private var referencePositions: [Double] = []
   /// Corners of the box the list was built in (LAMMPS `corners_hold`).
-  private var referenceCorners: [SIMD3<Double>] = []
+  private var referenceCorners = InlineArray<8, SIMD3<Double>>(repeating: .zero)
 
   public init(settings: RebuildSettings) { self.settings = settings }
 

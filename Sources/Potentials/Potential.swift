@@ -15,7 +15,8 @@ public struct ForceRequest: OptionSet, Sendable {
 /// order xx yy zz xy xz yz, energy units). Summed over ranks they give the system's values.
 public struct EnergyVirial: Sendable {
   public var energy: Double = 0
-  public var virial = [Double](repeating: 0, count: 6)
+  /// xx yy zz xy xz yz (fixed size: a force evaluation allocates nothing).
+  public var virial = InlineArray<6, Double>(repeating: 0)
   public init() {}
 }
 

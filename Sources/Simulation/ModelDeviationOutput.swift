@@ -86,7 +86,7 @@ final class DeviationEnsemble {
       let result = evaluator.compute(positions: positions, types: types, ownedCount: ownedCount, totalCount: totalCount,
                                      neighborOffsets: offsets, neighbors: neighbors, forces: f,
                                      sharing: sharesSlots[k] ? .reuse(slots) : .none)
-      virials.append(result.virial)
+      virials.append((0..<9).map { result.virial[$0] })
     }
   }
 

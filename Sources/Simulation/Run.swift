@@ -67,7 +67,7 @@ extension Simulation {
       let restartDue = restarts.isDue(at: step)
       // As LAMMPS's Neighbor::decide: a restart or a fix balance forces the rebuild before the policy counts the step.
       let forced = restartDue || fixes.contains { ($0.fix as? LoadBalanceFix)?.forcesRebuild(at: step) == true }
-      if forced || policy.shouldRebuild(atoms, box: boxState.box, anyRankMoved: comm.any) {
+      if forced || policy.shouldRebuild(atoms, box: boxState.box, anyRankMoved: { comm.any($0) }) {
         timer.stamp(.communication)
         // A barostat may flip a skewed box here (LAMMPS pre_exchange): the rebuild then wraps and
         // migrates every atom, and sub-domains, ghosts and bins follow the new box.
@@ -114,7 +114,7 @@ extension Simulation {
   /// Why the job must stop now, agreed by every rank (a signal may reach only some of them).
   private func stopReason() -> String? {
     let outOfTime = wallTimeLimit.map { StepTimer.now() - jobStart >= $0 } ?? false
-    var flags = [StopRequest.caughtSignal != 0 ? 1.0 : 0, outOfTime ? 1 : 0]
+    var flags: InlineArray<2, Double> = [StopRequest.caughtSignal != 0 ? 1 : 0, outOfTime ? 1 : 0]
     comm.allReduce(&flags, .max)
     if flags[0] > 0 { return StopRequest.signalName.map { "Caught \($0)" } ?? "Signal caught on another rank" }
     return flags[1] > 0 ? "Wall-time limit reached" : nil
@@ -201,7 +201,7 @@ extension Simulation {
   /// Reduces the thermodynamic state, checks for lost atoms and non-finite values, prints a row.
   private func writeThermo(_ columns: [ThermoColumn], _ ev: EnergyVirial, _ potential: Potential, firstStep: Int,
                            runStart: Double, last: inout (step: Int, time: Double), dt: Double) throws {
-    var sums = [ev.energy] + ev.virial + [Double(atoms.ownedCount), 0, 0, Double(potential.neighborOverflow),
+    var sums = [ev.energy] + (0..<6).map { ev.virial[$0] } + [Double(atoms.ownedCount), 0, 0, Double(potential.neighborOverflow),
                                           console.writeFailure == nil ? 0 : 1]
     for i in 0..<atoms.ownedCount {
       sums[8] += masses[atoms.type[i]]
