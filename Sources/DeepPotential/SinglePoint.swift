@@ -49,7 +49,7 @@ extension DeepPotentialEvaluator {
       for c in 0..<3 { ownedForces[3 * owner[a] + c] += forces[3 * a + c] }
       for c in 0..<9 { ownedVirials[9 * owner[a] + c] += atomVirials[9 * a + c] }
     }
-    return SinglePointResult(energy: result.energy, forces: ownedForces, virial: (0..<9).map { result.virial[$0] },
+    return SinglePointResult(energy: result.energy, forces: ownedForces, virial: result.virial.elements,
                              atomEnergies: atomEnergies, atomVirials: ownedVirials,
                              overflowAtoms: result.overflowAtoms)
   }

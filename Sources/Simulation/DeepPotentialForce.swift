@@ -72,7 +72,7 @@ final class DeepPotentialForce: Potential {
         list.neighbors.withUnsafeBufferPointer { neighbors in
           ensemble.evaluate(positions: atoms.position, types: types, ownedCount: owned, totalCount: total,
                             offsets: offsets.baseAddress!, neighbors: neighbors.baseAddress!,
-                            drivingVirial: (0..<9).map { result.virial[$0] })
+                            drivingVirial: result.virial.elements)
         }
       }
       deviationPending = true

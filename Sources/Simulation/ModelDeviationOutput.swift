@@ -2,6 +2,7 @@ import Atoms
 import Communication
 import DeepPotential
 import Decomposition
+import Geometry
 import Foundation
 import InputDeck
 
@@ -86,7 +87,7 @@ final class DeviationEnsemble {
       let result = evaluator.compute(positions: positions, types: types, ownedCount: ownedCount, totalCount: totalCount,
                                      neighborOffsets: offsets, neighbors: neighbors, forces: f,
                                      sharing: sharesSlots[k] ? .reuse(slots) : .none)
-      virials.append((0..<9).map { result.virial[$0] })
+      virials.append(result.virial.elements)
     }
   }
 

@@ -201,7 +201,7 @@ extension Simulation {
   /// Reduces the thermodynamic state, checks for lost atoms and non-finite values, prints a row.
   private func writeThermo(_ columns: [ThermoColumn], _ ev: EnergyVirial, _ potential: Potential, firstStep: Int,
                            runStart: Double, last: inout (step: Int, time: Double), dt: Double) throws {
-    var sums = [ev.energy] + (0..<6).map { ev.virial[$0] } + [Double(atoms.ownedCount), 0, 0, Double(potential.neighborOverflow),
+    var sums = [ev.energy] + ev.virial.elements + [Double(atoms.ownedCount), 0, 0, Double(potential.neighborOverflow),
                                           console.writeFailure == nil ? 0 : 1]
     for i in 0..<atoms.ownedCount {
       sums[8] += masses[atoms.type[i]]

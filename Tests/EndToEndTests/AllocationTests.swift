@@ -37,14 +37,7 @@ final class AllocationTests: XCTestCase {
   /// The LJ melt (256 atoms) under NVE, a Nosé-Hoover chain and Langevin.
   func testLennardJonesStepsAllocateNothing() throws {
     for fixes in ["fix 1 all nve", "fix 1 all nvt temp 3.0 3.0 0.5", "fix 1 all nve\nfix 2 all langevin 3.0 3.0 0.5 48279"] {
-      try assertStepsAllocateNothing("""
-        units lj
-        lattice fcc 0.8442
-        region box block 0 4 0 4 0 4
-        create_box 1 box
-        create_atoms 1 box
-        mass 1 1.0
-        velocity all create 3.0 87287
+      try assertStepsAllocateNothing(fccCrystalDeck(cells: 4, velocity: "3.0 87287") + "\n" + """
         pair_style lj/cut 2.5
         pair_coeff 1 1 1.0 1.0 2.5
         neighbor 0.3 bin
@@ -61,13 +54,14 @@ final class AllocationTests: XCTestCase {
                                           line: UInt = #line) throws {
     let dir = try makeScratchDirectory("allocations")
     try deck.write(to: dir.appendingPathComponent("in.deck"), atomically: true, encoding: .utf8)
-    let runs = [2, 2 + extraSteps].map { steps in
-      (steps, try! startProcess("/usr/bin/valgrind",
-                                ["--tool=memcheck", "--log-file=valgrind.\(steps)", tesseraBinary,
-                                 "run", "in.deck", "-var", "steps", "\(steps)", "--log", "none"],
-                                in: dir, environment: ProcessInfo.processInfo.environment.merging(mpiEnvironment) { $1 },
-                                output: dir.appendingPathComponent("out.\(steps)"),
-                                error: dir.appendingPathComponent("err.\(steps)")))
+    var runs: [(steps: Int, process: StartedProcess)] = []
+    for steps in [2, 2 + extraSteps] {
+      runs.append((steps, try startProcess("/usr/bin/valgrind",
+                                           ["--tool=memcheck", "--log-file=valgrind.\(steps)", tesseraBinary,
+                                            "run", "in.deck", "-var", "steps", "\(steps)", "--log", "none"],
+                                           in: dir, environment: ProcessInfo.processInfo.environment.merging(mpiEnvironment) { $1 },
+                                           output: dir.appendingPathComponent("out.\(steps)"),
+                                           error: dir.appendingPathComponent("err.\(steps)"))))
     }
     var allocations: [Int] = []
     for (steps, run) in runs {

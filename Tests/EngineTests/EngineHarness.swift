@@ -31,7 +31,7 @@ func evaluate(_ positions: [SIMD3<Double>], box: Box, potential: Potential, skin
   atoms.clearForces()
   let ev = try potential.compute(atoms, list, box, [.energy, .virial])
   halo.reverseForces(atoms, comm: comm)
-  return Evaluation(energy: ev.energy, virial: (0..<6).map { ev.virial[$0] },
+  return Evaluation(energy: ev.energy, virial: ev.virial.elements,
                     forces: Array(UnsafeBufferPointer(start: atoms.force, count: 3 * atoms.ownedCount)))
 }
 
