@@ -128,6 +128,23 @@ public final class HaloExchange {
     }
   }
 
+  /// Forward communication of any per-atom array of `width` doubles: each ghost row becomes a copy
+  /// of its original's, swaps in order (so multi-hop ghosts copy ghosts already refreshed).
+  public func forward(_ values: UnsafeMutablePointer<Double>, width: Int, comm: Communicator) {
+    for s in swaps {
+      sendBuffer.removeAll(keepingCapacity: true)
+      for i in s.sendList {
+        let row = values + width * Int(i)
+        for c in 0..<width { sendBuffer.append(row[c]) }
+      }
+      let ghosts = UnsafeMutableBufferPointer(start: values + width * s.firstReceived, count: width * s.receivedCount)
+      sendBuffer.withUnsafeBufferPointer { exchange($0, to: s.sendRank, into: ghosts, from: s.receiveRank, comm: comm) }
+    }
+  }
+
+  /// The handle a force evaluation gets: this halo's swaps on `comm`.
+  public func rows(comm: Communicator) -> HaloRows { HaloRows(halo: self, comm: comm) }
+
   /// Adds ghost forces back into the atoms they were copied from, swaps in reverse order.
   public func reverseForces(_ atoms: AtomStore, comm: Communicator) {
     reverse(atoms.force, width: 3, comm: comm)
@@ -157,4 +174,12 @@ public final class HaloExchange {
       comm.sendReceive(values, to: destination, into: incoming, from: source)
     }
   }
+}
+
+/// `GhostRows` on a halo's stored swaps, counted in the communicator's traffic like every swap.
+public struct HaloRows: GhostRows {
+  let halo: HaloExchange
+  let comm: Communicator
+  public func forward(_ rows: UnsafeMutablePointer<Double>, width: Int) { halo.forward(rows, width: width, comm: comm) }
+  public func reverse(_ rows: UnsafeMutablePointer<Double>, width: Int) { halo.reverse(rows, width: width, comm: comm) }
 }

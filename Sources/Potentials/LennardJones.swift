@@ -55,8 +55,8 @@ public final class LennardJones: Potential {
 
   public var perAtomEnergy: [Double]? { wantsPerAtom ? energies : nil }
 
-  public func compute(_ atoms: AtomStore, _ list: NeighborList, _ box: Box, _ request: ForceRequest) throws
-    -> EnergyVirial {
+  public func compute(_ atoms: AtomStore, _ list: NeighborList, _ box: Box, _ request: ForceRequest,
+                      ghosts: GhostRows) throws -> EnergyVirial {
     var result = EnergyVirial()
     let x = atoms.position, f = atoms.force, type = atoms.type
     let owned = atoms.ownedCount

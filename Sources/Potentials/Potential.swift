@@ -21,13 +21,15 @@ public struct EnergyVirial: Sendable {
 }
 
 /// A force field. Adds forces on owned and ghost atoms into `atoms.force`; the caller folds ghost
-/// forces back to their owners.
+/// forces back to their owners. `ghosts` exchanges per-atom rows with the ghost copies inside one
+/// evaluation (EAM's F'(ρ), message-passing features); a potential that needs no exchange ignores it.
+/// A potential that throws must do so before its first exchange or on every rank alike.
 public protocol Potential: AnyObject {
   /// Interaction range; ghosts and neighbour lists extend it by the skin.
   var cutoff: Double { get }
   var neighborKind: NeighborKind { get }
-  func compute(_ atoms: AtomStore, _ neighbors: NeighborList, _ box: Box, _ request: ForceRequest) throws
-    -> EnergyVirial
+  func compute(_ atoms: AtomStore, _ neighbors: NeighborList, _ box: Box, _ request: ForceRequest,
+               ghosts: GhostRows) throws -> EnergyVirial
   /// Per-atom energies from the last compute with `.perAtomEnergy`, if supported: one per owned and
   /// ghost atom; the caller adds the ghosts' values into their owners (reverse communication).
   var perAtomEnergy: [Double]? { get }

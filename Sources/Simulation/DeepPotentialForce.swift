@@ -42,7 +42,8 @@ final class DeepPotentialForce: Potential {
 
   var perAtomEnergy: [Double]? { wantsPerAtom ? energies : nil }
 
-  func compute(_ atoms: AtomStore, _ list: NeighborList, _ box: Box, _ request: ForceRequest) throws -> EnergyVirial {
+  func compute(_ atoms: AtomStore, _ list: NeighborList, _ box: Box, _ request: ForceRequest,
+               ghosts: GhostRows) throws -> EnergyVirial {
     let total = atoms.totalCount, owned = atoms.ownedCount
     if typeCapacity < total {
       types.deallocate()

@@ -172,7 +172,8 @@ extension Simulation {
     deepPotential?.step = step
     var result = EnergyVirial()
     do {
-      result = try potential.compute(atoms, list, box, perAtomEnergy ? [.energy, .virial, .perAtomEnergy] : [.energy, .virial])
+      result = try potential.compute(atoms, list, box, perAtomEnergy ? [.energy, .virial, .perAtomEnergy] : [.energy, .virial],
+                                     ghosts: halo.rows(comm: comm))
     } catch {
       // Only this rank may know: stop every rank with its message rather than deadlock.
       failLocally("\(error)")

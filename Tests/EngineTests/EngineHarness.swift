@@ -29,7 +29,7 @@ func evaluate(_ positions: [SIMD3<Double>], box: Box, potential: Potential, skin
   let list = NeighborList(kind: potential.neighborKind, cutoff: potential.cutoff + skin)
   list.build(atoms, box: box)
   atoms.clearForces()
-  let ev = try potential.compute(atoms, list, box, [.energy, .virial])
+  let ev = try potential.compute(atoms, list, box, [.energy, .virial], ghosts: halo.rows(comm: comm))
   halo.reverseForces(atoms, comm: comm)
   return Evaluation(energy: ev.energy, virial: ev.virial.elements,
                     forces: Array(UnsafeBufferPointer(start: atoms.force, count: 3 * atoms.ownedCount)))
