@@ -59,13 +59,17 @@ let package = Package(
                       swiftSettings: cpuBaseline),
 
     // MARK: - Tests
-    .target(name: "TesseraTestSupport", dependencies: ["Geometry", "Atoms"], path: "Sources/TesseraTestSupport"),
+    .target(name: "TesseraTestSupport", dependencies: ["Geometry", "Atoms", "Communication"],
+            path: "Sources/TesseraTestSupport"),
     .testTarget(name: "GeometryTests", dependencies: ["Geometry", "TesseraTestSupport"]),
     .testTarget(name: "DeepPotentialTests",
                 dependencies: ["DeepPotential", "CHDF5", "Trajectory", "TesseraTestSupport", "ModelFileEditing"]),
     .testTarget(name: "EngineTests",
                 dependencies: ["Geometry", "Atoms", "Communication", "Decomposition", "Neighbors",
                                "Potentials", "Dynamics", "InputDeck", "Simulation", "TesseraTestSupport"]),
+    .testTarget(name: "CommunicationTests", dependencies: ["Communication", "TesseraTestSupport"]),
+    .testTarget(name: "DecompositionTests",
+                dependencies: ["Geometry", "Atoms", "Communication", "Decomposition", "TesseraTestSupport"]),
     .testTarget(name: "TrajectoryTests", dependencies: ["Trajectory", "TesseraTestSupport"]),
     .testTarget(name: "EndToEndTests", dependencies: ["Trajectory", "TesseraTestSupport"]),
   ]
