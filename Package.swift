@@ -70,6 +70,7 @@ let package = Package(
     .testTarget(name: "CommunicationTests", dependencies: ["Communication", "TesseraTestSupport"]),
     .testTarget(name: "DecompositionTests",
                 dependencies: ["Geometry", "Atoms", "Communication", "Decomposition", "TesseraTestSupport"]),
+    .testTarget(name: "TestSupportTests", dependencies: ["TesseraTestSupport"]),
     .testTarget(name: "TrajectoryTests", dependencies: ["Trajectory", "TesseraTestSupport"]),
     .testTarget(name: "EndToEndTests", dependencies: ["Trajectory", "TesseraTestSupport"]),
   ]
