@@ -40,14 +40,16 @@ public final class ThreadedCommunicator: Communicator, @unchecked Sendable {
                           into incoming: UnsafeMutableBufferPointer<Double>, from source: Int) {
     let received = exchange(Array(outgoing), to: destination, from: source, operation: "sendReceive")
     // MPI would truncate or leave a tail unwritten; a test must hear of either.
-    precondition(received.count == incoming.count,
-                 "rank \(rank): received \(received.count) doubles from rank \(source), expected \(incoming.count)")
+    if received.count != incoming.count {
+      fail("received \(received.count) doubles from rank \(source), expected \(incoming.count)")
+    }
     for k in received.indices { incoming[k] = received[k] }
   }
 
   private func exchange(_ outgoing: [Double], to destination: Int, from source: Int, operation: String) -> [Double] {
-    precondition(world.ranks.contains(destination) && world.ranks.contains(source),
-                 "rank \(rank): \(operation) with rank \(destination)/\(source) of a \(size)-rank world")
+    if !world.ranks.contains(destination) || !world.ranks.contains(source) {
+      fail("\(operation) to rank \(destination) from rank \(source) of a \(size)-rank communicator")
+    }
     traffic.messages += 1
     traffic.bytes += outgoing.count * MemoryLayout<Double>.size
     world.post(outgoing, from: rank, to: destination)
@@ -57,8 +59,8 @@ public final class ThreadedCommunicator: Communicator, @unchecked Sendable {
   public func allReduce(_ values: UnsafeMutableBufferPointer<Double>, _ op: ReductionOp) {
     traffic.collectives += 1
     let all = world.allGather(Array(values), rank: rank, operation: "allReduce")
-    for contribution in all {
-      precondition(contribution.count == values.count, "allReduce: ranks reduce different counts")
+    if let other = all.first(where: { $0.count != values.count }) {
+      fail("allReduce of \(values.count) values where another rank reduces \(other.count)")
     }
     for k in 0..<values.count {
       var result = all[0][k]
@@ -95,6 +97,12 @@ public final class ThreadedCommunicator: Communicator, @unchecked Sendable {
     let subWorld = world.subWorld(split: splits, color: color, members: members)
     splits += 1
     return ThreadedCommunicator(world: subWorld, rank: members.firstIndex(of: rank)!)
+  }
+
+  /// A misuse MPI would answer with undefined behaviour: the run stops with this rank's message.
+  private func fail(_ message: String) -> Never {
+    world.run.stop("rank \(rank): \(message)")
+    world.run.park()
   }
 
   public func abort(exitCode: Int32) -> Never {

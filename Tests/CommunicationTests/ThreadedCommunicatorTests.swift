@@ -146,6 +146,31 @@ final class ThreadedCommunicatorTests: XCTestCase {
     }
   }
 
+  /// What MPI leaves undefined fails the run with the rank's message: a message longer or shorter than
+  /// the receiver expects, a partner outside the communicator, reductions of different lengths.
+  func testMisuseFailsTheRun() {
+    for (misuse, message) in [(0, "received 3 doubles from rank"), (1, "to rank 2 from rank 2 of a 2-rank communicator"),
+                              (2, "allReduce of")] {
+      XCTAssertThrowsError(try runRanks(2, timeout: 10) { comm in
+        switch misuse {
+        case 0:
+          var incoming = [Double](repeating: 0, count: 2)
+          [1.0, 2, 3].withUnsafeBufferPointer { out in
+            incoming.withUnsafeMutableBufferPointer { comm.sendReceive(out, to: 1 - comm.rank, into: $0, from: 1 - comm.rank) }
+          }
+        case 1:
+          var incoming: [Double] = []
+          _ = [1.0].withUnsafeBufferPointer { comm.sendReceive($0, to: 2, into: &incoming, from: 2) }
+        default:
+          var values = [Double](repeating: 1, count: 1 + comm.rank)
+          comm.allReduce(&values, .sum)
+        }
+      }) { error in
+        XCTAssertTrue("\(error)".contains(message), "\(error)")
+      }
+    }
+  }
+
   func testAbortFailsTheRun() {
     XCTAssertThrowsError(try runRanks(2, timeout: 10) { comm in
       if comm.rank == 0 { comm.abort(exitCode: 3) }
