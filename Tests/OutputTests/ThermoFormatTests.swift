@@ -6,6 +6,9 @@ import XCTest
 /// LAMMPS's default formats (`%8d`, `%12.8g`) and user formats on known numbers, as C's printf writes
 /// them.
 final class ThermoFormatTests: XCTestCase {
+  /// A subnormal number (parsed: a literal this small draws a compiler warning).
+  let subnormal = Double("2.5e-310")!
+
   func columns(_ keywords: [String]) throws -> [ThermoColumn] {
     try keywords.map { try XCTUnwrap(ThermoFormat.column($0), $0) }
   }
@@ -22,7 +25,7 @@ final class ThermoFormatTests: XCTestCase {
     let format = ThermoFormat()
     for (value, printed) in [(0.0, "           0"), (1.5, "         1.5"), (-4.123456789012, "  -4.1234568"),
                              (6.02214076e23, "6.0221408e+23"), (1e-7, "       1e-07"), (-0.0, "          -0"),
-                             (123456789.0, "1.2345679e+08"), (2.5e-310, "    2.5e-310")] {
+                             (123456789.0, "1.2345679e+08"), (subnormal, "    2.5e-310")] {
       XCTAssertEqual(format.row(temp, [value]), printed + " ", "\(value)")
     }
     for (value, printed) in [(0.0, "       0"), (-3, "      -3"), (12345678, "12345678"), (123456789012, "123456789012")] {
@@ -44,7 +47,7 @@ final class ThermoFormatTests: XCTestCase {
     format.floatFormat = "%.16g"
     format.integerFormat = ThermoFormat.validated("%05d", integer: true)!
     let c = try columns(["step", "temp", "pe"])
-    XCTAssertEqual(format.row(c, [7, -4.123456789012, 2.5e-310]), "00007 -4.123456789012 2.500000000000017e-310 ")
+    XCTAssertEqual(format.row(c, [7, -4.123456789012, subnormal]), "00007 -4.123456789012 2.500000000000017e-310 ")
     format.floatFormat = "%10.4f"
     XCTAssertEqual(format.row(c, [-3, 1.5, -4.123456789012]), "-0003     1.5000    -4.1235 ")
   }
