@@ -164,7 +164,7 @@ final class HaloExchangeTests: XCTestCase {
 
   /// One rank alone: every ghost is a copy, nothing goes on the wire.
   func testSingleRankMovesNothing() throws {
-    let box = testBoxes[1].box
+    let box = testBoxes[2].box
     let views = try simulate(randomSystem(40, box: box, seed: 5), box: box, counts: SIMD3(1, 1, 1))
     XCTAssertGreaterThan(views[0].ghosts.count, 0)
     XCTAssertEqual(views[0].forwardTraffic[7], CommunicationTraffic())

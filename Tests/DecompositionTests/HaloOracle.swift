@@ -40,7 +40,7 @@ struct GhostKey: Hashable, Sendable, Comparable {
 /// within reach: those whose fractional coordinates λ + n lie, in every dimension d, in
 /// [lower_d − reach_d, upper_d + reach_d) (reach = ghost cutoff / face distance), less the brick's own
 /// atoms (n = 0, inside the brick). This is the ghost shell LAMMPS's CommBrick builds; it is found
-/// here without any swap.
+/// here without any swap. Along a fixed (non-periodic) dimension only image 0 exists.
 func expectedGhosts(_ system: [SystemAtom], box: Box, grid: ProcessorGrid, cutoff: Double) -> Set<GhostKey> {
   let reach = cutoff / box.faceDistance
   let lower = grid.lower - reach, upper = grid.upper + reach
@@ -52,6 +52,7 @@ func expectedGhosts(_ system: [SystemAtom], box: Box, grid: ProcessorGrid, cutof
       for b in -deepest.y...deepest.y {
         for c in -deepest.z...deepest.z {
           let n = SIMD3(a, b, c)
+          if (0..<3).contains(where: { !box.periodic[$0] && n[$0] != 0 }) { continue }
           let shifted = lambda + SIMD3<Double>(n)
           guard (0..<3).allSatisfy({ shifted[$0] >= lower[$0] && shifted[$0] < upper[$0] }) else { continue }
           if n == .zero && grid.owner(ofFractional: lambda) == grid.rank { continue }
@@ -95,9 +96,11 @@ let testGrids: [SIMD3<Int>] = [
   SIMD3(1, 7, 1), SIMD3(2, 2, 2), SIMD3(8, 1, 1),
 ]
 
-/// An orthogonal box, a triclinic one, and one smaller than the cutoff (ghosts several images deep).
+/// An orthogonal box, one with a fixed y boundary, a triclinic one, and one smaller than the cutoff
+/// (ghosts several images deep).
 let testBoxes: [(name: String, box: Box)] = [
   ("orthogonal", Box(lo: SIMD3(-1, 0.5, 2), hi: SIMD3(6.5, 7.0, 9.8))),
+  ("fixed in y", Box(lo: SIMD3(0, 0, 0), hi: SIMD3(6.8, 7.2, 6.4), periodic: [true, false, true])),
   ("triclinic", Box(lo: SIMD3(0.3, -1, 0), hi: SIMD3(7.3, 6.2, 6.6), xy: 1.9, xz: -1.4, yz: 0.8)),
   ("tiny triclinic", Box(lo: .zero, hi: SIMD3(2.1, 1.8, 2.4), xy: 0.5, xz: 0.3, yz: -0.6)),
 ]
