@@ -170,4 +170,36 @@ final class HaloExchangeTests: XCTestCase {
     XCTAssertEqual(views[0].forwardTraffic[7], CommunicationTraffic())
     XCTAssertEqual(views[0].reverseTraffic, CommunicationTraffic())
   }
+
+  /// Between rebuilds a barostat changes the box: `forwardPositions` places every ghost at its owner's
+  /// moved position plus the image's translation in the current box, not the box of `borders`.
+  func testForwardPositionsFollowAChangingBox() throws {
+    let box = testBoxes[2].box
+    let strained = Box(lo: box.lo - 0.03, hi: box.lo + box.length * SIMD3(1.02, 0.99, 1.01), xy: box.xy + 0.1, xz: box.xz,
+                       yz: box.yz - 0.05)
+    let system = randomSystem(60, box: box, seed: 23)
+    for counts in [SIMD3(1, 1, 1), SIMD3(2, 2, 1), SIMD3(8, 1, 1)] {
+      let worst = try runRanks(counts.x * counts.y * counts.z) { comm -> Double in
+        let grid = ProcessorGrid(counts: counts, rank: comm.rank)
+        let atoms = ownedAtoms(system, box: box, grid: grid)
+        let halo = HaloExchange()
+        halo.borders(atoms, box: box, grid: grid, cutoff: 2.8, comm: comm)
+        let keys = (atoms.ownedCount..<atoms.totalCount).map { ghostKey(atoms, $0, system: system, box: box) }
+        // Owned atoms move with the box (same fractional coordinates) plus a small drift.
+        func moved(_ tag: Int64) -> SIMD3<Double> {
+          let lambda = box.fractional(system[Int(tag) - 1].position)
+          return strained.lo + strained.cartesian(fromFractional: lambda) + SIMD3(0.01, -0.02, 0.015) * Double(tag % 3)
+        }
+        for i in 0..<atoms.ownedCount { atoms.setPosition(i, moved(atoms.tag[i])) }
+        halo.forwardPositions(atoms, box: strained, comm: comm)
+        var worst = 0.0
+        for (k, key) in keys.enumerated() {
+          let d = atoms.positionOf(atoms.ownedCount + k) - (moved(key.tag) + strained.translation(SIMD3<Double>(key.image)))
+          worst = max(worst, (d * d).sum().squareRoot())
+        }
+        return keys.isEmpty ? .infinity : worst
+      }
+      XCTAssertLessThan(worst.max()!, 1e-12, "grid \(counts)")
+    }
+  }
 }
