@@ -278,7 +278,9 @@ public func runRanks<Result: Sendable>(_ n: Int, timeout: Double = 30,
         run.park()
       }
     }
-    thread.stackSize = 16 << 20  // debug builds of the engine recurse deeper than the 512 KiB default
+    // A rank under mpirun runs on a process's main thread (8 MiB of stack); a secondary thread gets
+    // far less by default, which unoptimised builds' large frames can exhaust.
+    thread.stackSize = 8 << 20
     thread.start()
   }
   if let failure = run.awaitThreads(until: Date(timeIntervalSinceNow: timeout)) {
