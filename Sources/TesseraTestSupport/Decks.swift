@@ -55,21 +55,6 @@ public func thermoRowsOfRun(_ deck: String, ranks: Int, scratch: String,
   return thermoRows(result.output)
 }
 
-/// Asserts that two runs' thermo rows agree column by column to `tolerance` relative to each value,
-/// except the thermostat and barostat energies (Ecouple, Econserve), judged relative to TotEng
-/// because they start at zero. `context` names the runs in failure messages.
-public func assertThermoRowsAgree(_ expected: [[String: Double]], _ actual: [[String: Double]],
-                                  tolerance: Double = 1e-10, _ context: String,
-                                  file: StaticString = #filePath, line: UInt = #line) {
-  for (a, b) in zip(expected, actual) {
-    for (key, value) in a where value != b[key] {
-      let scale = key == "Ecouple" || key == "Econserve" ? abs(a["TotEng"]!) : abs(value)
-      XCTAssertLessThan(abs(value - (b[key] ?? .nan)) / scale, tolerance, "\(context), step \(a["Step"]!), \(key)",
-                        file: file, line: line)
-    }
-  }
-}
-
 /// Asserts that a run was refused: a non-zero exit and `message` in what it printed. `context`
 /// names the case in failure messages.
 public func assertRunRefused(_ result: ProcessResult, saying message: String, _ context: String,

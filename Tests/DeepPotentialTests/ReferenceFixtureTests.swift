@@ -44,6 +44,7 @@ func assertMatches(_ computed: ExtendedXYZFrame, reference: ExtendedXYZFrame, la
   XCTAssertTrue(close(energy, expected), "\(label): energy \(energy) vs \(expected)", file: file, line: line)
   let virial = computed.matrix3x3("virial") ?? [], expectedVirial = reference.matrix3x3("virial") ?? []
   XCTAssertEqual(virial.count, 9, "\(label): virial missing", file: file, line: line)
+  XCTAssertEqual(expectedVirial.count, 9, "\(label): reference virial missing", file: file, line: line)
   for (a, b) in zip(virial, expectedVirial) where !close(a, b) {
     XCTFail("\(label): virial \(virial) vs \(expectedVirial)", file: file, line: line)
     break
@@ -55,6 +56,8 @@ func assertMatches(_ computed: ExtendedXYZFrame, reference: ExtendedXYZFrame, la
       continue
     }
     XCTAssertEqual(values.count, expectedValues.count, "\(label): \(name)", file: file, line: line)
+    XCTAssertEqual(expectedValues.count % computed.atomCount, 0, "\(label): \(name) is not per atom", file: file, line: line)
+    XCTAssertGreaterThan(expectedValues.count, 0, "\(label): \(name) is empty", file: file, line: line)
     let worst = zip(values, expectedValues).enumerated().first { !close($1.0, $1.1) }
     if let (k, (a, b)) = worst {
       XCTFail("\(label): \(name)[\(k)] \(a) vs \(b)", file: file, line: line)
@@ -76,6 +79,7 @@ final class EvalCommandTests: XCTestCase {
       let computed = try ExtendedXYZ.read(contentsOf: output)
       let reference = try ExtendedXYZ.read(contentsOf: inputPath("models/\(name)/fixtures/reference.xyz"))
       XCTAssertEqual(computed.count, reference.count)
+      XCTAssertEqual(reference.count, 7, name)
       for (c, r) in zip(computed, reference) {
         assertMatches(c, reference: r, label: "eval \(name) \(r.info["config"].map { "\($0)" } ?? "?")")
         XCTAssertEqual(c.positions, r.positions)
@@ -126,6 +130,13 @@ final class VariantModelTests: XCTestCase {
               case .reals(let forces)? = frame.property(named: "forces")?.values,
               let virial = frame.matrix3x3("virial") else { return XCTFail("\(label): reference incomplete") }
         XCTAssertEqual(result.energy, energy, accuracy: 1e-10 * abs(energy) + 1e-12, label)
+        // Counts first, as assertMatches checks them: zip would stop silently at the shorter array.
+        XCTAssertEqual(energies.count, frame.atomCount, "\(label): reference energies")
+        XCTAssertEqual(forces.count, 3 * frame.atomCount, "\(label): reference forces")
+        XCTAssertEqual(virial.count, 9, "\(label): reference virial")
+        XCTAssertEqual(result.atomEnergies.count, energies.count, "\(label): energies")
+        XCTAssertEqual(result.forces.count, forces.count, "\(label): forces")
+        XCTAssertEqual(result.virial.count, virial.count, "\(label): virial")
         for (a, b) in zip(result.atomEnergies, energies) { XCTAssertEqual(a, b, accuracy: 1e-10 * abs(b) + 1e-12, label) }
         // Forces and virials from finite differences of DeePMD-kit's energy are good to ~1e-9.
         let fromDifferences = frame.info["source"] == .string("numpy+fd")
@@ -136,6 +147,8 @@ final class VariantModelTests: XCTestCase {
         }
         for (a, b) in zip(result.virial, virial) { XCTAssertEqual(a, b, accuracy: tolerance(b), "\(label): virial") }
         if case .reals(let atomVirials)? = frame.property(named: "atom_virial")?.values {
+          XCTAssertEqual(atomVirials.count, 9 * frame.atomCount, "\(label): reference atom virials")
+          XCTAssertEqual(result.atomVirials.count, atomVirials.count, "\(label): atom virials")
           for (a, b) in zip(result.atomVirials, atomVirials) { XCTAssertEqual(a, b, accuracy: tolerance(b), "\(label): atom virial") }
         }
         let overflow = frame.info["overflow"] == .bool(true)

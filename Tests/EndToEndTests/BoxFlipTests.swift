@@ -54,20 +54,10 @@ final class BoxFlipTests: XCTestCase {
     return false
   }
 
-  /// Every column of every row to 1e-8 relative (pressure components on the scale of the pressure,
-  /// tilts on that of the box, `ecouple` on that of the total energy).
+  /// Every column of every row to 1e-8 relative (`assertThermoTablesAgree`).
   func assertSameRows(_ expected: [[String: Double]], _ actual: [[String: Double]], _ label: String,
                       file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(actual.count, expected.count, label, file: file, line: line)
-    for (a, b) in zip(expected, actual) {
-      for (key, value) in a where value != b[key] {
-        let scale = max(abs(value), key.hasPrefix("P") ? abs(a["Press"]!) : ["Xy", "Xz", "Yz"].contains(key) ? a["Lx"]!
-                          : key == "Ecouple" ? abs(a["TotEng"]!) : 0)
-        XCTAssertLessThan(abs(value - (b[key] ?? .nan)) / scale, 1e-8,
-                          "\(label), step \(a["Step"]!), \(key): LAMMPS \(value), Tessera \(b[key] ?? .nan)",
-                          file: file, line: line)
-      }
-    }
+    assertThermoTablesAgree(expected, actual, tolerance: 1e-8, "\(label), LAMMPS vs Tessera", file: file, line: line)
   }
 
   /// Flips seen between consecutive rows: a tilt jumping by more than half its box length.

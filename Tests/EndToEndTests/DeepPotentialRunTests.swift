@@ -45,18 +45,7 @@ final class DeepPotentialRunTests: XCTestCase {
     for n in ranks {
       let result = try run(text, ranks: n)
       XCTAssertEqual(result.status, 0, result.combined, file: file, line: line)
-      let rows = thermoRows(result.output)
-      XCTAssertEqual(rows.count, expected.count, result.output, file: file, line: line)
-      for (a, b) in zip(expected, rows) {
-        for (key, value) in a {
-          let mine = b[key] ?? .nan
-          if mine == value { continue }
-          // Pressures are compared on the scale of the largest pressure component of the row.
-          let scale = key.hasPrefix("P") ? ["Press", "Pxx", "Pyy", "Pzz"].map { abs(a[$0] ?? 0) }.max()! : abs(value)
-          XCTAssertLessThan(abs(mine - value) / scale, 1e-10, "\(n) ranks, step \(a["Step"]!), \(key): \(value) vs \(mine)",
-                            file: file, line: line)
-        }
-      }
+      assertThermoTablesAgree(expected, thermoRows(result.output), tolerance: 1e-10, "\(n) ranks", file: file, line: line)
     }
   }
 
@@ -76,15 +65,9 @@ final class DeepPotentialRunTests: XCTestCase {
       for (threads, ranks) in [(3, 1), (2, 2)] {
         let result = try run(deck(cells: 3, steps: 30, extra: "\(extra) threads \(threads)"), ranks: ranks)
         XCTAssertEqual(result.status, 0, result.combined)
-        let rows = thermoRows(result.output)
-        XCTAssertEqual(rows.count, expected.count, result.output)
-        for (a, b) in zip(expected, rows) {
-          for key in ["PotEng", "TotEng", "Temp", "Press", "Pxx", "Pxy"] {
-            let scale = key.hasPrefix("P") ? ["Press", "Pxx", "Pyy", "Pzz"].map { abs(a[$0]!) }.max()! : abs(a[key]!)
-            XCTAssertLessThan(abs(a[key]! - b[key]!) / scale, tolerance,
-                              "\(extra) threads \(threads) × \(ranks) ranks, step \(a["Step"]!), \(key): \(a[key]!) vs \(b[key]!)")
-          }
-        }
+        assertThermoTablesAgree(expected, thermoRows(result.output), tolerance: tolerance,
+                                columns: ["Step", "PotEng", "TotEng", "Temp", "Press", "Pxx", "Pxy"],
+                                "\(extra) threads \(threads) × \(ranks) ranks")
       }
     }
   }
@@ -139,13 +122,8 @@ final class DeepPotentialRunTests: XCTestCase {
     for (options, extra, ranks) in [(["--threads", "3"], "", 1), (["-threads", "2"], "", 2), (["--threads", "4"], "threads 2", 1)] {
       let result = try run(deck(cells: 3, steps: 30, extra: extra), ranks: ranks, options: options)
       XCTAssertEqual(result.status, 0, result.combined)
-      let rows = thermoRows(result.output)
-      XCTAssertEqual(rows.count, expected.count, result.output)
-      for (a, b) in zip(expected, rows) {
-        for key in ["PotEng", "TotEng", "Temp", "Press"] {
-          XCTAssertLessThan(abs(a[key]! - b[key]!) / abs(a[key]!), 1e-10, "\(options) \(extra) × \(ranks) ranks, step \(a["Step"]!), \(key)")
-        }
-      }
+      assertThermoTablesAgree(expected, thermoRows(result.output), tolerance: 1e-10,
+                              columns: ["Step", "PotEng", "TotEng", "Temp", "Press"], "\(options) \(extra) × \(ranks) ranks")
     }
     let refused = try run(deck(cells: 1, steps: 0), ranks: 1, options: ["--threads", "0"])
     XCTAssertNotEqual(refused.status, 0)

@@ -52,19 +52,7 @@ final class LammpsComparisonTests: XCTestCase {
       let expected = thermoRows(lammpsRun.output), actual = thermoRows(tessera.output)
       reference = expected
       XCTAssertEqual(expected.count, steps / 100 + 1, lammpsRun.output)
-      XCTAssertEqual(actual.count, expected.count, tessera.output)
-      for (a, b) in zip(expected, actual) {
-        for (key, value) in a {
-          let mine = b[key] ?? .nan
-          if value == mine { continue }
-          // Pressure components on the scale of the pressure, tilts on that of the box, the thermostat
-          // energy on that of the total.
-          let scale = max(abs(value), key.hasPrefix("P") ? abs(a["Press"]!) : ["Xy", "Xz", "Yz"].contains(key) ? a["Lx"]!
-                            : key == "Ecouple" ? abs(a["TotEng"]!) : 0)
-          XCTAssertLessThan(abs(value - mine) / scale, 1e-8,
-                            "\(ranks) ranks, step \(a["Step"]!), \(key): LAMMPS \(value), Tessera \(mine)")
-        }
-      }
+      assertThermoTablesAgree(expected, actual, tolerance: 1e-8, "\(ranks) ranks, LAMMPS vs Tessera")
     }
     return reference
   }

@@ -48,21 +48,13 @@ final class LoadBalanceTests: XCTestCase {
     return result.output
   }
 
-  /// Thermo of two runs equal to 1e-10 relative (pressures on the scale of the row's largest diagonal
-  /// pressure, as they pass through zero); `f_` columns only in one of them are skipped.
+  /// Thermo of two runs equal to 1e-10 relative (`assertThermoTablesAgree`); `f_` columns, which
+  /// only the balanced run prints, are not compared.
   func assertSameThermo(_ a: String, _ b: String, minimumRows: Int = 11, file: StaticString = #filePath, line: UInt = #line) {
     let rowsA = thermoRows(a), rowsB = thermoRows(b)
-    XCTAssertEqual(rowsA.count, rowsB.count, file: file, line: line)
     XCTAssertGreaterThanOrEqual(rowsA.count, minimumRows, a, file: file, line: line)
-    for (x, y) in zip(rowsA, rowsB) {
-      let pressureScale = ["Pxx", "Pyy", "Pzz"].map { abs(x[$0] ?? 0) }.max()!
-      for (key, value) in x where !key.hasPrefix("f_") {
-        let other = y[key] ?? .nan
-        let scale = max(abs(value), abs(other), key.hasPrefix("P") ? pressureScale : 0, 1e-300)
-        XCTAssertLessThan(abs(value - other) / scale, 1e-10, "step \(x["Step"]!), \(key): \(value) vs \(other)",
-                          file: file, line: line)
-      }
-    }
+    assertThermoTablesAgree(rowsA, rowsB, tolerance: 1e-10, ignoring: { $0.hasPrefix("f_") }, "balanced vs unbalanced",
+                            file: file, line: line)
   }
 
   /// The lines of a balance report (LAMMPS's layout), without the timing.

@@ -31,6 +31,7 @@ final class ModelDeviationTests: XCTestCase {
                           ("relative", ["--relative", "1.0", "--relative-v", "1.0"])] {
       let expected = try rows(inputPath("models/cu_ensemble/model_devi_\(name)_full.txt"))
       let mine = try eval(extra, in: dir)
+      XCTAssertGreaterThan(expected.count, 0, name)
       XCTAssertEqual(mine.count, expected.count, name)
       for (a, b) in zip(expected, mine) {
         XCTAssertEqual(a.count, b.count, name)
@@ -59,7 +60,9 @@ final class ModelDeviationTests: XCTestCase {
     }
     let myRows = try rows(out)
     XCTAssertEqual(dpRows.count, myRows.count)
+    XCTAssertGreaterThan(dpRows.count, 0)
     for (a, b) in zip(dpRows, myRows) {
+      XCTAssertEqual(a.count, b.count, "frame \(a[0])")
       for (x, y) in zip(a, b) { XCTAssertLessThanOrEqual(abs(x - y), 1e-6 * abs(x), "\(x) vs \(y)") }
     }
   }
@@ -71,6 +74,7 @@ final class ModelDeviationTests: XCTestCase {
 
   /// Rows agree where they are above the noise of a vanishing quantity (a perfect lattice's forces).
   func assertRowsAgree(_ a: [[Double]], _ b: [[Double]], _ what: String, relative: Double) {
+    XCTAssertGreaterThan(a.count, 0, what)
     XCTAssertEqual(a.count, b.count, what)
     for (r, s) in zip(a, b) {
       XCTAssertEqual(r.count, s.count, what)

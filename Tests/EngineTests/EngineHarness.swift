@@ -4,6 +4,7 @@ import Decomposition
 import Geometry
 import Neighbors
 import Potentials
+import TesseraTestSupport
 
 /// One rank's full force pipeline on a fresh copy of the positions: ghosts, list, forces folded back.
 struct Evaluation {
@@ -37,7 +38,7 @@ func evaluate(_ positions: [SIMD3<Double>], box: Box, potential: Potential, skin
 
 /// Random positions inside a box, at least `minimumDistance` apart (minimum image).
 func randomPositions(_ count: Int, box: Box, minimumDistance: Double, seed: UInt64) -> [SIMD3<Double>] {
-  var generator = TestRandom(seed: seed)
+  var generator = SeededRandom(seed: seed)
   var result: [SIMD3<Double>] = []
   while result.count < count {
     let f = SIMD3(generator.uniform(), generator.uniform(), generator.uniform())
@@ -49,14 +50,4 @@ func randomPositions(_ count: Int, box: Box, minimumDistance: Double, seed: UInt
     if farEnough { result.append(x) }
   }
   return result
-}
-
-struct TestRandom {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state = state &* 6364136223846793005 &+ 1442695040888963407
-    return state >> 11
-  }
-  mutating func uniform() -> Double { Double(next()) * 0x1p-53 }
 }
