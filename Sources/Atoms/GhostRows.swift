@@ -9,7 +9,9 @@ public protocol GhostRows {
   /// owned atoms are read only.
   func forward(_ rows: UnsafeMutablePointer<Double>, width: Int)
   /// Adds every ghost's row into the row of the atom it copies, ghosts of ghosts first, so the sums
-  /// land on the owners (LAMMPS `comm->reverse_comm(pair)`); ghost rows are left as they were.
+  /// land on the owners (LAMMPS `comm->reverse_comm(pair)`). Only the owners' rows are meaningful
+  /// afterwards: a ghost that was itself sent on (multi-hop, or edges and corners staged through
+  /// earlier dimensions) holds a partial sum, so forward again before reading ghost rows.
   func reverse(_ rows: UnsafeMutablePointer<Double>, width: Int)
 }
 
