@@ -54,13 +54,15 @@ struct ExpressionParser {
     return v
   }
 
+  /// `^` groups left to right as in LAMMPS's Variable::evaluate (operators of equal precedence are
+  /// applied in order): 2^3^2 is 64, not 512.
   private mutating func power() throws -> Double {
-    let base = try unary()
-    if peek() == "^" {
+    var v = try unary()
+    while peek() == "^" {
       position += 1
-      return pow(base, try power())
+      v = pow(v, try unary())
     }
-    return base
+    return v
   }
 
   private mutating func unary() throws -> Double {
