@@ -6,6 +6,7 @@ import Potentials
 enum PairStyle {
   case lennardJones(LennardJonesSettings)
   case deepPotential(DeepPotentialSettings)
+  case embeddedAtom(EmbeddedAtomSetup)
 }
 
 /// `pair_style lj/cut RC` with its `pair_coeff` lines: explicit pairs, the rest mixed geometrically.
@@ -48,8 +49,12 @@ extension Simulation {
       pairStyleSettings = .lennardJones(LennardJonesSettings(globalCutoff: cutoff, typeCount: masses.typeCount))
     case "deepmd":
       try deepPotentialStyle(c)
+    case let name where EmbeddedAtomSetup.Style(rawValue: name) != nil:
+      try c.expectCount(1, usage: "pair_style \(name) (no arguments)")
+      guard units.name == "metal" else { throw c.error("\(name) potential files are in metal units (Å, eV), not \(units.name)") }
+      pairStyleSettings = .embeddedAtom(EmbeddedAtomSetup(style: .init(rawValue: name)!, typeCount: masses.typeCount))
     default:
-      throw c.error("unsupported pair style '\(style)' (lj/cut, deepmd)")
+      throw c.error("unsupported pair style '\(style)' (lj/cut, deepmd, eam, eam/alloy, eam/fs)")
     }
     potential = nil
   }
@@ -71,6 +76,24 @@ extension Simulation {
       pairStyleSettings = .lennardJones(lj)
     case .deepPotential:
       try deepPotentialCoefficients(c)
+    case .embeddedAtom(var eam):
+      // As LAMMPS, the file sets the masses of the types it covers.
+      let typeMasses: [(type: Int, mass: Double)]
+      if eam.style == .funcfl {
+        try c.expectCount(3, usage: "pair_coeff I J FILE")
+        let first = try typeRange(c.arguments[0], c), second = try typeRange(c.arguments[1], c)
+        do { typeMasses = try eam.assignFuncfl(path: c.arguments[2], first: first, second: second) } catch { throw c.error("\(error)") }
+      } else {
+        guard c.arguments.count >= 3, c.arguments[0] == "*", c.arguments[1] == "*" else {
+          throw c.error("expected 'pair_coeff * * FILE ELEMENT…' for pair_style \(eam.style.rawValue)")
+        }
+        do { typeMasses = try eam.assignElements(path: c.arguments[2], elements: Array(c.arguments.dropFirst(3))) } catch {
+          throw c.error("\(error)")
+        }
+      }
+      for (type, mass) in typeMasses { masses.set(type: type, mass: mass) }
+      forceFieldDescription += "; pair_coeff " + c.arguments.joined(separator: " ")
+      pairStyleSettings = .embeddedAtom(eam)
     }
     potential = nil
   }
@@ -131,6 +154,8 @@ extension Simulation {
       made = LennardJones(typeCount: masses.typeCount, pairs: pairs, shift: pairSettings.shift)
     case .deepPotential(let dp):
       made = try makeDeepPotential(dp, c)
+    case .embeddedAtom(let eam):
+      do { made = try eam.makePotential() } catch { throw c.error("\(error)") }
     }
     potential = made
     return made

@@ -49,6 +49,27 @@ final class AllocationTests: XCTestCase {
     }
   }
 
+  /// EAM (108 Cu atoms, Cu_u3): ρ and F'(ρ) live in scratch sized at the first evaluation. The three
+  /// EAM styles differ only in how their tables are built, not in the step.
+  func testEmbeddedAtomStepsAllocateNothing() throws {
+    try assertStepsAllocateNothing("""
+      units metal
+      lattice fcc 3.615
+      region box block 0 3 0 3 0 3
+      create_box 1 box
+      create_atoms 1 box
+      pair_style eam
+      pair_coeff 1 1 \(inputPath("eam/Cu_u3.eam"))
+      velocity all create 300.0 4928459
+      neighbor 1.0 bin
+      neigh_modify every 1 delay 0 check yes
+      timestep 0.001
+      fix 1 all nve
+      thermo 0
+      run ${steps}
+      """, label: "eam")
+  }
+
   /// Runs `deck` under memcheck for 2 and 2 + `extraSteps` steps at once and compares their counts.
   private func assertStepsAllocateNothing(_ deck: String, label: String, file: StaticString = #filePath,
                                           line: UInt = #line) throws {
