@@ -67,6 +67,7 @@ let package = Package(
                 dependencies: ["Geometry", "Atoms", "Communication", "Decomposition", "Neighbors",
                                "Potentials", "Dynamics", "InputDeck", "Simulation", "TesseraTestSupport"]),
     .testTarget(name: "TrajectoryTests", dependencies: ["Trajectory", "TesseraTestSupport"]),
+    .testTarget(name: "InputDeckTests", dependencies: ["InputDeck"]),
     .testTarget(name: "EndToEndTests", dependencies: ["Trajectory", "TesseraTestSupport"]),
   ]
 )

@@ -58,54 +58,29 @@ extension Simulation {
       model: model, modelTypes: (0...masses.typeCount).map { Int32(max($0 - 1, 0)) })
     var tabulation: TabulationSettings?
     settings.ensemble = Array(models.dropFirst())
-    var i = paths.count + 1
-    while i < c.arguments.count {
-      let key = c.arguments[i]
-      if key == "sel_overflow" {
-        switch try c.word(i + 1, "sel_overflow policy") {
-        case "error": settings.overflowIsError = true
-        case "warn": settings.overflowIsError = false
-        case let w: throw c.error("expected error or warn after sel_overflow, got '\(w)'")
-        }
-        i += 2
-      } else if key == "precision" {
-        let word = try c.word(i + 1, "precision")
-        guard let precision = NetworkPrecision(rawValue: word) else {
-          throw c.error("expected float64 or float32 after precision, got '\(word)'")
-        }
-        settings.precision = precision
-        i += 2
-      } else if key == "threads" {
-        settings.threads = try c.positiveInteger(i + 1, "thread count")
-        i += 2
-      } else if key == "compress" {
-        tabulation = tabulation ?? TabulationSettings()
-        i += 1
-      } else if ["stride", "extrapolate", "min_nbor_dist"].contains(key) {
+    var reader = KeywordReader(c, from: paths.count + 1)
+    while let key = reader.nextKeyword() {
+      switch key {
+      case "sel_overflow": settings.overflowIsError = try reader.choice(["error": true, "warn": false])
+      case "precision": settings.precision = try reader.choice(["float64": .float64, "float32": .float32])
+      case "threads": settings.threads = try reader.positiveInteger("thread count")
+      case "compress": tabulation = tabulation ?? TabulationSettings()
+      case "stride", "extrapolate", "min_nbor_dist":
         guard tabulation != nil else { throw c.error("'\(key)' sets up the tables of 'compress'; put it after compress") }
         switch key {
-        case "stride": tabulation!.stride = try c.number(after: i, "table step", .positive)
-        case "extrapolate": tabulation!.extrapolate = try c.number(after: i, "extrapolation factor", .above(1))
-        default: tabulation!.minNeighborDistance = try c.number(after: i, "distance (Å)", .positive)
+        case "stride": tabulation!.stride = try reader.number("table step", .positive)
+        case "extrapolate": tabulation!.extrapolate = try reader.number("extrapolation factor", .above(1))
+        default: tabulation!.minNeighborDistance = try reader.number("distance (Å)", .positive)
         }
-        i += 2
-      } else if key == "out_freq" {
-        settings.outFrequency = Int(try c.number(after: i, "step count", .count))
-        i += 2
-      } else if key == "out_file" {
-        settings.outFile = try c.word(i + 1, "file name after out_file")
-        i += 2
-      } else if key == "atomic" {
-        settings.deviation.atomic = true
-        i += 1
-      } else if key == "relative" || key == "relative_v" {
-        let e = try c.number(after: i, "level ε (eV/Å or eV)", .nonNegative)
-        if key == "relative" { settings.deviation.relative = e } else { settings.deviation.relativeVirial = e }
-        i += 2
-      } else if Self.unsupportedDeepPotentialKeywords.contains(key) {
+      case "out_freq": settings.outFrequency = Int(try reader.number("step count", .count))
+      case "out_file": settings.outFile = try reader.word("file name")
+      case "atomic": settings.deviation.atomic = true
+      case "relative": settings.deviation.relative = try reader.number("level ε (eV/Å or eV)", .nonNegative)
+      case "relative_v": settings.deviation.relativeVirial = try reader.number("level ε (eV/Å or eV)", .nonNegative)
+      case _ where Self.unsupportedDeepPotentialKeywords.contains(key):
         throw c.error("keyword '\(key)' of DeePMD-kit's pair_style deepmd is not supported by Tessera yet")
-      } else {
-        throw c.error("unknown keyword '\(key)' (sel_overflow error|warn, precision float64|float32, threads N, compress [stride S] [extrapolate X] [min_nbor_dist D], out_freq N, out_file FILE, atomic, relative E, relative_v E)")
+      default:
+        throw reader.unknownKeyword("sel_overflow error|warn, precision float64|float32, threads N, compress [stride S] [extrapolate X] [min_nbor_dist D], out_freq N, out_file FILE, atomic, relative E, relative_v E", "unknown keyword")
       }
     }
     for (p, m) in zip(paths, models).dropFirst() {

@@ -61,35 +61,26 @@ extension Simulation {
   /// species [every N] box yes|no author NAME`.
   private func h5mdLayout(_ c: Command) throws -> H5MDLayout {
     var layout = H5MDLayout(author: "N/A")
-    var i = 5
-    while i < c.arguments.count {
-      let word = c.arguments[i]
+    var reader = KeywordReader(c, from: 5)
+    while let word = reader.nextKeyword() {
       if let element = H5MDLayout.Element(rawValue: word) {
         guard layout.every[element] == nil else { throw c.error("dump h5md: '\(word)' given twice") }
         if element == .image {
           guard layout.every[.position] != nil else { throw c.error("dump h5md: 'image' must follow 'position'") }
           layout.every[.image] = 1
-          i += 1
           continue
         }
-        layout.every[element] = 1
-        if i + 1 < c.arguments.count && c.arguments[i + 1] == "every" {
-          layout.every[element] = try c.positiveInteger(i + 2, "\(word) every")
-          i += 3
-        } else {
-          i += 1
-        }
+        layout.every[element] = reader.take("every") ? try reader.positiveInteger("\(word) every") : 1
         continue
       }
       switch word {
-      case "box": layout.box = try c.yesNo(i + 1, "box")
-      case "author": layout.author = try c.word(i + 1, "author")
+      case "box": layout.box = try reader.yesNo()
+      case "author": layout.author = try reader.word("author")
       case "file_from", "create_group":
         throw c.error("dump h5md: '\(word)' (several dumps or groups in one file) is not supported")
       default:
-        throw c.error("dump h5md: unknown argument '\(word)' (position, image, velocity, force, species, every, box, author)")
+        throw reader.unknownKeyword("position, image, velocity, force, species, every, box, author", "dump h5md: unknown argument")
       }
-      i += 2
     }
     guard !layout.elements.isEmpty else {
       throw c.error("dump h5md needs at least one of position, velocity, force, species")
@@ -101,60 +92,39 @@ extension Simulation {
   func dumpModify(_ c: Command) throws {
     try c.expectCount(3, Int.max, usage: "dump_modify ID KEYWORD VALUE …")
     guard let dump = dumps.first(where: { $0.id == c.arguments[0] }) else { throw c.error("no dump with ID '\(c.arguments[0])'") }
-    var i = 1
-    while i < c.arguments.count {
-      if dump.h5mdLayout != nil && !["every", "compression_level"].contains(c.arguments[i]) {
-        throw c.error("dump_modify \(c.arguments[i]): not available for h5md dumps (every, compression_level)")
+    var reader = KeywordReader(c, from: 1)
+    while let keyword = reader.nextKeyword() {
+      if dump.h5mdLayout != nil && !["every", "compression_level"].contains(keyword) {
+        throw c.error("dump_modify \(keyword): not available for h5md dumps (every, compression_level)")
       }
-      switch c.arguments[i] {
-      case "sort":
-        switch try c.word(i + 1, "sort") {
-        case "id": dump.sortByID = true
-        case "off": dump.sortByID = false
-        case let w: throw c.error("dump_modify sort: expected id or off, got '\(w)'")
-        }
-        i += 2
-      case "every":
-        dump.every = try c.positiveInteger(i + 1, "every")
-        i += 2
+      switch keyword {
+      case "sort": dump.sortByID = try reader.choice(["id": true, "off": false])
+      case "every": dump.every = try reader.positiveInteger("every")
       case "nfile", "fileper":
-        let keyword = c.arguments[i]
         guard dump.filePerRankGroup else { throw c.error("dump_modify \(keyword) needs '%' in the dump file name") }
         guard dump.fileGroupComm == nil else { throw c.error("dump_modify \(keyword): the dump has already written files") }
-        let n = try c.positiveInteger(i + 1, keyword)
+        let n = try reader.positiveInteger(keyword)
         dump.fileGrouping = keyword == "nfile" ? .files(n) : .ranksPerFile(n)
-        i += 2
-      case "append":
-        dump.append = try c.yesNo(i + 1, "append")
-        i += 2
+      case "append": dump.append = try reader.yesNo()
       case "element":
-        let names = Array(c.arguments[(i + 1)...].prefix(masses.typeCount))
-        guard names.count == masses.typeCount else {
-          throw c.error("dump_modify element: expected \(masses.typeCount) names (one per atom type), got \(names.count)")
-        }
-        dump.elements = names
-        i += 1 + names.count
+        dump.elements = try reader.words(masses.typeCount, "one element name per atom type")
       case "format":
-        let kind = try c.word(i + 1, "format kind")
-        switch kind {
-        case "int": dump.format.integer = try c.word(i + 2, "format")
-        case "float": dump.format.float = try c.word(i + 2, "format")
-        case "line":
-          dump.format.line = try c.word(i + 2, "format").split(separator: " ").map(String.init)
-        case "none": dump.format = DumpNumberFormat()
-        default: throw c.error("dump_modify format: expected int, float, line or none, got '\(kind)'")
+        switch try reader.choice(["int": "int", "float": "float", "line": "line", "none": "none"]) {
+        case "int": dump.format.integer = try reader.word("format")
+        case "float": dump.format.float = try reader.word("format")
+        case "line": dump.format.line = try reader.word("format").split(separator: " ").map(String.init)
+        default: dump.format = DumpNumberFormat()
         }
         try validate(dump.format, c)
-        i += kind == "none" ? 2 : 3
       case "compression_level":
         guard dump.h5mdLayout != nil else { throw c.error("dump_modify compression_level: only h5md dumps are compressed") }
         guard dump.h5mdWriter == nil else { throw c.error("dump_modify compression_level: the h5md file is already written") }
-        let level = try c.integer(i + 1, "compression_level")
+        let level = try reader.integer("compression level")
         guard (0...9).contains(level) else { throw c.error("dump_modify compression_level: expected 0 to 9, got \(level)") }
         dump.h5mdLayout?.compressionLevel = level
-        i += 2
-      case let w:
-        throw c.error("unknown dump_modify keyword '\(w)' (sort, every, append, element, format, nfile, fileper, compression_level)")
+      default:
+        throw reader.unknownKeyword("sort, every, append, element, format, nfile, fileper, compression_level",
+                                    "unknown dump_modify keyword")
       }
     }
   }

@@ -16,11 +16,11 @@ extension Simulation {
     case "nvt", "npt", "nph": made = try noseHoover(c)
     case "temp/berendsen":
       try c.expectCount(6, usage: "fix ID all temp/berendsen Tstart Tstop Tdamp")
-      let (start, stop, damp) = try temperatures(c, from: 3)
+      let (start, stop, damp) = try temperatures(c)
       made = BerendsenThermostat(startTemperature: start, stopTemperature: stop, damping: damp)
     case "temp/csvr":
       try c.expectCount(7, usage: "fix ID all temp/csvr Tstart Tstop Tdamp SEED")
-      let (start, stop, damp) = try temperatures(c, from: 3)
+      let (start, stop, damp) = try temperatures(c)
       made = StochasticVelocityRescaling(startTemperature: start, stopTemperature: stop, damping: damp,
                                          seed: try seed(c, 6))
     case "langevin": made = try langevin(c)
@@ -52,11 +52,18 @@ extension Simulation {
     }
   }
 
-  func temperatures(_ c: Command, from i: Int) throws -> (Double, Double, Double) {
-    let start = try c.double(i, "Tstart"), stop = try c.double(i + 1, "Tstop"), damp = try c.double(i + 2, "Tdamp")
-    guard start >= 0, stop >= 0 else { throw c.error("temperatures must be non-negative, got \(start) and \(stop)") }
-    guard damp > 0 else { throw c.error("Tdamp must be positive, got \(damp)") }
+  /// `Tstart Tstop Tdamp`, the next three words of `reader`.
+  func temperatures(_ reader: inout KeywordReader) throws -> (Double, Double, Double) {
+    let start = try reader.double("Tstart"), stop = try reader.double("Tstop"), damp = try reader.double("Tdamp")
+    guard start >= 0, stop >= 0 else { throw reader.error("temperatures must be non-negative, got \(start) and \(stop)") }
+    guard damp > 0 else { throw reader.error("Tdamp must be positive, got \(damp)") }
     return (start, stop, damp)
+  }
+
+  /// The temperatures of a fix whose arguments start with them (`fix ID all STYLE Tstart Tstop Tdamp …`).
+  private func temperatures(_ c: Command) throws -> (Double, Double, Double) {
+    var reader = KeywordReader(c, from: 3)
+    return try temperatures(&reader)
   }
 
   private func seed(_ c: Command, _ i: Int) throws -> Int {
@@ -68,11 +75,12 @@ extension Simulation {
   /// `fix ID all langevin Tstart Tstop damp SEED [zero yes|no]`.
   private func langevin(_ c: Command) throws -> Fix {
     try c.expectCount(7, 9, usage: "fix ID all langevin Tstart Tstop damp SEED [zero yes|no]")
-    let (start, stop, damp) = try temperatures(c, from: 3)
+    let (start, stop, damp) = try temperatures(c)
     var zero = false
-    if c.arguments.count > 7 {
-      guard c.arguments[7] == "zero" else { throw c.error("unknown fix langevin keyword '\(c.arguments[7])' (zero)") }
-      zero = try c.yesNo(8, "zero")
+    var reader = KeywordReader(c, from: 7)
+    while let keyword = reader.nextKeyword() {
+      guard keyword == "zero" else { throw reader.unknownKeyword("zero", "unknown fix langevin keyword") }
+      zero = try reader.yesNo()
     }
     return Langevin(startTemperature: start, stopTemperature: stop, damping: damp, seed: try seed(c, 6),
                     zeroNetForce: zero)

@@ -77,15 +77,13 @@ extension Simulation {
 
   /// `pair_modify shift yes|no [mix geometric]`.
   func pairModify(_ c: Command) throws {
-    var i = 0
-    while i < c.arguments.count {
-      switch c.arguments[i] {
-      case "shift": pairSettings.shift = try c.yesNo(i + 1, "shift")
-      case "mix":
-        guard try c.word(i + 1, "mixing rule") == "geometric" else { throw c.error("only 'mix geometric' is supported") }
-      case let w: throw c.error("unsupported keyword '\(w)' (shift, mix)")
+    var reader = KeywordReader(c)
+    while let keyword = reader.nextKeyword() {
+      switch keyword {
+      case "shift": pairSettings.shift = try reader.yesNo()
+      case "mix": _ = try reader.choice(["geometric": ()])
+      default: throw reader.unknownKeyword("shift, mix")
       }
-      i += 2
     }
     potential = nil
   }
@@ -102,19 +100,16 @@ extension Simulation {
   /// `neigh_modify every N delay M check yes|no one N`.
   func neighModify(_ c: Command) throws {
     var settings = effectiveRebuild
-    var i = 0
-    while i < c.arguments.count {
-      switch c.arguments[i] {
-      case "every": settings.every = try c.positiveInteger(i + 1, "every")
-      case "delay":
-        settings.delay = try c.integer(i + 1, "delay")
-        guard settings.delay >= 0 else { throw c.error("delay must be non-negative") }
-      case "check": settings.check = try c.yesNo(i + 1, "check")
-      case "one": neighborOneLimit = try c.positiveInteger(i + 1, "one")
-      case "page": _ = try c.positiveInteger(i + 1, "page")
-      case let w: throw c.error("unsupported keyword '\(w)' (every, delay, check, one, page)")
+    var reader = KeywordReader(c)
+    while let keyword = reader.nextKeyword() {
+      switch keyword {
+      case "every": settings.every = try reader.positiveInteger("every")
+      case "delay": settings.delay = Int(try reader.number("delay", .count))
+      case "check": settings.check = try reader.yesNo()
+      case "one": neighborOneLimit = try reader.positiveInteger("one")
+      case "page": _ = try reader.positiveInteger("page")
+      default: throw reader.unknownKeyword("every, delay, check, one, page")
       }
-      i += 2
     }
     rebuild = settings
   }

@@ -49,27 +49,20 @@ extension Simulation {
 
   /// `thermo_modify norm yes|no format int|float FMT lost error|warn|ignore flush yes|no`.
   func thermoModify(_ c: Command) throws {
-    var i = 0
-    while i < c.arguments.count {
-      switch c.arguments[i] {
-      case "norm": thermo.normalize = try c.yesNo(i + 1, "norm"); i += 2
-      case "flush": thermo.flush = try c.yesNo(i + 1, "flush"); i += 2
-      case "lost":
-        guard let p = LostAtomPolicy(rawValue: try c.word(i + 1, "lost policy")) else {
-          throw c.error("expected error, warn or ignore after lost")
-        }
-        thermo.lostAtoms = p
-        i += 2
+    var reader = KeywordReader(c)
+    while let keyword = reader.nextKeyword() {
+      switch keyword {
+      case "norm": thermo.normalize = try reader.yesNo()
+      case "flush": thermo.flush = try reader.yesNo()
+      case "lost": thermo.lostAtoms = try reader.choice(["error": .error, "warn": .warn, "ignore": .ignore])
       case "format":
-        let kind = try c.word(i + 1, "format kind")
-        let format = try c.word(i + 2, "format string")
-        guard kind == "float" || kind == "int" else { throw c.error("expected float or int after format, got '\(kind)'") }
-        guard let valid = ThermoFormat.validated(format, integer: kind == "int") else {
-          throw c.error("invalid \(kind) format '\(format)' (one %-conversion of kind \(kind == "int" ? "d" : "e, f or g"))")
+        let integer = try reader.choice(["int": true, "float": false])
+        let format = try reader.word("format string")
+        guard let valid = ThermoFormat.validated(format, integer: integer) else {
+          throw c.error("invalid \(integer ? "int" : "float") format '\(format)' (one %-conversion of kind \(integer ? "d" : "e, f or g"))")
         }
-        if kind == "int" { thermo.format.integerFormat = valid } else { thermo.format.floatFormat = valid }
-        i += 3
-      case let w: throw c.error("unsupported keyword '\(w)' (norm, format, lost, flush)")
+        if integer { thermo.format.integerFormat = valid } else { thermo.format.floatFormat = valid }
+      default: throw reader.unknownKeyword("norm, format, lost, flush")
       }
     }
   }
