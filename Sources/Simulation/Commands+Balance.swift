@@ -141,41 +141,4 @@ extension Simulation {
     }
     migration.exchange(atoms, box: box, grid: grid!, comm: comm)
   }
-
-  /// The `fix balance` fixes, in the order defined.
-  var balanceFixes: [LoadBalanceFix] { fixes.compactMap { $0.fix as? LoadBalanceFix } }
-
-  /// Run-loop hook before migration at a rebuild: each `fix balance` may move the cuts.
-  func balanceBeforeMigration(_ box: Box, setup: Bool) throws {
-    let fixes = balanceFixes
-    guard !fixes.isEmpty else { return }
-    var grid = self.grid!
-    for fix in fixes {
-      try fix.beforeMigration(step: step, setup: setup, grid: &grid, fractions: { self.wrappedFractions(box) },
-                              ownedCount: atoms.ownedCount, skin: effectiveRebuild.skin, box: box, comm: comm)
-    }
-    self.grid = grid
-  }
-
-  /// Run-loop hook after migration at a rebuild: the factors the rebalances achieved.
-  func balanceAfterMigration() {
-    for fix in balanceFixes { fix.afterMigration(ownedCount: atoms.ownedCount, comm: comm) }
-  }
-
-  /// `f_ID` or `f_ID[k]` of a `fix balance`: its value now, nil when no such fix or output.
-  func fixOutput(_ keyword: String) -> Double? {
-    guard let (id, index) = Self.parseFixReference(keyword),
-          let fix = fixes.first(where: { $0.id == id })?.fix as? LoadBalanceFix else { return nil }
-    return fix.output(index)
-  }
-
-  /// `f_ID` → (ID, nil), `f_ID[k]` → (ID, k); nil for anything else.
-  static func parseFixReference(_ keyword: String) -> (String, Int?)? {
-    guard keyword.hasPrefix("f_"), keyword.count > 2 else { return nil }
-    let body = keyword.dropFirst(2)
-    guard let open = body.firstIndex(of: "[") else { return (String(body), nil) }
-    guard body.hasSuffix("]"), let k = Int(body[body.index(after: open)..<body.index(before: body.endIndex)]), k > 0,
-          open > body.startIndex else { return nil }
-    return (String(body[..<open]), k)
-  }
 }

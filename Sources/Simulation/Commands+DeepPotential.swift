@@ -151,17 +151,26 @@ extension Simulation {
     pairStyleSettings = .deepPotential(settings)
   }
 
-  func makeDeepPotential(_ settings: DeepPotentialSettings, _ c: Command) throws -> Potential {
+  func makeDeepPotential(_ settings: DeepPotentialSettings, _ c: Command) throws -> ForceField {
     guard settings.coefficientsSet else { throw c.error("pair_style deepmd needs 'pair_coeff * * ELEMENT…' before a run") }
     let force = DeepPotentialForce(model: settings.model, modelTypes: settings.modelTypes,
                                    overflowIsError: settings.overflowIsError, precision: settings.precision,
                                    threads: settings.threads ?? modelThreads)
+    let model = settings.model
+    var forceField = ForceField(potential: force, willCompute: { force.step = $0 })
+    forceField.planDescription = ["model: type_map [\(model.typeMap.joined(separator: ", "))], rcut \(model.cutoff), "
+      + "sel [\(model.selection.map(String.init).joined(separator: ", "))]"]
     if !settings.ensemble.isEmpty && settings.outFrequency > 0 {
-      let output = comm.rank == 0 && !validateOnly ? try DeviationFile(path: settings.outFile, atomic: settings.deviation.atomic, command: c) : nil
-      force.ensemble = DeviationEnsemble(driving: settings.model, models: settings.ensemble, every: settings.outFrequency,
-                                         options: settings.deviation, output: output, precision: settings.precision,
-                                         threads: settings.threads ?? modelThreads)
+      let ensemble = DeviationEnsemble(driving: settings.model, models: settings.ensemble, every: settings.outFrequency,
+                                       options: settings.deviation, precision: settings.precision,
+                                       threads: settings.threads ?? modelThreads)
+      force.ensemble = ensemble
+      forceField.didFoldForces = { step, atoms, halo, comm in
+        if force.deviationPending { ensemble.record(step: step, atoms: atoms, halo: halo, comm: comm) }
+      }
+      forceField.writers = [try ModelDeviationWriter(path: settings.outFile, ensemble: ensemble,
+                                                     writesFile: comm.rank == 0 && !validateOnly, command: c)]
     }
-    return force
+    return forceField
   }
 }

@@ -52,7 +52,7 @@ extension Simulation {
     case let other: throw c.error("unsupported dump style '\(other)' (atom, custom, xyz, extxyz, h5md)")
     }
     if names.isEmpty && layout == nil { try c.expectCount(5, usage: "dump ID all \(c.arguments[2]) N FILE") }
-    let dump = Dump(id: id, style: style, every: every, pattern: file, names: names)
+    let dump = Dump(id: id, style: style, every: every, pattern: file, names: names, creatorVersion: programVersion)
     dump.h5mdLayout = layout
     dumps.append(dump)
   }
@@ -157,79 +157,12 @@ extension Simulation {
   func undump(_ c: Command) throws {
     try c.expectCount(1, usage: "undump ID")
     guard let index = dumps.firstIndex(where: { $0.id == c.arguments[0] }) else { throw c.error("no dump with ID '\(c.arguments[0])'") }
-    dumps[index].h5mdWriter?.close()
+    dumps[index].finish()
     dumps.remove(at: index)
   }
 
   /// Closes the files that stay open between frames (h5md, collectively); the job calls it before MPI ends.
   public func closeOutputs() {
-    for dump in dumps {
-      dump.h5mdWriter?.close()
-      dump.h5mdWriter = nil
-    }
-  }
-
-  /// Dumps due at this step.
-  func dumpsDue() -> [Dump] { dumps.filter { step % $0.every == 0 && $0.lastStep != step } }
-
-  /// Gathers every atom on rank 0 and writes the frame of each due dump there; a write failure
-  /// stops every rank with the path in the message.
-  func writeDumps(_ due: [Dump], energies: [Double]?) throws {
-    guard !due.isEmpty, !validateOnly else { return }
-    for dump in due where dump.h5mdLayout != nil { try writeH5MD(dump) }
-    let due = due.filter { $0.h5mdLayout == nil }
-    guard !due.isEmpty else { return }
-    let mine = packedOwnedAtoms(energies: energies)
-    var failure = ""
-    // One gather on rank 0 for every single-file dump, one within each file's ranks for `%` dumps.
-    let single = due.filter { !$0.filePerRankGroup }
-    if !single.isEmpty {
-      let all = comm.gather(mine, root: 0)
-      if comm.isRoot {
-        for dump in single {
-          let frame = DumpFrame(step: step, box: box!, packed: all, hasEnergies: energies != nil, sortByID: dump.sortByID)
-          do { try dump.write(frame, group: 0) } catch { failure = "\(error)" }
-        }
-      }
-    }
-    for dump in due where dump.filePerRankGroup {
-      let file = dump.fileGrouping.file(of: comm.rank, size: comm.size)
-      if dump.fileGroupComm == nil { dump.fileGroupComm = comm.split(color: file) }
-      let group = dump.fileGroupComm!
-      let atomsOfFile = group.gather(mine, root: 0)
-      guard group.isRoot else { continue }
-      let frame = DumpFrame(step: step, box: box!, packed: atomsOfFile, hasEnergies: energies != nil,
-                            sortByID: dump.sortByID)
-      do { try dump.write(frame, group: file) } catch { failure = "\(error)" }
-    }
-    for dump in due { dump.lastStep = step }
-    // Any writing rank may have failed; every rank stops with the first failure's message (rank 0 prints it).
-    if comm.any(!failure.isEmpty) {
-      let messages = comm.allGatherBytes(Array(failure.utf8)).map { String(decoding: $0, as: UTF8.self) }
-      throw RunError(messages.first { !$0.isEmpty }!)
-    }
-  }
-}
-
-extension Simulation {
-  /// Every rank writes its own atoms' rows of the frame (the file is created at the first frame); a
-  /// failure on any rank stops every rank, with the path in the message, and closes the file.
-  private func writeH5MD(_ dump: Dump) throws {
-    var failure: String?
-    do {
-      if dump.h5mdWriter == nil {
-        dump.h5mdWriter = try H5MDWriter(path: dump.pattern, layout: dump.h5mdLayout!, comm: comm, atoms: atoms,
-                                         box: box!, creator: "Tessera", creatorVersion: programVersion)
-      }
-      try dump.h5mdWriter!.write(step: step, time: currentTime, box: box!, atoms: atoms, dumpEvery: dump.every)
-    } catch {
-      failure = "dump \(dump.id): \(error)"
-    }
-    dump.lastStep = step
-    if comm.any(failure != nil) {
-      dump.h5mdWriter?.close()
-      dump.h5mdWriter = nil
-      throw RunError(failure ?? "dump \(dump.id): the h5md file could not be written (see rank 0)")
-    }
+    for dump in dumps { dump.finish() }
   }
 }

@@ -51,7 +51,7 @@ extension Simulation {
     default:
       throw c.error("unsupported pair style '\(style)' (lj/cut, deepmd)")
     }
-    potential = nil
+    forceField = nil
   }
 
   func pairCoeff(_ c: Command) throws {
@@ -72,7 +72,7 @@ extension Simulation {
     case .deepPotential:
       try deepPotentialCoefficients(c)
     }
-    potential = nil
+    forceField = nil
   }
 
   /// `pair_modify shift yes|no [mix geometric]`.
@@ -85,7 +85,7 @@ extension Simulation {
       default: throw reader.unknownKeyword("shift, mix")
       }
     }
-    potential = nil
+    forceField = nil
   }
 
   /// `neighbor SKIN bin`.
@@ -114,20 +114,20 @@ extension Simulation {
     rebuild = settings
   }
 
-  /// Builds the potential from the pair style when a run starts.
-  func makePotential(_ c: Command) throws -> Potential {
-    if let potential { return potential }
+  /// Builds the potential from the pair style when a run starts (once: later runs reuse it).
+  func makeForceField(_ c: Command) throws -> ForceField {
+    if let forceField { return forceField }
     guard let settings = pairStyleSettings else { throw c.error("no pair style defined") }
-    let made: Potential
+    let made: ForceField
     switch settings {
     case .lennardJones(let lj):
       let (pairs, missing) = lj.resolved(typeCount: masses.typeCount)
       if let missing { throw c.error("pair coefficients for atom type \(missing) are not set") }
-      made = LennardJones(typeCount: masses.typeCount, pairs: pairs, shift: pairSettings.shift)
+      made = ForceField(potential: LennardJones(typeCount: masses.typeCount, pairs: pairs, shift: pairSettings.shift))
     case .deepPotential(let dp):
       made = try makeDeepPotential(dp, c)
     }
-    potential = made
+    forceField = made
     return made
   }
 }

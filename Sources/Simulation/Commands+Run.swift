@@ -39,7 +39,7 @@ extension Simulation {
     case "custom":
       let keywords = Array(c.arguments.dropFirst())
       guard !keywords.isEmpty else { throw c.error("expected at least one keyword after custom") }
-      for k in keywords where ThermoFormat.column(k) == nil && Self.parseFixReference(k) == nil {
+      for k in keywords where ThermoFormat.column(k) == nil && parseFixReference(k) == nil {
         throw c.error("unknown thermo keyword '\(k)'")
       }
       thermo.keywords = keywords
@@ -74,13 +74,13 @@ extension Simulation {
     guard steps >= 0 else { throw c.error("number of steps must be non-negative") }
     let b = try requireBox(c)
     if let t = masses.firstUnset { throw c.error("mass of atom type \(t) is not set") }
-    let potential = try makePotential(c)
+    let forceField = try makeForceField(c)
     _ = try thermoColumns(c)
     if validateOnly {
-      describePlan(steps: steps, box: b, potential: potential)
+      describePlan(steps: steps, box: b, forceField: forceField)
       step += steps
       return
     }
-    try runSteps(steps, potential: potential, command: c)
+    try runSteps(steps, forceField: forceField, command: c)
   }
 }

@@ -127,7 +127,7 @@ extension Simulation {
     guard let counts = fitting else {
       throw c.error("processors \(requestedGrid.x) \(requestedGrid.y) \(requestedGrid.z) does not match \(comm.size) ranks")
     }
-    box = b
+    boxState = BoxState(box: b)
     grid = ProcessorGrid(counts: counts, rank: comm.rank)
     checkGrid = nil
     masses = Masses(typeCount: typeCount)

@@ -5,6 +5,7 @@ import Decomposition
 import Geometry
 import Foundation
 import InputDeck
+import Output
 
 /// The further models of `pair_style deepmd M1 M2 … out_freq N out_file FILE`: on steps that are a
 /// multiple of N, each is evaluated on the neighbour list and ghosts the driving model used, and one
@@ -14,7 +15,8 @@ final class DeviationEnsemble {
   let evaluators: [ThreadedEvaluator]
   let every: Int
   let options: DeviationOptions
-  private let output: DeviationFile?
+  /// The statistics of the last due step, (step, values), until the deviation file's writer takes them.
+  var pendingRow: (step: Int, values: [Double])?
   /// Forces of each further model on owned and ghost atoms, packed [n][3].
   private var forces: [UnsafeMutablePointer<Double>]
   private var capacity = 0
@@ -35,13 +37,12 @@ final class DeviationEnsemble {
   private var evaluations = 0
 
   init(driving: DeepPotentialModel, models: [DeepPotentialModel], every: Int, options: DeviationOptions,
-       output: DeviationFile?, precision: NetworkPrecision, threads: Int) {
+       precision: NetworkPrecision, threads: Int) {
     evaluators = models.map { ThreadedEvaluator(model: $0, precision: precision, threads: threads) }
     sharesSlots = models.map(driving.selectsLike)
     slotCount = driving.slotCount
     self.every = every
     self.options = options
-    self.output = output
     forces = models.map { _ in .allocate(capacity: 1) }
   }
 
@@ -91,9 +92,10 @@ final class DeviationEnsemble {
     }
   }
 
-  /// After the driving model's ghost forces were folded back (`atoms.force`): folds the further
-  /// models' ghost forces, reduces over ranks and appends the row on rank 0.
-  func record(step: Int, atoms: AtomStore, halo: HaloExchange, comm: Communicator) throws {
+  /// After the driving model's ghost forces were folded back (`atoms.force`), before any fix changes
+  /// them: folds the further models' ghost forces and reduces the statistics over ranks into
+  /// `pendingRow` (the per-atom deviations on rank 0 only).
+  func record(step: Int, atoms: AtomStore, halo: HaloExchange, comm: Communicator) {
     let started = StepTimer.now()
     defer { statisticsSeconds += StepTimer.now() - started }
     let owned = atoms.ownedCount
@@ -128,8 +130,8 @@ final class DeviationEnsemble {
         for k in stride(from: 0, to: gathered.count, by: 2) { perAtom[Int(gathered[k]) - 1] = gathered[k + 1] }
       }
     }
-    try output?.append(step: step, values: [virial.max, virial.min, virial.avg, extremes[0], -extremes[1],
-                                            sums[sums.count - 1] / atomCount] + perAtom)
+    pendingRow = (step, [virial.max, virial.min, virial.avg, extremes[0], -extremes[1], sums[sums.count - 1] / atomCount]
+      + perAtom)
   }
 }
 
@@ -149,16 +151,20 @@ extension DeviationEnsemble {
 }
 
 /// `model_devi.out` as DeePMD-kit's LAMMPS plugin writes it: a `#`-header, then per row the step
-/// (12 wide) and each value in C++'s `scientific` form (6 digits) 18 wide after a space. Opened
-/// (truncated, header written) at the first row; rank 0 only.
-final class DeviationFile {
+/// (12 wide) and each value in C++'s `scientific` form (6 digits) 18 wide after a space. Created
+/// (truncated, header written) when the pair style is made ready for its first run, by rank 0,
+/// which alone appends the rows the ensemble's statistics leave in the Output phase.
+final class ModelDeviationWriter: Writer {
   let path: String
-  let atomic: Bool
+  private let ensemble: DeviationEnsemble
   private var handle: FileHandle?
+  private let writesFile: Bool
 
-  init(path: String, atomic: Bool, command: Command) throws {
+  init(path: String, ensemble: DeviationEnsemble, writesFile: Bool, command: Command) throws {
     self.path = path
-    self.atomic = atomic
+    self.ensemble = ensemble
+    self.writesFile = writesFile
+    guard writesFile else { return }
     guard FileManager.default.createFile(atPath: path, contents: Data(header.utf8)) else {
       throw command.error("cannot create the model deviation file \(path)")
     }
@@ -166,13 +172,28 @@ final class DeviationFile {
 
   private var header: String {
     var text = "#" + padded("step", 11, right: true)
-    for name in ["max_devi_v", "min_devi_v", "avg_devi_v", "max_devi_f", "min_devi_f", "avg_devi_f"] + (atomic ? ["atm_devi_f(N)"] : []) {
+    for name in ["max_devi_v", "min_devi_v", "avg_devi_v", "max_devi_f", "min_devi_f", "avg_devi_f"]
+      + (ensemble.options.atomic ? ["atm_devi_f(N)"] : []) {
       text += padded(name, 19, right: true)
     }
     return text + "\n"
   }
 
-  func append(step: Int, values: [Double]) throws {
+  func isDue(at step: Int, isSetup: Bool) -> Bool { ensemble.isDue(step) }
+
+  func write(_ output: OutputStep) throws {
+    guard let row = ensemble.pendingRow, row.step == output.step else { return }
+    ensemble.pendingRow = nil
+    var failure: String?
+    if writesFile {
+      do { try append(step: row.step, values: row.values) } catch { failure = "\(error)" }
+    }
+    if output.comm.any(failure != nil) {
+      throw RunError(failure ?? "the model deviation file \(path) could not be written (see rank 0)")
+    }
+  }
+
+  private func append(step: Int, values: [Double]) throws {
     if handle == nil {
       guard let h = FileHandle(forWritingAtPath: path) else { throw RunError("cannot open the model deviation file \(path)") }
       h.seekToEndOfFile()

@@ -18,41 +18,45 @@ extension Simulation {
   /// `run N`: LAMMPS `Verlet::setup` then `Verlet::run`. Each phase is timed; data flows one way
   /// through the step: integrate → (rebuild | forward halo) → forces → reverse halo → integrate →
   /// output.
-  func runSteps(_ steps: Int, potential: Potential, command: Command) throws {
-    let columns = try thermoColumns(command)
-    // Fixes may change the box (a barostat); everything downstream reads it from here.
-    let boxState = BoxState(box: box!)
+  func runSteps(_ steps: Int, forceField: ForceField, command: Command) throws {
+    let potential = forceField.potential
+    let boxState = boxState!
     let dt = timestep ?? units.defaultTimestep
     let settings = effectiveRebuild
     let list = NeighborList(kind: potential.neighborKind, cutoff: potential.cutoff + settings.skin)
     let policy = RebuildPolicy(settings: settings)
     neighbors = list
     rebuildPolicy = policy
+    let runFixes = fixes.map(\.fix)
+    var context = FixContext(atoms: atoms, boxState: boxState, masses: masses, units: units, comm: comm, timestep: dt,
+                             step: step, runStart: step, runEnd: step + steps, atomCount: atomCount)
+    let thermoWriter = ThermoWriter(columns: try thermoColumns(command), settings: thermo, console: console, units: units,
+                                    atomCount: atomCount, firstStep: step, lastStep: step + steps, timestep: dt,
+                                    policy: policy, potential: potential, fixes: fixes)
+    defer { lastThermo = thermoWriter.lastState ?? lastThermo }
+    let writers: [Writer] = [thermoWriter] + dumps + forceField.writers + [restarts]
+    restarts.save = { [unowned self] path in try self.writeRestart(to: path, midRun: true) }
 
     // Setup: decompose, build ghosts and lists, forces at the first step.
     console.line("Neighbor list info: cutoff \(potential.cutoff) + skin \(settings.skin), "
       + "every \(settings.every) delay \(settings.delay) check \(settings.check ? "yes" : "no")")
-    try rebuild(boxState.box, list, policy, potential, isSetup: true, canonicalOrder: restoredFromRestart)
+    try rebuild(list, policy, &context, isSetup: true, canonicalOrder: restoredFromRestart)
     restoredFromRestart = false
-    var due = dumpsDue()
-    var energyVirial = try computeForces(potential, list, boxState.box, perAtomEnergy: due.contains { $0.needsEnergies })
-    boxState.localVirial = energyVirial.virial
-    var context = FixContext(atoms: atoms, boxState: boxState, masses: masses, units: units, comm: comm, timestep: dt,
-                             step: step, runStart: step, runEnd: step + steps,
-                             atomCount: comm.allReduce(atoms.ownedCount, .sum))
-    for (_, fix) in fixes { fix.setup(context) }
+    var due = writers.filter { $0.isDue(at: step, isSetup: true) }
+    var forces = try computeForces(forceField, list, needs: due.reduce([]) { $0.union($1.needs) })
+    context.localVirial = forces.virial
+    context.atomCount = comm.allReduce(atoms.ownedCount, .sum)
+    for fix in runFixes { fix.setup(context) }
     let runStart = StepTimer.now()
     timer.reset()
     let trafficAtStart = comm.traffic
-    let firstStep = step
-    var last = (step: step, time: runStart)
     console.line("Setting up Verlet run ...")
     console.line("  Unit style    : \(units.name)")
     console.line("  Current step  : \(step)")
     console.line("  Time step     : \(dt)")
-    console.line(ThermoFormat.header(columns))
-    try writeThermo(columns, energyVirial, potential, firstStep: firstStep, runStart: runStart, last: &last, dt: dt)
-    try writeDumps(due, energies: foldedEnergies)
+    console.line(ThermoFormat.header(thermoWriter.columns))
+    thermoWriter.start(at: runStart)
+    try write(due, forces, isSetup: true)
     timer.start()
 
     for _ in 0..<steps {
@@ -61,44 +65,31 @@ extension Simulation {
       for (id, fix) in fixes {
         do { try fix.initialIntegrate(context) } catch { throw RunError("fix \(id): \(error)") }
       }
-      if boxState.box != self.box { self.box = boxState.box }
       timer.stamp(.modify)
       // A restart step rebuilds in canonical order, as the run continued from that file will.
-      let restartDue = restarts.isDue(at: step)
-      // As LAMMPS's Neighbor::decide: a restart or a fix balance forces the rebuild before the policy counts the step.
-      let forced = restartDue || fixes.contains { ($0.fix as? LoadBalanceFix)?.forcesRebuild(at: step) == true }
+      let restartDue = restarts.isDue(at: step, isSetup: false)
+      // As LAMMPS's Neighbor::decide: a restart or a fix (balance) forces the rebuild before the policy counts the step.
+      let forced = restartDue || runFixes.contains { $0.forcesRebuild(at: step) }
       if forced || policy.shouldRebuild(atoms, box: boxState.box, anyRankMoved: { comm.any($0) }) {
         timer.stamp(.communication)
         // A barostat may flip a skewed box here (LAMMPS pre_exchange): the rebuild then wraps and
         // migrates every atom, and sub-domains, ghosts and bins follow the new box.
-        for (_, fix) in fixes { fix.preExchange(context) }
-        if boxState.box != self.box { self.box = boxState.box }
+        for fix in runFixes { fix.preExchange(context) }
         timer.stamp(.modify)
-        try rebuild(boxState.box, list, policy, potential, canonicalOrder: restartDue)
-        // Atoms leaving through a fixed boundary change the degrees of freedom.
-        context.atomCount = comm.allReduce(atoms.ownedCount, .sum)
+        try rebuild(list, policy, &context, canonicalOrder: restartDue)
       } else {
         halo.forwardPositions(atoms, box: boxState.box, comm: comm)
         timer.stamp(.communication)
       }
-      let box = boxState.box
-      due = dumpsDue()
-      energyVirial = try computeForces(potential, list, box, perAtomEnergy: due.contains { $0.needsEnergies })
-      boxState.localVirial = energyVirial.virial
-      for (_, fix) in fixes { fix.postForce(context) }
-      for (_, fix) in fixes { fix.finalIntegrate(context) }
-      for (_, fix) in fixes { fix.endOfStep(context) }
+      due = writers.filter { $0.isDue(at: step, isSetup: false) }
+      forces = try computeForces(forceField, list, needs: due.reduce([]) { $0.union($1.needs) })
+      context.localVirial = forces.virial
+      for fix in runFixes { fix.postForce(context) }
+      for fix in runFixes { fix.finalIntegrate(context) }
+      for fix in runFixes { fix.endOfStep(context) }
       timer.stamp(.modify)
-      if thermo.every > 0 && step % thermo.every == 0 || step == firstStep + steps {
-        try writeThermo(columns, energyVirial, potential, firstStep: firstStep, runStart: runStart, last: &last, dt: dt)
-        timer.stamp(.output)
-      }
       if !due.isEmpty {
-        try writeDumps(due, energies: foldedEnergies)
-        timer.stamp(.output)
-      }
-      if restartDue {
-        try writePeriodicRestart()
+        try write(due, forces, isSetup: false)
         timer.stamp(.output)
       }
       if let reason = stopReason() {
@@ -109,6 +100,14 @@ extension Simulation {
     let loopTime = StepTimer.now() - runStart
     printRunSummary(steps: steps, loopTime: loopTime, dt: dt, list: list, policy: policy, potential: potential,
                     traffic: comm.traffic - trafficAtStart)
+  }
+
+  /// The Output phase: every writer due at this step, in the order thermo, dumps, the force field's
+  /// files, restarts.
+  private func write(_ due: [Writer], _ forces: ForceEvaluation, isSetup: Bool) throws {
+    let output = OutputStep(step: step, time: currentTime, box: box!, atoms: atoms, masses: masses, comm: comm,
+                            forces: forces, isSetup: isSetup)
+    for writer in due { try writer.write(output) }
   }
 
   /// Why the job must stop now, agreed by every rank (a signal may reach only some of them).
@@ -122,21 +121,42 @@ extension Simulation {
 
   /// The restart of an early stop: the deck's next periodic restart file, or `tessera.restart`.
   private func writeStopRestart() throws -> String {
-    let path = restarts.files.isEmpty ? "tessera.restart"
-      : restarts.files[restarts.next].replacingOccurrences(of: "*", with: "\(step)")
+    let path = restarts.files.isEmpty ? "tessera.restart" : restarts.path(at: step)
     try writeRestart(to: path, midRun: true)
     return path
   }
 
-  /// Wraps atoms into the box, moves them to their owners, rebuilds ghosts and the neighbour list.
-  private func rebuild(_ box: Box, _ list: NeighborList, _ policy: RebuildPolicy,
-                       _ potential: Potential, isSetup: Bool = false, canonicalOrder: Bool = false) throws {
+  /// Wraps atoms into the box, moves them to their owners (a fix may re-cut the grid first), rebuilds
+  /// ghosts and the neighbour list.
+  private func rebuild(_ list: NeighborList, _ policy: RebuildPolicy, _ context: inout FixContext,
+                       isSetup: Bool = false, canonicalOrder: Bool = false) throws {
+    let box = boxState!.box
     atoms.clearGhosts()
+    wrapOwnedAtomsDroppingLost(box)
+    var plan = MigrationPlan(grid: grid!, isSetup: isSetup, skin: effectiveRebuild.skin,
+                             fractions: { [unowned self] in self.wrappedFractions(box) })
+    for (_, fix) in fixes { try fix.beforeMigration(context, &plan) }
+    grid = plan.grid
+    migration.exchange(atoms, box: box, grid: grid!, comm: comm)
+    for (_, fix) in fixes { fix.afterMigration(context) }
+    if canonicalOrder { atoms.sortOwnedByTag() }
+    halo.borders(atoms, box: box, grid: grid!, cutoff: list.cutoff, comm: comm)
+    timer.stamp(.communication)
+    list.build(atoms, box: box)
+    policy.didBuild(atoms, box: box, countsAsBuild: !isSetup)
+    try checkNeighborCounts(list)
+    timer.stamp(.neighbor)
+    // Atoms leaving through a fixed boundary change the degrees of freedom.
+    if !isSetup { context.atomCount = comm.allReduce(atoms.ownedCount, .sum) }
+  }
+
+  /// Wraps owned atoms into the periodic box; beyond a fixed boundary an atom is gone, as in LAMMPS
+  /// (the thermo check reports the loss).
+  private func wrapOwnedAtomsDroppingLost(_ box: Box) {
     var i = 0
     while i < atoms.ownedCount {
       var x = atoms.positionOf(i), image = atoms.imageOf(i)
       box.wrap(&x, image: &image)
-      // Beyond a fixed boundary an atom is gone, as in LAMMPS; the thermo check reports the loss.
       let lambda = box.fractional(x)
       if (0..<3).contains(where: { !box.periodic[$0] && (lambda[$0] < 0 || lambda[$0] >= 1) }) {
         atoms.removeOwned(at: i)
@@ -146,33 +166,29 @@ extension Simulation {
       atoms.setImage(i, image)
       i += 1
     }
-    // A fix balance moves the cuts before atoms migrate (LAMMPS pre_exchange), then measures the result.
-    try balanceBeforeMigration(box, setup: isSetup)
-    migration.exchange(atoms, box: box, grid: grid!, comm: comm)
-    balanceAfterMigration()
-    if canonicalOrder { atoms.sortOwnedByTag() }
-    halo.borders(atoms, box: box, grid: grid!, cutoff: list.cutoff, comm: comm)
-    timer.stamp(.communication)
-    list.build(atoms, box: box)
-    policy.didBuild(atoms, box: box, countsAsBuild: !isSetup)
-    var most = 0
-    for i in 0..<list.ownedCount { most = max(most, Int(list.offsets[i + 1] - list.offsets[i])) }
-    if comm.allReduce(most, .max) > neighborOneLimit {
-      throw RunError("neighbor list overflow: an atom has \(comm.allReduce(most, .max)) neighbours, "
-        + "more than neigh_modify one \(neighborOneLimit)")
-    }
-    timer.stamp(.neighbor)
   }
 
-  /// Forces on owned and ghost atoms, then ghost forces folded back to their owners.
-  private func computeForces(_ potential: Potential, _ list: NeighborList, _ box: Box,
-                             perAtomEnergy: Bool = false) throws -> EnergyVirial {
+  /// `neigh_modify one`: more neighbours for one atom than that is an error on every rank.
+  private func checkNeighborCounts(_ list: NeighborList) throws {
+    var most = 0
+    for i in 0..<list.ownedCount { most = max(most, Int(list.offsets[i + 1] - list.offsets[i])) }
+    let largest = comm.allReduce(most, .max)
+    if largest > neighborOneLimit {
+      throw RunError("neighbor list overflow: an atom has \(largest) neighbours, more than neigh_modify one \(neighborOneLimit)")
+    }
+  }
+
+  /// Forces on owned and ghost atoms, then ghost forces (and per-atom energies, when a due writer needs
+  /// them) folded back to their owners.
+  private func computeForces(_ forceField: ForceField, _ list: NeighborList, needs: WriterNeeds) throws -> ForceEvaluation {
+    let potential = forceField.potential
+    let perAtomEnergy = needs.contains(.perAtomEnergy)
     atoms.clearForces()
-    let deepPotential = potential as? DeepPotentialForce
-    deepPotential?.step = step
+    forceField.willCompute(step)
     var result = EnergyVirial()
     do {
-      result = try potential.compute(atoms, list, box, perAtomEnergy ? [.energy, .virial, .perAtomEnergy] : [.energy, .virial],
+      result = try potential.compute(atoms, list, boxState!.box,
+                                     perAtomEnergy ? [.energy, .virial, .perAtomEnergy] : [.energy, .virial],
                                      ghosts: halo.rows(comm: comm))
     } catch {
       // Only this rank may know: stop every rank with its message rather than deadlock.
@@ -180,15 +196,14 @@ extension Simulation {
     }
     timer.stamp(.pair)
     halo.reverseForces(atoms, comm: comm)
-    if let deepPotential, deepPotential.deviationPending {
-      try deepPotential.ensemble!.record(step: step, atoms: atoms, halo: halo, comm: comm)
-    }
-    if perAtomEnergy, var energies = potential.perAtomEnergy {
-      energies.withUnsafeMutableBufferPointer { halo.reverse($0.baseAddress!, width: 1, comm: comm) }
-      foldedEnergies = energies
+    try forceField.didFoldForces(step, atoms, halo, comm)
+    var energies: [Double]?
+    if perAtomEnergy, var folded = potential.perAtomEnergy {
+      folded.withUnsafeMutableBufferPointer { halo.reverse($0.baseAddress!, width: 1, comm: comm) }
+      energies = folded
     }
     timer.stamp(.communication)
-    return result
+    return ForceEvaluation(energy: result.energy, virial: result.virial, perAtomEnergies: energies)
   }
 
   /// Reports an error only this rank has seen and ends the whole job (LAMMPS `Error::one`).
@@ -197,49 +212,6 @@ extension Simulation {
     FileHandle.standardError.write(Data(text.utf8))
     console.flush()
     comm.abort(exitCode: 1)
-  }
-
-  /// Reduces the thermodynamic state, checks for lost atoms and non-finite values, prints a row.
-  private func writeThermo(_ columns: [ThermoColumn], _ ev: EnergyVirial, _ potential: Potential, firstStep: Int,
-                           runStart: Double, last: inout (step: Int, time: Double), dt: Double) throws {
-    var sums = [ev.energy] + ev.virial.elements + [Double(atoms.ownedCount), 0, 0, Double(potential.neighborOverflow),
-                                          console.writeFailure == nil ? 0 : 1]
-    for i in 0..<atoms.ownedCount {
-      sums[8] += masses[atoms.type[i]]
-      let x = atoms.positionOf(i)
-      if !(x.x.isFinite && x.y.isFinite && x.z.isFinite) { sums[9] += 1 }
-    }
-    comm.allReduce(&sums, .sum)
-    let count = Int(sums[7])
-    // Only rank 0 writes the log; every rank stops together when it could not.
-    if sums[11] > 0 { throw RunError(console.writeFailure ?? "the log file could not be written") }
-    if sums[9] > 0 || !sums[0].isFinite {
-      throw RunError("non-numeric atom coordinates or energy at step \(step) (\(Int(sums[9])) atoms); "
-        + "the system blew up — check the timestep and the potential")
-    }
-    if count != atomCount {
-      switch thermo.lostAtoms {
-      case .error: throw RunError("lost atoms at step \(step): original \(atomCount) current \(count)")
-      case .warn: console.error("WARNING: lost atoms at step \(step): original \(atomCount) current \(count)")
-      case .ignore: break
-      }
-    }
-    let now = StepTimer.now()
-    let interval = now - last.time
-    let stepsDone = step - last.step
-    let state = ThermoState(
-      step: step, atoms: count, potentialEnergy: sums[0],
-      kinetic: kineticTensor(atoms, masses: masses, units: units, comm: comm),
-      virial: Array(sums[1...6]), box: box!, totalMass: sums[8], elapsedSteps: step - firstStep,
-      time: currentTime, cpu: now - runStart,
-      tpcpu: interval > 0 && stepsDone > 0 ? Double(stepsDone) * dt / interval : 0,
-      spcpu: interval > 0 && stepsDone > 0 ? Double(stepsDone) / interval : 0,
-      neighborBuilds: rebuildPolicy?.builds ?? 0, dangerousBuilds: rebuildPolicy?.dangerousBuilds ?? 0,
-      overflow: Int(sums[10]), coupledEnergy: fixes.reduce(0) { $0 + $1.fix.coupledEnergy })
-    last = (step, now)
-    lastThermo = state
-    console.line(thermo.format.row(columns, columns.map { thermoValue($0.keyword, state) ?? 0 }))
-    if thermo.flush { console.flush() }
   }
 }
 

@@ -29,7 +29,9 @@ public final class Simulation {
   public var regions: [String: Region] = [:]
 
   // The system.
-  public var box: Box?
+  /// The box, one copy: commands define it, a barostat changes it during a run.
+  public internal(set) var boxState: BoxState?
+  public var box: Box? { boxState?.box }
   public var grid: ProcessorGrid?
   /// Under `tessera check`: the planned rank count's grid once a `balance` has moved its cuts.
   var checkGrid: ProcessorGrid?
@@ -39,7 +41,7 @@ public final class Simulation {
   public var atomCount = 0
 
   // Forces and neighbours.
-  public var potential: Potential?
+  var forceField: ForceField?
   var pairStyleSettings: PairStyle?
   public var pairSettings = PairSettings()
   public var skin: Double?
@@ -81,8 +83,6 @@ public final class Simulation {
   /// The atoms came from a restart: the first run's setup puts them in canonical order.
   var restoredFromRestart = false
   var dumps: [Dump] = []
-  /// Per-atom energies of the last force evaluation that asked for them, ghosts folded in.
-  var foldedEnergies: [Double]?
   /// IDs of `compute ID all pe/atom`, usable as `c_ID` in dumps.
   var energyComputes: Set<String> = []
 

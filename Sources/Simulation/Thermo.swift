@@ -1,5 +1,6 @@
 import Atoms
 import Dynamics
+import Neighbors
 import Geometry
 import InputDeck
 import Output
@@ -28,15 +29,14 @@ struct ThermoState {
   var coupledEnergy: Double
 }
 
-extension Simulation {
-  var normalizeThermo: Bool { thermo.normalize ?? (units.name == "lj") }
-
-  /// The value of one thermo keyword, or nil when unknown.
-  func thermoValue(_ keyword: String, _ s: ThermoState) -> Double? {
+extension ThermoState {
+  /// The value of one thermo keyword, or nil when unknown; `fixOutput` answers `f_ID` keywords.
+  func value(_ keyword: String, units: UnitSystem, normalize: Bool, fixOutput: (String) -> Double?) -> Double? {
+    let s = self
     let dof = degreesOfFreedom(atomCount: s.atoms)
     let twiceKinetic = s.kinetic[0] + s.kinetic[1] + s.kinetic[2]
     let temperature = dof > 0 ? twiceKinetic / (dof * units.boltzmann) : 0
-    let norm = normalizeThermo && s.atoms > 0 ? 1 / Double(s.atoms) : 1
+    let norm = normalize && s.atoms > 0 ? 1 / Double(s.atoms) : 1
     let volume = s.box.volume
     let pressureScale = units.nktv2p / volume
     func pressureComponent(_ k: Int) -> Double { (s.kinetic[k] + s.virial[k]) * pressureScale }
@@ -80,16 +80,132 @@ extension Simulation {
     default: return fixOutput(keyword)
     }
   }
+}
 
+/// `f_ID` or `f_ID[k]` of one of `fixes`: its value now, nil when no such fix or output.
+func fixOutput(_ keyword: String, _ fixes: [(id: String, fix: Fix)]) -> Double? {
+  guard let (id, index) = parseFixReference(keyword), let fix = fixes.first(where: { $0.id == id })?.fix else { return nil }
+  return fix.output(index)
+}
+
+/// `f_ID` → (ID, nil), `f_ID[k]` → (ID, k); nil for anything else.
+func parseFixReference(_ keyword: String) -> (String, Int?)? {
+  guard keyword.hasPrefix("f_"), keyword.count > 2 else { return nil }
+  let body = keyword.dropFirst(2)
+  guard let open = body.firstIndex(of: "[") else { return (String(body), nil) }
+  guard body.hasSuffix("]"), let k = Int(body[body.index(after: open)..<body.index(before: body.endIndex)]), k > 0,
+        open > body.startIndex else { return nil }
+  return (String(body[..<open]), k)
+}
+
+/// The thermo output of one run (LAMMPS `Thermo`): a row at the setup, every `thermo N` steps and at
+/// the run's last step. Each row reduces the state over ranks, and stops the run on lost atoms (as
+/// `thermo_modify lost` says), non-finite coordinates or energy, or a log that could not be written.
+final class ThermoWriter: Writer {
+  let columns: [ThermoColumn]
+  private let settings: ThermoSettings
+  private let console: Console
+  private let units: UnitSystem
+  /// Atoms in the system as created or read: what the lost-atom check compares against.
+  private let atomCount: Int
+  private let firstStep: Int, lastStep: Int
+  private let timestep: Double
+  private let policy: RebuildPolicy
+  private let potential: Potential
+  private let fixes: [(id: String, fix: Fix)]
+  private var runStart = 0.0
+  private var last = (step: 0, time: 0.0)
+  /// The state of the last row (for `print` and equal-style variables after the run).
+  private(set) var lastState: ThermoState?
+
+  init(columns: [ThermoColumn], settings: ThermoSettings, console: Console, units: UnitSystem, atomCount: Int,
+       firstStep: Int, lastStep: Int, timestep: Double, policy: RebuildPolicy, potential: Potential,
+       fixes: [(id: String, fix: Fix)]) {
+    self.columns = columns
+    self.settings = settings
+    self.console = console
+    self.units = units
+    self.atomCount = atomCount
+    self.firstStep = firstStep
+    self.lastStep = lastStep
+    self.timestep = timestep
+    self.policy = policy
+    self.potential = potential
+    self.fixes = fixes
+  }
+
+  /// The run's loop starts its clock: cpu, tpcpu and spcpu count from here.
+  func start(at time: Double) {
+    runStart = time
+    last = (firstStep, time)
+  }
+
+  func isDue(at step: Int, isSetup: Bool) -> Bool {
+    isSetup || settings.every > 0 && step % settings.every == 0 || step == lastStep
+  }
+
+  func write(_ output: OutputStep) throws {
+    let state = try reduce(output)
+    let normalize = settings.normalize ?? (units.name == "lj")
+    console.line(settings.format.row(columns, columns.map {
+      state.value($0.keyword, units: units, normalize: normalize, fixOutput: { fixOutput($0, fixes) }) ?? 0
+    }))
+    if settings.flush { console.flush() }
+  }
+
+  /// The thermodynamic state summed over ranks, after the checks that stop a run.
+  private func reduce(_ output: OutputStep) throws -> ThermoState {
+    let atoms = output.atoms, masses = output.masses, comm = output.comm, step = output.step
+    var sums = [output.forces.energy] + output.forces.virial.elements
+      + [Double(atoms.ownedCount), 0, 0, Double(potential.neighborOverflow), console.writeFailure == nil ? 0 : 1]
+    for i in 0..<atoms.ownedCount {
+      sums[8] += masses[atoms.type[i]]
+      let x = atoms.positionOf(i)
+      if !(x.x.isFinite && x.y.isFinite && x.z.isFinite) { sums[9] += 1 }
+    }
+    comm.allReduce(&sums, .sum)
+    let count = Int(sums[7])
+    // Only rank 0 writes the log; every rank stops together when it could not.
+    if sums[11] > 0 { throw RunError(console.writeFailure ?? "the log file could not be written") }
+    if sums[9] > 0 || !sums[0].isFinite {
+      throw RunError("non-numeric atom coordinates or energy at step \(step) (\(Int(sums[9])) atoms); "
+        + "the system blew up — check the timestep and the potential")
+    }
+    if count != atomCount {
+      switch settings.lostAtoms {
+      case .error: throw RunError("lost atoms at step \(step): original \(atomCount) current \(count)")
+      case .warn: console.error("WARNING: lost atoms at step \(step): original \(atomCount) current \(count)")
+      case .ignore: break
+      }
+    }
+    let now = StepTimer.now()
+    let interval = now - last.time
+    let stepsDone = step - last.step
+    let state = ThermoState(
+      step: step, atoms: count, potentialEnergy: sums[0],
+      kinetic: kineticTensor(atoms, masses: masses, units: units, comm: comm),
+      virial: Array(sums[1...6]), box: output.box, totalMass: sums[8], elapsedSteps: step - firstStep,
+      time: output.time, cpu: now - runStart,
+      tpcpu: interval > 0 && stepsDone > 0 ? Double(stepsDone) * timestep / interval : 0,
+      spcpu: interval > 0 && stepsDone > 0 ? Double(stepsDone) / interval : 0,
+      neighborBuilds: policy.builds, dangerousBuilds: policy.dangerousBuilds,
+      overflow: Int(sums[10]), coupledEnergy: fixes.reduce(0) { $0 + $1.fix.coupledEnergy })
+    last = (step, now)
+    lastState = state
+    return state
+  }
+}
+
+extension Simulation {
   /// The thermo columns of the next run; `f_ID` columns need their fix defined by now (LAMMPS checks
   /// at the run's setup too).
   func thermoColumns(_ c: Command) throws -> [ThermoColumn] {
     try thermo.keywords.map { keyword in
       if let column = ThermoFormat.column(keyword) { return column }
-      guard let (id, index) = Self.parseFixReference(keyword), let entry = fixes.first(where: { $0.id == id }) else {
+      guard let (id, index) = parseFixReference(keyword), let entry = fixes.first(where: { $0.id == id }) else {
         throw c.error("thermo keyword '\(keyword)' names no defined fix")
       }
-      guard let fix = entry.fix as? LoadBalanceFix, fix.output(index) != nil else {
+      guard entry.fix.output(index) != nil else {
         throw c.error("thermo keyword '\(keyword)': fix \(id) (\(fixStyles[id] ?? "?")) has no such output (fix balance: f_ID, f_ID[1..3])")
       }
       return ThermoColumn(keyword: keyword, header: keyword, isInteger: false)
@@ -100,6 +216,7 @@ extension Simulation {
   func keywordValue(_ name: String) -> Double? {
     if name == "step" { return Double(step) }
     guard let s = lastThermo else { return nil }
-    return thermoValue(name, s)
+    return s.value(name, units: units, normalize: thermo.normalize ?? (units.name == "lj"),
+                   fixOutput: { fixOutput($0, fixes) })
   }
 }
