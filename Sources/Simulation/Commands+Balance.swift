@@ -51,7 +51,7 @@ extension Simulation {
     let start = Date()
     if !validateOnly { gatherAtomsOnOwners(box) }
     var grid = plannedGrid()
-    let fractions = wrappedFractions(box)
+    let fractions = wrappedFractions(atoms, box)
     let initialLoads = ShiftBalancer.brickLoads(grid, fractions: fractions, comm: comm)
     let initial = validateOnly ? (ShiftBalancer.imbalance(loads: initialLoads), initialLoads.max() ?? 0)
       : imbalanceFactor(ownedCount: atoms.ownedCount, comm: comm)
@@ -118,15 +118,6 @@ extension Simulation {
     if let checkGrid { return checkGrid }
     let counts = ProcessorGrid.choose(ranks: plannedRanks ?? comm.size, box: box, requested: requestedGrid) ?? grid!.counts
     return ProcessorGrid(counts: counts, rank: 0)
-  }
-
-  /// Owned atoms' fractional coordinates, wrapped into [0, 1) along periodic dimensions.
-  func wrappedFractions(_ box: Box) -> [SIMD3<Double>] {
-    (0..<atoms.ownedCount).map { i in
-      var lambda = box.fractional(atoms.positionOf(i))
-      for d in 0..<3 where box.periodic[d] { lambda[d] -= lambda[d].rounded(.down) }
-      return lambda
-    }
   }
 
   /// Atoms wrapped into the box and moved to the ranks whose bricks hold them (ghosts dropped; the

@@ -4,7 +4,7 @@ import InputDeck
 import Potentials
 
 /// `pair_style deepmd MODEL.dp [keywords]` as DeePMD-kit's LAMMPS plugin reads it.
-struct DeepPotentialSettings {
+struct DeepPotentialSettings: PairStyle {
   var model: DeepPotentialModel
   var overflowIsError = false
   var precision = NetworkPrecision.float64
@@ -30,7 +30,7 @@ extension Simulation {
     "spin_norm",
   ]
 
-  func deepPotentialStyle(_ c: Command) throws {
+  func deepPotentialStyle(_ c: Command) throws -> PairStyle {
     guard units.name == "metal" else { throw c.error("deepmd models need 'units metal' (Å, eV, ps), not \(units.name)") }
     let path = try c.word(1, "model file")
     // As DeePMD-kit's plugin: model files first, up to the first keyword.
@@ -105,7 +105,7 @@ extension Simulation {
     } else if let report = model.tabulationReport() {
       console.line("Deep Potential tables read from the model file (dp compress): \(report)")
     }
-    pairStyleSettings = .deepPotential(settings)
+    return settings
   }
 
   static func isModelFile(_ word: String) -> Bool {
@@ -117,41 +117,43 @@ extension Simulation {
     guard let data = FileManager.default.contents(atPath: path) else { throw c.error("cannot read \(path)") }
     return String(RestartFile.checksum(data), radix: 16)
   }
+}
 
+extension DeepPotentialSettings {
   /// `pair_coeff * * ELEMENT…`: one model element (or NULL: not this potential) per LAMMPS type, by
   /// name, as DeePMD-kit's plugin; a bare `pair_coeff * *` maps type k to model type k−1.
-  func deepPotentialCoefficients(_ c: Command) throws {
-    guard case .deepPotential(var settings) = pairStyleSettings else { return }
+  mutating func coefficients(_ c: Command, _ simulation: Simulation) throws {
+    let masses = simulation.masses
     guard c.arguments.count >= 2, c.arguments[0] == "*", c.arguments[1] == "*" else {
       throw c.error("expected 'pair_coeff * * ELEMENT…' for pair_style deepmd")
     }
     let elements = Array(c.arguments.dropFirst(2))
-    let typeMap = settings.model.typeMap
+    let typeMap = model.typeMap
     if elements.isEmpty {
       guard masses.typeCount <= typeMap.count else {
         throw c.error("\(masses.typeCount) atom types but the model knows only \(typeMap.count) elements (\(typeMap.joined(separator: ", "))); name them: pair_coeff * * ELEMENT…")
       }
-      settings.modelTypes = (0...masses.typeCount).map { Int32(max($0 - 1, 0)) }
+      modelTypes = (0...masses.typeCount).map { Int32(max($0 - 1, 0)) }
     } else {
       guard elements.count == masses.typeCount else {
         throw c.error("expected \(masses.typeCount) element names (one per atom type), got \(elements.count)")
       }
       for (k, element) in elements.enumerated() {
         if element == "NULL" {
-          settings.modelTypes[k + 1] = -1
+          modelTypes[k + 1] = -1
           continue
         }
         guard let index = typeMap.firstIndex(of: element) else {
           throw c.error("element '\(element)' is not in the model's type map (\(typeMap.joined(separator: ", ")))")
         }
-        settings.modelTypes[k + 1] = Int32(index)
+        modelTypes[k + 1] = Int32(index)
       }
     }
-    settings.coefficientsSet = true
-    pairStyleSettings = .deepPotential(settings)
+    coefficientsSet = true
   }
 
-  func makeDeepPotential(_ settings: DeepPotentialSettings, _ c: Command) throws -> ForceField {
+  func makeForceField(_ c: Command, _ simulation: Simulation) throws -> ForceField {
+    let settings = self, modelThreads = simulation.modelThreads
     guard settings.coefficientsSet else { throw c.error("pair_style deepmd needs 'pair_coeff * * ELEMENT…' before a run") }
     let force = DeepPotentialForce(model: settings.model, modelTypes: settings.modelTypes,
                                    overflowIsError: settings.overflowIsError, precision: settings.precision,
@@ -169,7 +171,7 @@ extension Simulation {
         if force.deviationPending { ensemble.record(step: step, atoms: atoms, halo: halo, comm: comm) }
       }
       forceField.writers = [try ModelDeviationWriter(path: settings.outFile, ensemble: ensemble,
-                                                     writesFile: comm.rank == 0 && !validateOnly, command: c)]
+                                                     writesFile: simulation.comm.rank == 0 && !simulation.validateOnly, command: c)]
     }
     return forceField
   }

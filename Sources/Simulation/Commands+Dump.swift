@@ -3,6 +3,26 @@ import H5MD
 import InputDeck
 import Output
 
+/// What a dump style's parser makes of its arguments.
+struct DumpSpecification {
+  var style: DumpStyle
+  /// Column names as given, for `ITEM: ATOMS` (custom dumps).
+  var names: [String]
+  var layout: H5MDLayout?
+
+  /// A style whose frames have fixed columns: nothing may follow the file name.
+  init(plain style: DumpStyle, _ c: Command) throws {
+    try c.expectCount(5, usage: "dump ID all \(c.arguments[2]) N FILE")
+    self.init(style: style, names: [], layout: nil)
+  }
+
+  init(style: DumpStyle, names: [String], layout: H5MDLayout?) {
+    self.style = style
+    self.names = names
+    self.layout = layout
+  }
+}
+
 extension Simulation {
   /// `compute ID all pe/atom`: per-atom potential energy, for `c_ID` in dumps.
   func compute(_ c: Command) throws {
@@ -12,7 +32,17 @@ extension Simulation {
     energyComputes.insert(c.arguments[0])
   }
 
-  /// `dump ID all atom|custom|xyz|extxyz N FILE [fields…]`.
+  /// Every dump style, by name, with the parser of its words after `dump ID all STYLE N FILE`; in the
+  /// order errors list them. A new style is its formatter (DumpStyle, Dump) and one row.
+  nonisolated(unsafe) static let dumpStyleTable: KeyValuePairs<String, (Simulation, Command) throws -> DumpSpecification> = [
+    "atom": { _, c in try DumpSpecification(plain: .atom, c) },
+    "custom": { simulation, c in try simulation.customDump(c) },
+    "xyz": { _, c in try DumpSpecification(plain: .xyz, c) },
+    "extxyz": { _, c in try DumpSpecification(plain: .extendedXYZ, c) },
+    "h5md": { simulation, c in try simulation.h5mdDump(c) },
+  ]
+
+  /// `dump ID all STYLE N FILE [arguments…]`.
   func dump(_ c: Command) throws {
     try c.expectCount(5, Int.max, usage: "dump ID all STYLE N FILE [fields…]")
     _ = try requireBox(c)
@@ -20,41 +50,42 @@ extension Simulation {
     let id = c.arguments[0]
     guard !dumps.contains(where: { $0.id == id }) else { throw c.error("dump '\(id)' already exists (undump it first)") }
     let every = try c.positiveInteger(3, "dump interval")
-    let file = c.arguments[4]
-    let style: DumpStyle
-    var names: [String] = []
-    var layout: H5MDLayout?
-    switch c.arguments[2] {
-    case "atom": style = .atom
-    case "xyz": style = .xyz
-    case "extxyz": style = .extendedXYZ
-    case "custom":
-      names = Array(c.arguments.dropFirst(5))
-      guard !names.isEmpty else { throw c.error("dump custom needs at least one field") }
-      style = .custom(try names.map { name in
-        if name.hasPrefix("c_") {
-          guard energyComputes.contains(String(name.dropFirst(2))) else {
-            throw c.error("'\(name)': no compute '\(name.dropFirst(2))' of style pe/atom")
-          }
-          return .energy
-        }
-        guard let field = DumpField(rawValue: name), field != .energy else {
-          throw c.error("unknown dump custom field '\(name)' (id type element mass x y z xs ys zs xu yu zu ix iy iz vx vy vz fx fy fz c_ID)")
-        }
-        return field
-      })
-    case "h5md":
-      style = .h5md
-      layout = try h5mdLayout(c)
-      if file.contains("*") || file.contains("%") {
-        throw c.error("an h5md dump writes one file, collectively: '*' and '%' are not allowed in its name")
-      }
-    case let other: throw c.error("unsupported dump style '\(other)' (atom, custom, xyz, extxyz, h5md)")
+    guard let parse = Self.dumpStyleTable.first(where: { $0.key == c.arguments[2] })?.value else {
+      throw c.error("unsupported dump style '\(c.arguments[2])' (\(Self.dumpStyleTable.map(\.key).joined(separator: ", ")))")
     }
-    if names.isEmpty && layout == nil { try c.expectCount(5, usage: "dump ID all \(c.arguments[2]) N FILE") }
-    let dump = Dump(id: id, style: style, every: every, pattern: file, names: names, creatorVersion: programVersion)
-    dump.h5mdLayout = layout
+    let specification = try parse(self, c)
+    let dump = Dump(id: id, style: specification.style, every: every, pattern: c.arguments[4],
+                    names: specification.names, creatorVersion: programVersion)
+    dump.h5mdLayout = specification.layout
     dumps.append(dump)
+  }
+
+  /// `dump ID all custom N FILE FIELD…`: LAMMPS's per-atom fields and `c_ID` of a pe/atom compute.
+  private func customDump(_ c: Command) throws -> DumpSpecification {
+    let names = Array(c.arguments.dropFirst(5))
+    guard !names.isEmpty else { throw c.error("dump custom needs at least one field") }
+    let fields = try names.map { name in
+      if name.hasPrefix("c_") {
+        guard energyComputes.contains(String(name.dropFirst(2))) else {
+          throw c.error("'\(name)': no compute '\(name.dropFirst(2))' of style pe/atom")
+        }
+        return DumpField.energy
+      }
+      guard let field = DumpField(rawValue: name), field != .energy else {
+        throw c.error("unknown dump custom field '\(name)' (id type element mass x y z xs ys zs xu yu zu ix iy iz vx vy vz fx fy fz c_ID)")
+      }
+      return field
+    }
+    return DumpSpecification(style: .custom(fields), names: names, layout: nil)
+  }
+
+  /// `dump ID all h5md N FILE ELEMENTS…`: one file, written collectively.
+  private func h5mdDump(_ c: Command) throws -> DumpSpecification {
+    let layout = try h5mdLayout(c)
+    if c.arguments[4].contains("*") || c.arguments[4].contains("%") {
+      throw c.error("an h5md dump writes one file, collectively: '*' and '%' are not allowed in its name")
+    }
+    return DumpSpecification(style: .h5md, names: [], layout: layout)
   }
 
   /// LAMMPS `dump h5md` arguments: `position [every N] [image] velocity [every N] force [every N]

@@ -2,76 +2,38 @@ import InputDeck
 import Neighbors
 import Potentials
 
-/// A pair style as the deck describes it; turned into a `Potential` when a run starts.
-enum PairStyle {
-  case lennardJones(LennardJonesSettings)
-  case deepPotential(DeepPotentialSettings)
-}
-
-/// `pair_style lj/cut RC` with its `pair_coeff` lines: explicit pairs, the rest mixed geometrically.
-struct LennardJonesSettings {
-  var globalCutoff: Double
-  var explicit: [[LennardJonesPair?]]
-
-  init(globalCutoff: Double, typeCount: Int) {
-    self.globalCutoff = globalCutoff
-    explicit = Array(repeating: Array(repeating: nil, count: typeCount + 1), count: typeCount + 1)
-  }
-
-  /// All pairs i ≤ j, mixing ε and σ and the cutoff geometrically where not given (LAMMPS's default
-  /// `pair_modify mix geometric`); nil when a type has no coefficients at all.
-  func resolved(typeCount: Int) -> (pairs: [[LennardJonesPair?]], missing: Int?) {
-    var pairs = explicit
-    for i in 1...typeCount {
-      for j in i...typeCount where pairs[i][j] == nil {
-        guard let a = explicit[i][i], let b = explicit[j][j] else { return (pairs, explicit[i][i] == nil ? i : j) }
-        pairs[i][j] = LennardJonesPair(epsilon: (a.epsilon * b.epsilon).squareRoot(),
-                                       sigma: (a.sigma * b.sigma).squareRoot(),
-                                       cutoff: (a.cutoff * b.cutoff).squareRoot())
-      }
-    }
-    return (pairs, nil)
-  }
+/// A pair style as the deck describes it — its `pair_style` line, then its `pair_coeff` lines — made
+/// into a force field when a run starts. Each style is one file: its settings conform here, and one
+/// row of `Simulation.pairStyles` parses its `pair_style` line.
+protocol PairStyle {
+  /// One `pair_coeff` line.
+  mutating func coefficients(_ c: Command, _ simulation: Simulation) throws
+  func makeForceField(_ c: Command, _ simulation: Simulation) throws -> ForceField
 }
 
 extension Simulation {
+  /// Every pair style, by name, with the parser of its `pair_style` line; in the order errors list them.
+  nonisolated(unsafe) static let pairStyles: KeyValuePairs<String, (Simulation, Command) throws -> PairStyle> = [
+    "lj/cut": { simulation, c in try LennardJonesSettings(c, typeCount: simulation.masses.typeCount) },
+    "deepmd": { simulation, c in try simulation.deepPotentialStyle(c) },
+  ]
+
   func pairStyle(_ c: Command) throws {
     _ = try requireBox(c)
     let style = try c.word(0, "pair style")
     forceFieldDescription = "pair_style " + c.arguments.joined(separator: " ")
     modelChecksum = nil
-    switch style {
-    case "lj/cut":
-      try c.expectCount(2, usage: "pair_style lj/cut CUTOFF")
-      let cutoff = try c.double(1, "cutoff")
-      guard cutoff > 0 else { throw c.error("cutoff must be positive, got \(cutoff)") }
-      pairStyleSettings = .lennardJones(LennardJonesSettings(globalCutoff: cutoff, typeCount: masses.typeCount))
-    case "deepmd":
-      try deepPotentialStyle(c)
-    default:
-      throw c.error("unsupported pair style '\(style)' (lj/cut, deepmd)")
+    guard let parse = Self.pairStyles.first(where: { $0.key == style })?.value else {
+      throw c.error("unsupported pair style '\(style)' (\(Self.pairStyles.map(\.key).joined(separator: ", ")))")
     }
+    pairStyleSettings = try parse(self, c)
     forceField = nil
   }
 
   func pairCoeff(_ c: Command) throws {
-    guard let settings = pairStyleSettings else { throw c.error("pair_coeff before pair_style") }
-    switch settings {
-    case .lennardJones(var lj):
-      try c.expectCount(4, 5, usage: "pair_coeff I J EPSILON SIGMA [CUTOFF]")
-      let first = try typeRange(c.arguments[0], c), second = try typeRange(c.arguments[1], c)
-      let epsilon = try c.double(2, "epsilon"), sigma = try c.double(3, "sigma")
-      let cutoff = c.arguments.count == 5 ? try c.double(4, "cutoff") : lj.globalCutoff
-      guard epsilon >= 0, sigma > 0, cutoff > 0 else { throw c.error("expected epsilon ≥ 0, sigma > 0, cutoff > 0") }
-      for i in first {
-        for j in second {
-          lj.explicit[min(i, j)][max(i, j)] = LennardJonesPair(epsilon: epsilon, sigma: sigma, cutoff: cutoff)
-        }
-      }
-      pairStyleSettings = .lennardJones(lj)
-    case .deepPotential:
-      try deepPotentialCoefficients(c)
-    }
+    guard var settings = pairStyleSettings else { throw c.error("pair_coeff before pair_style") }
+    try settings.coefficients(c, self)
+    pairStyleSettings = settings
     forceField = nil
   }
 
@@ -118,15 +80,7 @@ extension Simulation {
   func makeForceField(_ c: Command) throws -> ForceField {
     if let forceField { return forceField }
     guard let settings = pairStyleSettings else { throw c.error("no pair style defined") }
-    let made: ForceField
-    switch settings {
-    case .lennardJones(let lj):
-      let (pairs, missing) = lj.resolved(typeCount: masses.typeCount)
-      if let missing { throw c.error("pair coefficients for atom type \(missing) are not set") }
-      made = ForceField(potential: LennardJones(typeCount: masses.typeCount, pairs: pairs, shift: pairSettings.shift))
-    case .deepPotential(let dp):
-      made = try makeDeepPotential(dp, c)
-    }
+    let made = try settings.makeForceField(c, self)
     forceField = made
     return made
   }

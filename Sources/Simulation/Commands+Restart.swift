@@ -67,7 +67,7 @@ extension Simulation {
     var failure = ""
     if let frame = gatherAtomsOnRoot() {
       let header = RestartFile.Header(
-        units: units.name, step: step, elapsedTime: timeOrigin, timeOriginStep: timeOriginStep,
+        units: units.name, step: step, elapsedTime: system.clock.timeOrigin, timeOriginStep: system.clock.timeOriginStep,
         timestep: timestep ?? units.defaultTimestep,
         boxLo: [box.lo.x, box.lo.y, box.lo.z], boxLength: [box.length.x, box.length.y, box.length.z],
         tilts: [box.xy, box.xz, box.yz], periodic: box.periodic, triclinic: box.isTriclinic,
@@ -120,8 +120,8 @@ extension Simulation {
     }
     atomCount = header.atomCount
     step = header.step
-    timeOrigin = header.elapsedTime
-    timeOriginStep = header.timeOriginStep ?? header.step
+    system.clock.timeOrigin = header.elapsedTime
+    system.clock.timeOriginStep = header.timeOriginStep ?? header.step
     timestep = header.timestep ?? timestep
     pendingFixStates = Dictionary(header.fixes.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
     pendingPerAtomStates = [:]

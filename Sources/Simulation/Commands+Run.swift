@@ -17,8 +17,8 @@ extension Simulation {
     let dt = try c.double(0, "timestep")
     guard dt > 0 else { throw c.error("timestep must be positive, got \(dt)") }
     if dt != timestep ?? units.defaultTimestep {
-      timeOrigin = currentTime
-      timeOriginStep = step
+      system.clock.timeOrigin = currentTime
+      system.clock.timeOriginStep = step
     }
     timestep = dt
   }
