@@ -41,14 +41,20 @@ let package = Package(
     .target(name: "Output", dependencies: ["Geometry", "Atoms", "Communication"], swiftSettings: cpuBaseline),
     .target(name: "Trajectory", swiftSettings: cpuBaseline),
     .target(name: "H5MD", dependencies: ["Geometry", "Atoms", "Communication", "CHDF5"], swiftSettings: cpuBaseline),
+    // The Deep Potential's engine side: the Potential adapter, the deviation ensemble, `tessera eval`.
+    .target(name: "DeepPotentialEngine",
+            dependencies: ["Geometry", "Atoms", "Communication", "Decomposition", "Neighbors", "Potentials",
+                           "DeepPotential", "InputDeck", "Output", "Trajectory"],
+            swiftSettings: cpuBaseline),
     .target(name: "Simulation",
             dependencies: ["Geometry", "Atoms", "Communication", "Decomposition", "Neighbors", "Potentials",
-                           "DeepPotential", "Dynamics", "InputDeck", "Output", "Trajectory", "H5MD"],
+                           "DeepPotential", "DeepPotentialEngine", "Dynamics", "InputDeck", "Output", "Trajectory",
+                           "H5MD"],
             swiftSettings: cpuBaseline),
 
     // MARK: - Executable
     .executableTarget(name: "tessera",
-                      dependencies: ["Simulation", "InputDeck",
+                      dependencies: ["Simulation", "DeepPotentialEngine", "InputDeck",
                                      .product(name: "ArgumentParser", package: "swift-argument-parser")],
                       swiftSettings: cpuBaseline),
     // Seeded mutation fuzzing of the deck, data file and model parsers (run by FuzzTests).

@@ -1,5 +1,6 @@
 import Foundation
 import DeepPotential
+import DeepPotentialEngine
 import InputDeck
 import Potentials
 

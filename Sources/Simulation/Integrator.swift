@@ -8,12 +8,6 @@ import Neighbors
 import Output
 import Potentials
 
-/// A failure during a run that every rank has detected together.
-public struct RunError: Error, CustomStringConvertible {
-  public let description: String
-  public init(_ description: String) { self.description = description }
-}
-
 /// How a run reaches the job around it: whether to stop early (signal, wall time; agreed by every
 /// rank) and how to write the restart file of a stop or a periodic restart.
 struct JobControl {

@@ -1,6 +1,7 @@
 import Communication
 import Foundation
 import Neighbors
+import Output
 import Potentials
 
 extension Integrator {

@@ -4,19 +4,18 @@ import DeepPotential
 import Decomposition
 import Geometry
 import Foundation
-import InputDeck
 import Output
 
 /// The further models of `pair_style deepmd M1 M2 … out_freq N out_file FILE`: on steps that are a
 /// multiple of N, each is evaluated on the neighbour list and ghosts the driving model used, and one
 /// row of DeePMD-kit's plugin's statistics goes to FILE. The further models run with the driving
 /// model's kernels: its precision and threads, and tables when it was tabulated at load.
-final class DeviationEnsemble {
+public final class DeviationEnsemble {
   let evaluators: [ThreadedEvaluator]
   let every: Int
-  let options: DeviationOptions
+  public let options: DeviationOptions
   /// The statistics of the last due step, (step, values), until the deviation file's writer takes them.
-  var pendingRow: (step: Int, values: [Double])?
+  public var pendingRow: (step: Int, values: [Double])?
   /// Forces of each further model on owned and ghost atoms, packed [n][3].
   private var forces: [UnsafeMutablePointer<Double>]
   private var capacity = 0
@@ -36,7 +35,7 @@ final class DeviationEnsemble {
   private var statisticsSeconds = 0.0
   private var evaluations = 0
 
-  init(driving: DeepPotentialModel, models: [DeepPotentialModel], every: Int, options: DeviationOptions,
+  public init(driving: DeepPotentialModel, models: [DeepPotentialModel], every: Int, options: DeviationOptions,
        precision: NetworkPrecision, threads: Int) {
     evaluators = models.map { ThreadedEvaluator(model: $0, precision: precision, threads: threads) }
     sharesSlots = models.map(driving.selectsLike)
@@ -64,7 +63,7 @@ final class DeviationEnsemble {
     return slots
   }
 
-  func isDue(_ step: Int) -> Bool { step % every == 0 }
+  public func isDue(_ step: Int) -> Bool { step % every == 0 }
 
   /// Evaluates every further model on the same atoms and list as the driving one (whose virial is
   /// `drivingVirial`).
@@ -95,7 +94,7 @@ final class DeviationEnsemble {
   /// After the driving model's ghost forces were folded back (`atoms.force`), before any fix changes
   /// them: folds the further models' ghost forces and reduces the statistics over ranks into
   /// `pendingRow` (the per-atom deviations on rank 0 only).
-  func record(step: Int, atoms: AtomStore, halo: HaloExchange, comm: Communicator) {
+  public func record(step: Int, atoms: AtomStore, halo: HaloExchange, comm: Communicator) {
     let started = StepTimer.now()
     defer { statisticsSeconds += StepTimer.now() - started }
     let owned = atoms.ownedCount
@@ -147,60 +146,5 @@ extension DeviationEnsemble {
     return "Model deviation: \(evaluations) evaluations; per evaluation (s, mean over ranks): driving model "
       + "\(perEvaluation(drivingSeconds)) (neighbour selection included), further models \(perEvaluation(modelSeconds / Double(evaluators.count))) "
       + "each, statistics \(perEvaluation(statisticsSeconds))"
-  }
-}
-
-/// `model_devi.out` as DeePMD-kit's LAMMPS plugin writes it: a `#`-header, then per row the step
-/// (12 wide) and each value in C++'s `scientific` form (6 digits) 18 wide after a space. Created
-/// (truncated, header written) when the pair style is made ready for its first run, by rank 0,
-/// which alone appends the rows the ensemble's statistics leave in the Output phase.
-final class ModelDeviationWriter: Writer {
-  let path: String
-  private let ensemble: DeviationEnsemble
-  private var handle: FileHandle?
-  private let writesFile: Bool
-
-  init(path: String, ensemble: DeviationEnsemble, writesFile: Bool, command: Command) throws {
-    self.path = path
-    self.ensemble = ensemble
-    self.writesFile = writesFile
-    guard writesFile else { return }
-    guard FileManager.default.createFile(atPath: path, contents: Data(header.utf8)) else {
-      throw command.error("cannot create the model deviation file \(path)")
-    }
-  }
-
-  private var header: String {
-    var text = "#" + padded("step", 11, right: true)
-    for name in ["max_devi_v", "min_devi_v", "avg_devi_v", "max_devi_f", "min_devi_f", "avg_devi_f"]
-      + (ensemble.options.atomic ? ["atm_devi_f(N)"] : []) {
-      text += padded(name, 19, right: true)
-    }
-    return text + "\n"
-  }
-
-  func isDue(at step: Int, isSetup: Bool) -> Bool { ensemble.isDue(step) }
-
-  func write(_ output: OutputStep) throws {
-    guard let row = ensemble.pendingRow, row.step == output.step else { return }
-    ensemble.pendingRow = nil
-    var failure: String?
-    if writesFile {
-      do { try append(step: row.step, values: row.values) } catch { failure = "\(error)" }
-    }
-    if output.comm.any(failure != nil) {
-      throw RunError(failure ?? "the model deviation file \(path) could not be written (see rank 0)")
-    }
-  }
-
-  private func append(step: Int, values: [Double]) throws {
-    if handle == nil {
-      guard let h = FileHandle(forWritingAtPath: path) else { throw RunError("cannot open the model deviation file \(path)") }
-      h.seekToEndOfFile()
-      handle = h
-    }
-    var row = padded(String(step), 12, right: true)
-    for v in values { row += " " + padded(String(format: "%.6e", v), 18, right: true) }
-    handle!.write(Data((row + "\n").utf8))
   }
 }
