@@ -74,15 +74,12 @@ public struct Command: Sendable {
   }
 }
 
-/// What a keyword's number may be: above (or from) a lower bound, optionally a whole number.
+/// What a keyword's number may be: above (or from) a lower bound.
 public struct NumberBound: Sendable, CustomStringConvertible {
   public var lower: Double
   public var inclusive: Bool
-  public var isInteger = false
   public static let positive = NumberBound(lower: 0, inclusive: false)
   public static let nonNegative = NumberBound(lower: 0, inclusive: true)
-  /// A whole number >= 0 (a step count).
-  public static let count = NumberBound(lower: 0, inclusive: true, isInteger: true)
   public static func above(_ lower: Double) -> NumberBound { NumberBound(lower: lower, inclusive: false) }
 
   public func admits(_ value: Double) -> Bool { inclusive ? value >= lower : value > lower }

@@ -97,10 +97,18 @@ public struct KeywordReader {
     return value
   }
 
+  /// The next word as a whole number >= 0 (a step count, a chain length), within Int's range:
+  /// "expected step count >= 0 after out_freq, got '2.5'".
+  public mutating func count(_ what: String) throws -> Int {
+    let word = try self.word(what)
+    guard let value = Int(word), value >= 0 else { throw command.error("expected \(what) >= 0\(afterKeyword), got '\(word)'") }
+    return value
+  }
+
   /// The next word as a number within `bound`: "expected table step > 0 after stride, got '0'".
   public mutating func number(_ what: String, _ bound: NumberBound) throws -> Double {
     let word = try self.word(what)
-    guard let value = bound.isInteger ? Int(word).map(Double.init) : parseNumber(word), value.isFinite, bound.admits(value) else {
+    guard let value = parseNumber(word), value.isFinite, bound.admits(value) else {
       throw command.error("expected \(what) \(bound)\(afterKeyword), got '\(word)'")
     }
     return value

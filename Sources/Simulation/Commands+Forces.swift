@@ -66,7 +66,7 @@ extension Simulation {
     while let keyword = reader.nextKeyword() {
       switch keyword {
       case "every": settings.every = try reader.positiveInteger("every")
-      case "delay": settings.delay = Int(try reader.number("delay", .count))
+      case "delay": settings.delay = try reader.count("step count")
       case "check": settings.check = try reader.yesNo()
       case "one": neighborOneLimit = try reader.positiveInteger("one")
       case "page": _ = try reader.positiveInteger("page")

@@ -34,7 +34,7 @@ extension Simulation {
       case let component where components.contains(component):
         pressure.set(component: components.firstIndex(of: component)!, try pressureTarget(&reader))
       case "tchain": chains.temperature = try reader.positiveInteger("tchain")
-      case "pchain": chains.pressure = Int(try reader.number("chain length", .count))
+      case "pchain": chains.pressure = try reader.count("chain length")
       case "tloop": loops.temperature = try reader.positiveInteger("tloop")
       case "ploop": loops.pressure = try reader.positiveInteger("ploop")
       case "drag": drag = try reader.number("drag factor", .nonNegative)

@@ -64,13 +64,21 @@ final class KeywordReaderTests: XCTestCase {
   func testNumbersAreCheckedAgainstTheirBound() throws {
     var reader = KeywordReader(command("out_freq 20 relative 0.5"))
     _ = reader.nextKeyword()
-    XCTAssertEqual(try reader.number("step count", .count), 20)
+    XCTAssertEqual(try reader.count("step count"), 20)
     _ = reader.nextKeyword()
     XCTAssertEqual(try reader.number("level", .nonNegative), 0.5)
     assertError("out_freq 2.5", "expected step count >= 0 after out_freq, got '2.5'") { reader in
       _ = reader.nextKeyword()
-      _ = try reader.number("step count", .count)
+      _ = try reader.count("step count")
     }
+    // Beyond Int's range is refused, not rounded to 2⁶³ and trapped on (a fuzz case found it).
+    assertError("delay 9223372036854775808", "expected step count >= 0 after delay, got '9223372036854775808'") { reader in
+      _ = reader.nextKeyword()
+      _ = try reader.count("step count")
+    }
+    var largest = KeywordReader(command("delay 9223372036854775807"))
+    _ = largest.nextKeyword()
+    XCTAssertEqual(try largest.count("step count"), Int.max)
     assertError("stride 0", "expected table step > 0 after stride, got '0'") { reader in
       _ = reader.nextKeyword()
       _ = try reader.number("table step", .positive)

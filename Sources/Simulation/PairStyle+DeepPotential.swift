@@ -73,7 +73,7 @@ extension Simulation {
         case "extrapolate": tabulation!.extrapolate = try reader.number("extrapolation factor", .above(1))
         default: tabulation!.minNeighborDistance = try reader.number("distance (Å)", .positive)
         }
-      case "out_freq": settings.outFrequency = Int(try reader.number("step count", .count))
+      case "out_freq": settings.outFrequency = try reader.count("step count")
       case "out_file": settings.outFile = try reader.word("file name")
       case "atomic": settings.deviation.atomic = true
       case "relative": settings.deviation.relative = try reader.number("level ε (eV/Å or eV)", .nonNegative)
