@@ -35,11 +35,9 @@ public struct OutputStep {
   public let masses: Masses
   public let comm: Communicator
   public var forces: ForceEvaluation
-  /// The run's first step: a run's setup writes at it, and some writers (restarts) do not.
-  public var isSetup: Bool
 
   public init(step: Int, time: Double, box: Box, atoms: AtomStore, masses: Masses, comm: Communicator,
-              forces: ForceEvaluation, isSetup: Bool) {
+              forces: ForceEvaluation) {
     self.step = step
     self.time = time
     self.box = box
@@ -47,7 +45,6 @@ public struct OutputStep {
     self.masses = masses
     self.comm = comm
     self.forces = forces
-    self.isSetup = isSetup
   }
 
   /// This rank's owned atoms in the packed form that is gathered into `GatheredAtoms`, with the
@@ -62,7 +59,8 @@ public struct OutputStep {
 /// Every rank calls every hook alike (a write is collective: gathers, the failure check); a failure
 /// is thrown on every rank.
 public protocol Writer: AnyObject {
-  /// Whether it writes at `step` (asked before the step's force evaluation, which computes its `needs`).
+  /// Whether it writes at `step` (asked before the step's force evaluation, which computes its `needs`);
+  /// `isSetup`: the step of a run's setup, where thermo always writes and restarts never do.
   func isDue(at step: Int, isSetup: Bool) -> Bool
   var needs: WriterNeeds { get }
   func write(_ output: OutputStep) throws

@@ -90,7 +90,7 @@ final class Integrator {
     console.line("  Time step     : \(context.timestep)")
     console.line(ThermoFormat.header(thermo.columns))
     thermo.start(at: runStart)
-    try write(forces.due, forces.evaluation, isSetup: true)
+    try write(forces.due, forces.evaluation)
     timer.start()
 
     for _ in 0..<steps {
@@ -116,16 +116,19 @@ final class Integrator {
       for (_, fix) in fixes { fix.endOfStep(context) }
       timer.stamp(.modify)
       if !forces.due.isEmpty {
-        try write(forces.due, forces.evaluation, isSetup: false)
+        try write(forces.due, forces.evaluation)
         timer.stamp(.output)
       }
-      if let reason = job.stopReason() {
-        let path = setup.restarts.files.isEmpty ? "tessera.restart" : setup.restarts.path(at: step)
-        try job.writeRestart(path)
-        throw StoppedEarly(description: "\(reason) at step \(step): restart written to \(path); stopping")
-      }
+      if let reason = job.stopReason() { try stop(reason) }
     }
     printRunSummary(steps: steps, loopTime: StepTimer.now() - runStart, traffic: comm.traffic - trafficAtStart)
+  }
+
+  /// An early stop: the restart goes to the deck's next periodic restart file, or `tessera.restart`.
+  private func stop(_ reason: String) throws -> Never {
+    let path = setup.restarts.files.isEmpty ? "tessera.restart" : setup.restarts.path(at: step)
+    try job.writeRestart(path)
+    throw StoppedEarly(description: "\(reason) at step \(step): restart written to \(path); stopping")
   }
 
   private func initialIntegrate() throws {
@@ -146,9 +149,9 @@ final class Integrator {
 
   /// The Output phase: every writer due at this step, in the order thermo, dumps, the force field's
   /// files, restarts.
-  private func write(_ due: [Writer], _ forces: ForceEvaluation, isSetup: Bool) throws {
+  private func write(_ due: [Writer], _ forces: ForceEvaluation) throws {
     let output = OutputStep(step: step, time: system.clock.time(units: system.units), box: box, atoms: atoms,
-                            masses: system.masses, comm: comm, forces: forces, isSetup: isSetup)
+                            masses: system.masses, comm: comm, forces: forces)
     for writer in due { try writer.write(output) }
   }
 
