@@ -35,19 +35,26 @@ let package = Package(
     .target(name: "Neighbors", dependencies: ["Geometry", "Atoms"], swiftSettings: hotLoops),
     .target(name: "Potentials", dependencies: ["Geometry", "Atoms", "Neighbors"], swiftSettings: hotLoops),
     .target(name: "DeepPotential", dependencies: ["Geometry", "CHDF5", "CBLAS"], swiftSettings: hotLoops),
-    .target(name: "Dynamics", dependencies: ["Geometry", "Atoms", "Communication"], swiftSettings: hotLoops),
+    .target(name: "Dynamics", dependencies: ["Geometry", "Atoms", "Communication", "Decomposition"],
+            swiftSettings: hotLoops),
     .target(name: "InputDeck", swiftSettings: cpuBaseline),
     .target(name: "Output", dependencies: ["Geometry", "Atoms", "Communication"], swiftSettings: cpuBaseline),
     .target(name: "Trajectory", swiftSettings: cpuBaseline),
     .target(name: "H5MD", dependencies: ["Geometry", "Atoms", "Communication", "CHDF5"], swiftSettings: cpuBaseline),
+    // The Deep Potential's engine side: the Potential adapter, the deviation ensemble, `tessera eval`.
+    .target(name: "DeepPotentialEngine",
+            dependencies: ["Geometry", "Atoms", "Communication", "Decomposition", "Neighbors", "Potentials",
+                           "DeepPotential", "InputDeck", "Output", "Trajectory"],
+            swiftSettings: cpuBaseline),
     .target(name: "Simulation",
             dependencies: ["Geometry", "Atoms", "Communication", "Decomposition", "Neighbors", "Potentials",
-                           "DeepPotential", "Dynamics", "InputDeck", "Output", "Trajectory", "H5MD"],
+                           "DeepPotential", "DeepPotentialEngine", "Dynamics", "InputDeck", "Output", "Trajectory",
+                           "H5MD"],
             swiftSettings: cpuBaseline),
 
     // MARK: - Executable
     .executableTarget(name: "tessera",
-                      dependencies: ["Simulation", "InputDeck",
+                      dependencies: ["Simulation", "DeepPotentialEngine", "InputDeck",
                                      .product(name: "ArgumentParser", package: "swift-argument-parser")],
                       swiftSettings: cpuBaseline),
     // Seeded mutation fuzzing of the deck, data file and model parsers (run by FuzzTests).
@@ -79,6 +86,7 @@ let package = Package(
                 dependencies: ["Geometry", "Atoms", "Communication", "H5MD", "CHDF5", "TesseraTestSupport"]),
     .testTarget(name: "TestSupportTests", dependencies: ["TesseraTestSupport"]),
     .testTarget(name: "TrajectoryTests", dependencies: ["Trajectory", "TesseraTestSupport"]),
+    .testTarget(name: "InputDeckTests", dependencies: ["InputDeck"]),
     .testTarget(name: "EndToEndTests", dependencies: ["Trajectory", "TesseraTestSupport"]),
   ]
 )

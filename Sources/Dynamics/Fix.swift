@@ -1,13 +1,12 @@
 import Atoms
 import Communication
+import Decomposition
 import Geometry
 
-/// The box as the timestep sees it, shared by the run loop and the fixes: a barostat changes `box`
-/// during initial integration and the loop carries the change on to ghosts, lists and thermo.
+/// The system's box, one copy shared by the commands, the run loop and the fixes: a barostat changes
+/// `box` during initial integration, and ghosts, lists, thermo and output read the change from here.
 public final class BoxState {
   public var box: Box
-  /// This rank's virial Σ r⊗f of the last force evaluation (xx yy zz xy xz yz); sum over ranks to use.
-  public var localVirial = InlineArray<6, Double>(repeating: 0)
 
   public init(box: Box) { self.box = box }
 }
@@ -27,6 +26,8 @@ public struct FixContext {
   public var runEnd: Int
   /// Atoms in the whole system.
   public var atomCount: Int
+  /// This rank's virial Σ r⊗f of the last force evaluation (xx yy zz xy xz yz); sum over ranks to use.
+  public var localVirial = InlineArray<6, Double>(repeating: 0)
 
   public init(atoms: AtomStore, boxState: BoxState, masses: Masses, units: UnitSystem, comm: Communicator,
               timestep: Double, step: Int, runStart: Int, runEnd: Int, atomCount: Int) {
@@ -73,16 +74,40 @@ public struct FixContext {
   }
 }
 
+/// Where atoms are about to move to their owners at a rebuild: the processor grid a fix may re-cut.
+public struct MigrationPlan {
+  public var grid: ProcessorGrid
+  /// The run's setup (LAMMPS `setup_pre_exchange`) rather than a rebuild inside the run.
+  public let isSetup: Bool
+  public let skin: Double
+  /// Owned atoms' fractional coordinates, wrapped along periodic dimensions (computed when asked).
+  public let fractions: () -> [SIMD3<Double>]
+
+  public init(grid: ProcessorGrid, isSetup: Bool, skin: Double, fractions: @escaping () -> [SIMD3<Double>]) {
+    self.grid = grid
+    self.isSetup = isSetup
+    self.skin = skin
+    self.fractions = fractions
+  }
+}
+
 /// A LAMMPS-style fix: hooks called at fixed points of the timestep, in the order the fixes were
 /// defined — setup before the first step of a run; then every step initial integration (first
-/// half-kick and drift), on steps that rebuild the neighbour lists pre-exchange (before atoms are
-/// wrapped and migrated: a barostat flips a skewed box there), post-force (after forces, before the
-/// second half), final integration (second half-kick), end of step. A hook that throws stops the run
-/// on every rank; it may throw only what every rank sees alike (the box, global sums).
+/// half-kick and drift); on steps that rebuild the neighbour lists pre-exchange (before atoms are
+/// wrapped and migrated: a barostat flips a skewed box there), before migration (atoms wrapped: a
+/// load balancer re-cuts the grid; also at each run's setup) and after migration; post-force (after
+/// forces, before the second half), final integration (second half-kick), end of step. A hook that
+/// throws stops the run on every rank; it may throw only what every rank sees alike (the box, global
+/// sums).
 public protocol Fix: AnyObject {
   func setup(_ context: FixContext)
   func initialIntegrate(_ context: FixContext) throws
+  /// Whether `step` must rebuild the neighbour lists for this fix, whatever the rebuild policy says
+  /// (LAMMPS `next_reneighbor`).
+  func forcesRebuild(at step: Int) -> Bool
   func preExchange(_ context: FixContext)
+  func beforeMigration(_ context: FixContext, _ plan: inout MigrationPlan) throws
+  func afterMigration(_ context: FixContext)
   func postForce(_ context: FixContext)
   func finalIntegrate(_ context: FixContext)
   func endOfStep(_ context: FixContext)
@@ -98,6 +123,8 @@ public protocol Fix: AnyObject {
   var restartValuesPerAtom: Int { get }
   func appendRestartValues(ofOwned i: Int, to values: inout [Double])
   func restorePerAtom(_ values: [Int64: ArraySlice<Double>]) throws
+  /// The thermo keyword `f_ID` (`index` nil) or `f_ID[index]`: nil when the fix has no such output.
+  func output(_ index: Int?) -> Double?
 }
 
 /// A fix stopped the run (every rank throws it alike).
@@ -115,7 +142,10 @@ public struct FixStateError: Error, CustomStringConvertible {
 extension Fix {
   public func setup(_ context: FixContext) {}
   public func initialIntegrate(_ context: FixContext) {}
+  public func forcesRebuild(at step: Int) -> Bool { false }
   public func preExchange(_ context: FixContext) {}
+  public func beforeMigration(_ context: FixContext, _ plan: inout MigrationPlan) throws {}
+  public func afterMigration(_ context: FixContext) {}
   public func postForce(_ context: FixContext) {}
   public func finalIntegrate(_ context: FixContext) {}
   public func endOfStep(_ context: FixContext) {}
@@ -129,4 +159,5 @@ extension Fix {
   public func restorePerAtom(_ values: [Int64: ArraySlice<Double>]) throws {
     guard values.isEmpty else { throw FixStateError("unexpected per-atom state") }
   }
+  public func output(_ index: Int?) -> Double? { nil }
 }

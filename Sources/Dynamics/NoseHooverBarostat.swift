@@ -152,7 +152,7 @@ public final class NoseHooverBarostat: Fix {
   }
 
   private func reduceVirial(_ c: FixContext) {
-    virial = c.boxState.localVirial
+    virial = c.localVirial
     c.comm.allReduce(&virial, .sum)
   }
 

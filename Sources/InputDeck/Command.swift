@@ -72,37 +72,14 @@ public struct Command: Sendable {
     guard v > 0 else { throw error("expected a positive integer for \(what), got \(v)") }
     return v
   }
-
-  /// The number after the keyword at `i` (the word `arguments[i + 1]`), which must satisfy `bound`;
-  /// errors name the keyword, what the value is and the bound ("expected table step > 0 after stride").
-  public func number(after i: Int, _ what: String, _ bound: NumberBound) throws -> Double {
-    let key = arguments[i]
-    guard i + 1 < arguments.count else { throw error("missing \(what) after \(key)") }
-    let w = arguments[i + 1]
-    guard let v = bound.isInteger ? Int(w).map(Double.init) : parseNumber(w), v.isFinite, bound.admits(v) else {
-      throw error("expected \(what) \(bound) after \(key), got '\(w)'")
-    }
-    return v
-  }
-
-  public func yesNo(_ i: Int, _ what: String) throws -> Bool {
-    switch try word(i, what) {
-    case "yes": return true
-    case "no": return false
-    case let w: throw error("expected yes or no for \(what), got '\(w)'")
-    }
-  }
 }
 
-/// What a keyword's number may be: above (or from) a lower bound, optionally a whole number.
+/// What a keyword's number may be: above (or from) a lower bound.
 public struct NumberBound: Sendable, CustomStringConvertible {
   public var lower: Double
   public var inclusive: Bool
-  public var isInteger = false
   public static let positive = NumberBound(lower: 0, inclusive: false)
   public static let nonNegative = NumberBound(lower: 0, inclusive: true)
-  /// A whole number >= 0 (a step count).
-  public static let count = NumberBound(lower: 0, inclusive: true, isInteger: true)
   public static func above(_ lower: Double) -> NumberBound { NumberBound(lower: lower, inclusive: false) }
 
   public func admits(_ value: Double) -> Bool { inclusive ? value >= lower : value > lower }

@@ -32,7 +32,7 @@ public struct DumpNumberFormat: Sendable {
   public init() {}
 }
 
-extension DumpFrame {
+extension GatheredAtoms {
   /// LAMMPS's `ITEM: BOX BOUNDS` block: orthogonal bounds, or for triclinic boxes the bounding box
   /// of the parallelepiped followed by the tilt factors (what OVITO and ASE read back).
   func boxBounds() -> String {

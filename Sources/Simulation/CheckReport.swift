@@ -6,7 +6,8 @@ import Potentials
 /// What `tessera check` prints for each `run`: the system, the force field, fixes and output
 /// files as they stand, and how `plannedRanks` ranks would cut the box.
 extension Simulation {
-  func describePlan(steps: Int, box b: Box, potential: Potential) {
+  func describePlan(steps: Int, box b: Box, forceField: ForceField) {
+    let potential = forceField.potential
     console.line("run \(steps) steps (from step \(step), timestep \(timestep ?? units.defaultTimestep)):")
     let shape = b.isTriclinic ? "triclinic (tilts \(b.xy) \(b.xz) \(b.yz))" : "orthogonal"
     console.line("  box: \(shape) from (\(b.lo.x), \(b.lo.y), \(b.lo.z)) to (\(b.hi.x), \(b.hi.y), \(b.hi.z)), "
@@ -14,10 +15,7 @@ extension Simulation {
     console.line("  atoms: \(atomCount) of \(masses.typeCount) type\(masses.typeCount == 1 ? "" : "s"), masses "
       + (1...max(masses.typeCount, 1)).map { masses.typeCount == 0 ? "-" : "\(masses.values[$0])" }.joined(separator: " "))
     console.line("  potential: \(forceFieldDescription), cutoff \(potential.cutoff), skin \(effectiveRebuild.skin)")
-    if let dp = potential as? DeepPotentialForce {
-      console.line("  model: type_map [\(dp.model.typeMap.joined(separator: ", "))], rcut \(dp.model.cutoff), "
-        + "sel [\(dp.model.selection.map(String.init).joined(separator: ", "))]")
-    }
+    for line in forceField.planDescription { console.line("  " + line) }
     for (id, _) in fixes { console.line("  fix \(id): \(fixStyles[id] ?? "?")") }
     for dump in dumps { console.line("  dump \(dump.id): every \(dump.every) steps to \(dump.pattern)") }
     if restarts.every > 0 {

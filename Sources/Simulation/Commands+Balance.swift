@@ -18,41 +18,40 @@ extension Simulation {
     let style = try c.word(1, "balance style")
     var explicitCuts: [Int: [Double]] = [:]
     var shift: ShiftBalancer?
-    var i = 1
+    var reader = KeywordReader(c, from: 1)
     if style == "shift" {
-      shift = try shiftSettings(c, from: 1, interpolates: false)
-      i = 5
+      _ = reader.nextKeyword()
+      shift = try shiftSettings(&reader, interpolates: false)
     } else {
       let planned = plannedGrid()
-      while i < c.arguments.count, let d = ["x", "y", "z"].firstIndex(of: c.arguments[i]) {
-        guard explicitCuts[d] == nil else { throw c.error("\(c.arguments[i]) given twice") }
+      while let letter = reader.peek, let d = ["x", "y", "z"].firstIndex(of: letter) {
+        _ = reader.nextKeyword()
+        guard explicitCuts[d] == nil else { throw c.error("\(letter) given twice") }
         let n = planned.counts[d]
-        if try c.word(i + 1, "cuts after \(c.arguments[i])") == "uniform" {
+        if reader.take("uniform") {
           explicitCuts[d] = (0...n).map { Double($0) / Double(n) }
-          i += 2
           continue
         }
         var cuts = [0.0]
-        for k in 1..<n { cuts.append(try c.double(i + k, "cut \(k) of \(n - 1) along \(c.arguments[i])")) }
+        for k in 1..<n { cuts.append(try reader.double("cut \(k) of \(n - 1) along \(letter)")) }
         cuts.append(1)
         for k in 1...n where !(cuts[k - 1] < cuts[k]) {
-          throw c.error("cuts along \(c.arguments[i]) must ascend strictly between 0 and 1, got \(cuts[1..<n].map { "\($0)" }.joined(separator: " "))")
+          throw c.error("cuts along \(letter) must ascend strictly between 0 and 1, got \(cuts[1..<n].map { "\($0)" }.joined(separator: " "))")
         }
         explicitCuts[d] = cuts
-        i += n
       }
       if explicitCuts.isEmpty {
         throw c.error("unsupported balance style '\(style)' (shift, x, y, z; rcb needs comm_style tiled, which Tessera does not have)")
       }
     }
-    if i < c.arguments.count {
-      throw c.error("unsupported balance keyword '\(c.arguments[i])' (weight and out are not supported)")
+    if let extra = reader.nextKeyword() {
+      throw c.error("unsupported balance keyword '\(extra)' (weight and out are not supported)")
     }
     console.line("Balancing ...")
     let start = Date()
     if !validateOnly { gatherAtomsOnOwners(box) }
     var grid = plannedGrid()
-    let fractions = wrappedFractions(box)
+    let fractions = wrappedFractions(atoms, box)
     let initialLoads = ShiftBalancer.brickLoads(grid, fractions: fractions, comm: comm)
     let initial = validateOnly ? (ShiftBalancer.imbalance(loads: initialLoads), initialLoads.max() ?? 0)
       : imbalanceFactor(ownedCount: atoms.ownedCount, comm: comm)
@@ -95,19 +94,21 @@ extension Simulation {
     let every = try c.integer(3, "Nfreq")
     guard every >= 0 else { throw c.error("Nfreq must be non-negative, got \(every)") }
     let threshold = try c.double(4, "imbalance threshold")
-    return LoadBalanceFix(every: every, threshold: threshold, balancer: try shiftSettings(c, from: 5, interpolates: true))
+    var reader = KeywordReader(c, from: 5)
+    _ = reader.nextKeyword()
+    return LoadBalanceFix(every: every, threshold: threshold, balancer: try shiftSettings(&reader, interpolates: true))
   }
 
-  /// `shift dimstr Niter stopthresh` starting at argument `i` (the word `shift`).
-  private func shiftSettings(_ c: Command, from i: Int, interpolates: Bool) throws -> ShiftBalancer {
-    let letters = try c.word(i + 1, "shift dimensions (x, y, z)")
+  /// `dimstr Niter stopthresh` after the word `shift`.
+  private func shiftSettings(_ reader: inout KeywordReader, interpolates: Bool) throws -> ShiftBalancer {
+    let letters = try reader.word("shift dimensions (x, y, z)")
     let dimensions = letters.compactMap { ["x": 0, "y": 1, "z": 2][$0] }
     guard dimensions.count == letters.count, !letters.isEmpty, Set(dimensions).count == dimensions.count else {
-      throw c.error("shift dimensions must be x, y and z each at most once, got '\(letters)'")
+      throw reader.error("shift dimensions must be x, y and z each at most once, got '\(letters)'")
     }
-    let iterations = try c.positiveInteger(i + 2, "Niter")
-    let stop = try c.double(i + 3, "stopthresh")
-    guard stop >= 1 else { throw c.error("stopthresh must be at least 1.0, got \(stop)") }
+    let iterations = try reader.positiveInteger("Niter")
+    let stop = try reader.double("stopthresh")
+    guard stop >= 1 else { throw reader.error("stopthresh must be at least 1.0, got \(stop)") }
     return ShiftBalancer(dimensions: dimensions, maxIterations: iterations, stopThreshold: stop, interpolates: interpolates)
   }
 
@@ -117,15 +118,6 @@ extension Simulation {
     if let checkGrid { return checkGrid }
     let counts = ProcessorGrid.choose(ranks: plannedRanks ?? comm.size, box: box, requested: requestedGrid) ?? grid!.counts
     return ProcessorGrid(counts: counts, rank: 0)
-  }
-
-  /// Owned atoms' fractional coordinates, wrapped into [0, 1) along periodic dimensions.
-  func wrappedFractions(_ box: Box) -> [SIMD3<Double>] {
-    (0..<atoms.ownedCount).map { i in
-      var lambda = box.fractional(atoms.positionOf(i))
-      for d in 0..<3 where box.periodic[d] { lambda[d] -= lambda[d].rounded(.down) }
-      return lambda
-    }
   }
 
   /// Atoms wrapped into the box and moved to the ranks whose bricks hold them (ghosts dropped; the
@@ -139,42 +131,5 @@ extension Simulation {
       atoms.setImage(i, image)
     }
     migration.exchange(atoms, box: box, grid: grid!, comm: comm)
-  }
-
-  /// The `fix balance` fixes, in the order defined.
-  var balanceFixes: [LoadBalanceFix] { fixes.compactMap { $0.fix as? LoadBalanceFix } }
-
-  /// Run-loop hook before migration at a rebuild: each `fix balance` may move the cuts.
-  func balanceBeforeMigration(_ box: Box, setup: Bool) throws {
-    let fixes = balanceFixes
-    guard !fixes.isEmpty else { return }
-    var grid = self.grid!
-    for fix in fixes {
-      try fix.beforeMigration(step: step, setup: setup, grid: &grid, fractions: { self.wrappedFractions(box) },
-                              ownedCount: atoms.ownedCount, skin: effectiveRebuild.skin, box: box, comm: comm)
-    }
-    self.grid = grid
-  }
-
-  /// Run-loop hook after migration at a rebuild: the factors the rebalances achieved.
-  func balanceAfterMigration() {
-    for fix in balanceFixes { fix.afterMigration(ownedCount: atoms.ownedCount, comm: comm) }
-  }
-
-  /// `f_ID` or `f_ID[k]` of a `fix balance`: its value now, nil when no such fix or output.
-  func fixOutput(_ keyword: String) -> Double? {
-    guard let (id, index) = Self.parseFixReference(keyword),
-          let fix = fixes.first(where: { $0.id == id })?.fix as? LoadBalanceFix else { return nil }
-    return fix.output(index)
-  }
-
-  /// `f_ID` → (ID, nil), `f_ID[k]` → (ID, k); nil for anything else.
-  static func parseFixReference(_ keyword: String) -> (String, Int?)? {
-    guard keyword.hasPrefix("f_"), keyword.count > 2 else { return nil }
-    let body = keyword.dropFirst(2)
-    guard let open = body.firstIndex(of: "[") else { return (String(body), nil) }
-    guard body.hasSuffix("]"), let k = Int(body[body.index(after: open)..<body.index(before: body.endIndex)]), k > 0,
-          open > body.startIndex else { return nil }
-    return (String(body[..<open]), k)
   }
 }

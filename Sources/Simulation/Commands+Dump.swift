@@ -3,6 +3,26 @@ import H5MD
 import InputDeck
 import Output
 
+/// What a dump style's parser makes of its arguments.
+struct DumpSpecification {
+  var style: DumpStyle
+  /// Column names as given, for `ITEM: ATOMS` (custom dumps).
+  var names: [String]
+  var layout: H5MDLayout?
+
+  /// A style whose frames have fixed columns: nothing may follow the file name.
+  init(plain style: DumpStyle, _ c: Command) throws {
+    try c.expectCount(5, usage: "dump ID all \(c.arguments[2]) N FILE")
+    self.init(style: style, names: [], layout: nil)
+  }
+
+  init(style: DumpStyle, names: [String], layout: H5MDLayout?) {
+    self.style = style
+    self.names = names
+    self.layout = layout
+  }
+}
+
 extension Simulation {
   /// `compute ID all pe/atom`: per-atom potential energy, for `c_ID` in dumps.
   func compute(_ c: Command) throws {
@@ -12,7 +32,17 @@ extension Simulation {
     energyComputes.insert(c.arguments[0])
   }
 
-  /// `dump ID all atom|custom|xyz|extxyz N FILE [fields…]`.
+  /// Every dump style, by name, with the parser of its words after `dump ID all STYLE N FILE`; in the
+  /// order errors list them. A new style is its formatter (DumpStyle, Dump) and one row.
+  nonisolated(unsafe) static let dumpStyleTable: KeyValuePairs<String, (Simulation, Command) throws -> DumpSpecification> = [
+    "atom": { _, c in try DumpSpecification(plain: .atom, c) },
+    "custom": { simulation, c in try simulation.customDump(c) },
+    "xyz": { _, c in try DumpSpecification(plain: .xyz, c) },
+    "extxyz": { _, c in try DumpSpecification(plain: .extendedXYZ, c) },
+    "h5md": { simulation, c in try simulation.h5mdDump(c) },
+  ]
+
+  /// `dump ID all STYLE N FILE [arguments…]`.
   func dump(_ c: Command) throws {
     try c.expectCount(5, Int.max, usage: "dump ID all STYLE N FILE [fields…]")
     _ = try requireBox(c)
@@ -20,76 +50,68 @@ extension Simulation {
     let id = c.arguments[0]
     guard !dumps.contains(where: { $0.id == id }) else { throw c.error("dump '\(id)' already exists (undump it first)") }
     let every = try c.positiveInteger(3, "dump interval")
-    let file = c.arguments[4]
-    let style: DumpStyle
-    var names: [String] = []
-    var layout: H5MDLayout?
-    switch c.arguments[2] {
-    case "atom": style = .atom
-    case "xyz": style = .xyz
-    case "extxyz": style = .extendedXYZ
-    case "custom":
-      names = Array(c.arguments.dropFirst(5))
-      guard !names.isEmpty else { throw c.error("dump custom needs at least one field") }
-      style = .custom(try names.map { name in
-        if name.hasPrefix("c_") {
-          guard energyComputes.contains(String(name.dropFirst(2))) else {
-            throw c.error("'\(name)': no compute '\(name.dropFirst(2))' of style pe/atom")
-          }
-          return .energy
-        }
-        guard let field = DumpField(rawValue: name), field != .energy else {
-          throw c.error("unknown dump custom field '\(name)' (id type element mass x y z xs ys zs xu yu zu ix iy iz vx vy vz fx fy fz c_ID)")
-        }
-        return field
-      })
-    case "h5md":
-      style = .h5md
-      layout = try h5mdLayout(c)
-      if file.contains("*") || file.contains("%") {
-        throw c.error("an h5md dump writes one file, collectively: '*' and '%' are not allowed in its name")
-      }
-    case let other: throw c.error("unsupported dump style '\(other)' (atom, custom, xyz, extxyz, h5md)")
+    guard let parse = Self.dumpStyleTable.first(where: { $0.key == c.arguments[2] })?.value else {
+      throw c.error("unsupported dump style '\(c.arguments[2])' (\(Self.dumpStyleTable.map(\.key).joined(separator: ", ")))")
     }
-    if names.isEmpty && layout == nil { try c.expectCount(5, usage: "dump ID all \(c.arguments[2]) N FILE") }
-    let dump = Dump(id: id, style: style, every: every, pattern: file, names: names)
-    dump.h5mdLayout = layout
+    let specification = try parse(self, c)
+    let dump = Dump(id: id, style: specification.style, every: every, pattern: c.arguments[4],
+                    names: specification.names, creatorVersion: programVersion)
+    dump.h5mdLayout = specification.layout
     dumps.append(dump)
+  }
+
+  /// `dump ID all custom N FILE FIELD…`: LAMMPS's per-atom fields and `c_ID` of a pe/atom compute.
+  private func customDump(_ c: Command) throws -> DumpSpecification {
+    let names = Array(c.arguments.dropFirst(5))
+    guard !names.isEmpty else { throw c.error("dump custom needs at least one field") }
+    let fields = try names.map { name in
+      if name.hasPrefix("c_") {
+        guard energyComputes.contains(String(name.dropFirst(2))) else {
+          throw c.error("'\(name)': no compute '\(name.dropFirst(2))' of style pe/atom")
+        }
+        return DumpField.energy
+      }
+      guard let field = DumpField(rawValue: name), field != .energy else {
+        throw c.error("unknown dump custom field '\(name)' (id type element mass x y z xs ys zs xu yu zu ix iy iz vx vy vz fx fy fz c_ID)")
+      }
+      return field
+    }
+    return DumpSpecification(style: .custom(fields), names: names, layout: nil)
+  }
+
+  /// `dump ID all h5md N FILE ELEMENTS…`: one file, written collectively.
+  private func h5mdDump(_ c: Command) throws -> DumpSpecification {
+    let layout = try h5mdLayout(c)
+    if c.arguments[4].contains("*") || c.arguments[4].contains("%") {
+      throw c.error("an h5md dump writes one file, collectively: '*' and '%' are not allowed in its name")
+    }
+    return DumpSpecification(style: .h5md, names: [], layout: layout)
   }
 
   /// LAMMPS `dump h5md` arguments: `position [every N] [image] velocity [every N] force [every N]
   /// species [every N] box yes|no author NAME`.
   private func h5mdLayout(_ c: Command) throws -> H5MDLayout {
     var layout = H5MDLayout(author: "N/A")
-    var i = 5
-    while i < c.arguments.count {
-      let word = c.arguments[i]
+    var reader = KeywordReader(c, from: 5)
+    while let word = reader.nextKeyword() {
       if let element = H5MDLayout.Element(rawValue: word) {
         guard layout.every[element] == nil else { throw c.error("dump h5md: '\(word)' given twice") }
         if element == .image {
           guard layout.every[.position] != nil else { throw c.error("dump h5md: 'image' must follow 'position'") }
           layout.every[.image] = 1
-          i += 1
           continue
         }
-        layout.every[element] = 1
-        if i + 1 < c.arguments.count && c.arguments[i + 1] == "every" {
-          layout.every[element] = try c.positiveInteger(i + 2, "\(word) every")
-          i += 3
-        } else {
-          i += 1
-        }
+        layout.every[element] = reader.take("every") ? try reader.positiveInteger("\(word) every") : 1
         continue
       }
       switch word {
-      case "box": layout.box = try c.yesNo(i + 1, "box")
-      case "author": layout.author = try c.word(i + 1, "author")
+      case "box": layout.box = try reader.yesNo()
+      case "author": layout.author = try reader.word("author")
       case "file_from", "create_group":
         throw c.error("dump h5md: '\(word)' (several dumps or groups in one file) is not supported")
       default:
-        throw c.error("dump h5md: unknown argument '\(word)' (position, image, velocity, force, species, every, box, author)")
+        throw reader.unknownKeyword("position, image, velocity, force, species, every, box, author", "dump h5md: unknown argument")
       }
-      i += 2
     }
     guard !layout.elements.isEmpty else {
       throw c.error("dump h5md needs at least one of position, velocity, force, species")
@@ -101,60 +123,39 @@ extension Simulation {
   func dumpModify(_ c: Command) throws {
     try c.expectCount(3, Int.max, usage: "dump_modify ID KEYWORD VALUE …")
     guard let dump = dumps.first(where: { $0.id == c.arguments[0] }) else { throw c.error("no dump with ID '\(c.arguments[0])'") }
-    var i = 1
-    while i < c.arguments.count {
-      if dump.h5mdLayout != nil && !["every", "compression_level"].contains(c.arguments[i]) {
-        throw c.error("dump_modify \(c.arguments[i]): not available for h5md dumps (every, compression_level)")
+    var reader = KeywordReader(c, from: 1)
+    while let keyword = reader.nextKeyword() {
+      if dump.h5mdLayout != nil && !["every", "compression_level"].contains(keyword) {
+        throw c.error("dump_modify \(keyword): not available for h5md dumps (every, compression_level)")
       }
-      switch c.arguments[i] {
-      case "sort":
-        switch try c.word(i + 1, "sort") {
-        case "id": dump.sortByID = true
-        case "off": dump.sortByID = false
-        case let w: throw c.error("dump_modify sort: expected id or off, got '\(w)'")
-        }
-        i += 2
-      case "every":
-        dump.every = try c.positiveInteger(i + 1, "every")
-        i += 2
+      switch keyword {
+      case "sort": dump.sortByID = try reader.choice(["id": true, "off": false])
+      case "every": dump.every = try reader.positiveInteger("every")
       case "nfile", "fileper":
-        let keyword = c.arguments[i]
         guard dump.filePerRankGroup else { throw c.error("dump_modify \(keyword) needs '%' in the dump file name") }
         guard dump.fileGroupComm == nil else { throw c.error("dump_modify \(keyword): the dump has already written files") }
-        let n = try c.positiveInteger(i + 1, keyword)
+        let n = try reader.positiveInteger(keyword)
         dump.fileGrouping = keyword == "nfile" ? .files(n) : .ranksPerFile(n)
-        i += 2
-      case "append":
-        dump.append = try c.yesNo(i + 1, "append")
-        i += 2
+      case "append": dump.append = try reader.yesNo()
       case "element":
-        let names = Array(c.arguments[(i + 1)...].prefix(masses.typeCount))
-        guard names.count == masses.typeCount else {
-          throw c.error("dump_modify element: expected \(masses.typeCount) names (one per atom type), got \(names.count)")
-        }
-        dump.elements = names
-        i += 1 + names.count
+        dump.elements = try reader.words(masses.typeCount, "one element name per atom type")
       case "format":
-        let kind = try c.word(i + 1, "format kind")
-        switch kind {
-        case "int": dump.format.integer = try c.word(i + 2, "format")
-        case "float": dump.format.float = try c.word(i + 2, "format")
-        case "line":
-          dump.format.line = try c.word(i + 2, "format").split(separator: " ").map(String.init)
-        case "none": dump.format = DumpNumberFormat()
-        default: throw c.error("dump_modify format: expected int, float, line or none, got '\(kind)'")
+        switch try reader.choice(["int": "int", "float": "float", "line": "line", "none": "none"]) {
+        case "int": dump.format.integer = try reader.word("format")
+        case "float": dump.format.float = try reader.word("format")
+        case "line": dump.format.line = try reader.word("format").split(separator: " ").map(String.init)
+        default: dump.format = DumpNumberFormat()
         }
         try validate(dump.format, c)
-        i += kind == "none" ? 2 : 3
       case "compression_level":
         guard dump.h5mdLayout != nil else { throw c.error("dump_modify compression_level: only h5md dumps are compressed") }
         guard dump.h5mdWriter == nil else { throw c.error("dump_modify compression_level: the h5md file is already written") }
-        let level = try c.integer(i + 1, "compression_level")
+        let level = try reader.integer("compression level")
         guard (0...9).contains(level) else { throw c.error("dump_modify compression_level: expected 0 to 9, got \(level)") }
         dump.h5mdLayout?.compressionLevel = level
-        i += 2
-      case let w:
-        throw c.error("unknown dump_modify keyword '\(w)' (sort, every, append, element, format, nfile, fileper, compression_level)")
+      default:
+        throw reader.unknownKeyword("sort, every, append, element, format, nfile, fileper, compression_level",
+                                    "unknown dump_modify keyword")
       }
     }
   }
@@ -187,79 +188,12 @@ extension Simulation {
   func undump(_ c: Command) throws {
     try c.expectCount(1, usage: "undump ID")
     guard let index = dumps.firstIndex(where: { $0.id == c.arguments[0] }) else { throw c.error("no dump with ID '\(c.arguments[0])'") }
-    dumps[index].h5mdWriter?.close()
+    dumps[index].finish()
     dumps.remove(at: index)
   }
 
   /// Closes the files that stay open between frames (h5md, collectively); the job calls it before MPI ends.
   public func closeOutputs() {
-    for dump in dumps {
-      dump.h5mdWriter?.close()
-      dump.h5mdWriter = nil
-    }
-  }
-
-  /// Dumps due at this step.
-  func dumpsDue() -> [Dump] { dumps.filter { step % $0.every == 0 && $0.lastStep != step } }
-
-  /// Gathers every atom on rank 0 and writes the frame of each due dump there; a write failure
-  /// stops every rank with the path in the message.
-  func writeDumps(_ due: [Dump], energies: [Double]?) throws {
-    guard !due.isEmpty, !validateOnly else { return }
-    for dump in due where dump.h5mdLayout != nil { try writeH5MD(dump) }
-    let due = due.filter { $0.h5mdLayout == nil }
-    guard !due.isEmpty else { return }
-    let mine = packedOwnedAtoms(energies: energies)
-    var failure = ""
-    // One gather on rank 0 for every single-file dump, one within each file's ranks for `%` dumps.
-    let single = due.filter { !$0.filePerRankGroup }
-    if !single.isEmpty {
-      let all = comm.gather(mine, root: 0)
-      if comm.isRoot {
-        for dump in single {
-          let frame = DumpFrame(step: step, box: box!, packed: all, hasEnergies: energies != nil, sortByID: dump.sortByID)
-          do { try dump.write(frame, group: 0) } catch { failure = "\(error)" }
-        }
-      }
-    }
-    for dump in due where dump.filePerRankGroup {
-      let file = dump.fileGrouping.file(of: comm.rank, size: comm.size)
-      if dump.fileGroupComm == nil { dump.fileGroupComm = comm.split(color: file) }
-      let group = dump.fileGroupComm!
-      let atomsOfFile = group.gather(mine, root: 0)
-      guard group.isRoot else { continue }
-      let frame = DumpFrame(step: step, box: box!, packed: atomsOfFile, hasEnergies: energies != nil,
-                            sortByID: dump.sortByID)
-      do { try dump.write(frame, group: file) } catch { failure = "\(error)" }
-    }
-    for dump in due { dump.lastStep = step }
-    // Any writing rank may have failed; every rank stops with the first failure's message (rank 0 prints it).
-    if comm.any(!failure.isEmpty) {
-      let messages = comm.allGatherBytes(Array(failure.utf8)).map { String(decoding: $0, as: UTF8.self) }
-      throw RunError(messages.first { !$0.isEmpty }!)
-    }
-  }
-}
-
-extension Simulation {
-  /// Every rank writes its own atoms' rows of the frame (the file is created at the first frame); a
-  /// failure on any rank stops every rank, with the path in the message, and closes the file.
-  private func writeH5MD(_ dump: Dump) throws {
-    var failure: String?
-    do {
-      if dump.h5mdWriter == nil {
-        dump.h5mdWriter = try H5MDWriter(path: dump.pattern, layout: dump.h5mdLayout!, comm: comm, atoms: atoms,
-                                         box: box!, creator: "Tessera", creatorVersion: programVersion)
-      }
-      try dump.h5mdWriter!.write(step: step, time: currentTime, box: box!, atoms: atoms, dumpEvery: dump.every)
-    } catch {
-      failure = "dump \(dump.id): \(error)"
-    }
-    dump.lastStep = step
-    if comm.any(failure != nil) {
-      dump.h5mdWriter?.close()
-      dump.h5mdWriter = nil
-      throw RunError(failure ?? "dump \(dump.id): the h5md file could not be written (see rank 0)")
-    }
+    for dump in dumps { dump.finish() }
   }
 }

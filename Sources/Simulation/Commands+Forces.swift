@@ -2,115 +2,55 @@ import InputDeck
 import Neighbors
 import Potentials
 
-/// A pair style as the deck describes it; turned into a `Potential` when a run starts.
-enum PairStyle {
-  case lennardJones(LennardJonesSettings)
-  case deepPotential(DeepPotentialSettings)
-  case embeddedAtom(EmbeddedAtomSetup)
-}
-
-/// `pair_style lj/cut RC` with its `pair_coeff` lines: explicit pairs, the rest mixed geometrically.
-struct LennardJonesSettings {
-  var globalCutoff: Double
-  var explicit: [[LennardJonesPair?]]
-
-  init(globalCutoff: Double, typeCount: Int) {
-    self.globalCutoff = globalCutoff
-    explicit = Array(repeating: Array(repeating: nil, count: typeCount + 1), count: typeCount + 1)
-  }
-
-  /// All pairs i ≤ j, mixing ε and σ and the cutoff geometrically where not given (LAMMPS's default
-  /// `pair_modify mix geometric`); nil when a type has no coefficients at all.
-  func resolved(typeCount: Int) -> (pairs: [[LennardJonesPair?]], missing: Int?) {
-    var pairs = explicit
-    for i in 1...typeCount {
-      for j in i...typeCount where pairs[i][j] == nil {
-        guard let a = explicit[i][i], let b = explicit[j][j] else { return (pairs, explicit[i][i] == nil ? i : j) }
-        pairs[i][j] = LennardJonesPair(epsilon: (a.epsilon * b.epsilon).squareRoot(),
-                                       sigma: (a.sigma * b.sigma).squareRoot(),
-                                       cutoff: (a.cutoff * b.cutoff).squareRoot())
-      }
-    }
-    return (pairs, nil)
-  }
+/// A pair style as the deck describes it — its `pair_style` line, then its `pair_coeff` lines — made
+/// into a force field when a run starts. Each style is one file: its settings conform here, and one
+/// row of `Simulation.pairStyles` parses its `pair_style` line.
+protocol PairStyle {
+  /// One `pair_coeff` line.
+  mutating func coefficients(_ c: Command, _ simulation: Simulation) throws
+  func makeForceField(_ c: Command, _ simulation: Simulation) throws -> ForceField
 }
 
 extension Simulation {
+  /// Every pair style, by name, with the parser of its `pair_style` line; in the order errors list them.
+  nonisolated(unsafe) static let pairStyles: KeyValuePairs<String, (Simulation, Command) throws -> PairStyle> = [
+    "lj/cut": { simulation, c in try LennardJonesSettings(c, typeCount: simulation.masses.typeCount) },
+    "deepmd": { simulation, c in try simulation.deepPotentialStyle(c) },
+    "eam": { simulation, c in try EmbeddedAtomStyle(c, style: .funcfl, simulation) },
+    "eam/alloy": { simulation, c in try EmbeddedAtomStyle(c, style: .setfl, simulation) },
+    "eam/fs": { simulation, c in try EmbeddedAtomStyle(c, style: .finnisSinclair, simulation) },
+  ]
+
   func pairStyle(_ c: Command) throws {
     _ = try requireBox(c)
     let style = try c.word(0, "pair style")
     forceFieldDescription = "pair_style " + c.arguments.joined(separator: " ")
     modelChecksum = nil
-    switch style {
-    case "lj/cut":
-      try c.expectCount(2, usage: "pair_style lj/cut CUTOFF")
-      let cutoff = try c.double(1, "cutoff")
-      guard cutoff > 0 else { throw c.error("cutoff must be positive, got \(cutoff)") }
-      pairStyleSettings = .lennardJones(LennardJonesSettings(globalCutoff: cutoff, typeCount: masses.typeCount))
-    case "deepmd":
-      try deepPotentialStyle(c)
-    case let name where EmbeddedAtomSetup.Style(rawValue: name) != nil:
-      try c.expectCount(1, usage: "pair_style \(name) (no arguments)")
-      guard units.name == "metal" else { throw c.error("\(name) potential files are in metal units (Å, eV), not \(units.name)") }
-      pairStyleSettings = .embeddedAtom(EmbeddedAtomSetup(style: .init(rawValue: name)!, typeCount: masses.typeCount))
-    default:
-      throw c.error("unsupported pair style '\(style)' (lj/cut, deepmd, eam, eam/alloy, eam/fs)")
+    guard let parse = Self.pairStyles.first(where: { $0.key == style })?.value else {
+      throw c.error("unsupported pair style '\(style)' (\(Self.pairStyles.map(\.key).joined(separator: ", ")))")
     }
-    potential = nil
+    pairStyleSettings = try parse(self, c)
+    forceField = nil
   }
 
   func pairCoeff(_ c: Command) throws {
-    guard let settings = pairStyleSettings else { throw c.error("pair_coeff before pair_style") }
-    switch settings {
-    case .lennardJones(var lj):
-      try c.expectCount(4, 5, usage: "pair_coeff I J EPSILON SIGMA [CUTOFF]")
-      let first = try typeRange(c.arguments[0], c), second = try typeRange(c.arguments[1], c)
-      let epsilon = try c.double(2, "epsilon"), sigma = try c.double(3, "sigma")
-      let cutoff = c.arguments.count == 5 ? try c.double(4, "cutoff") : lj.globalCutoff
-      guard epsilon >= 0, sigma > 0, cutoff > 0 else { throw c.error("expected epsilon ≥ 0, sigma > 0, cutoff > 0") }
-      for i in first {
-        for j in second {
-          lj.explicit[min(i, j)][max(i, j)] = LennardJonesPair(epsilon: epsilon, sigma: sigma, cutoff: cutoff)
-        }
-      }
-      pairStyleSettings = .lennardJones(lj)
-    case .deepPotential:
-      try deepPotentialCoefficients(c)
-    case .embeddedAtom(var eam):
-      // As LAMMPS, the file sets the masses of the types it covers.
-      let typeMasses: [(type: Int, mass: Double)]
-      if eam.style == .funcfl {
-        try c.expectCount(3, usage: "pair_coeff I J FILE")
-        let first = try typeRange(c.arguments[0], c), second = try typeRange(c.arguments[1], c)
-        do { typeMasses = try eam.assignFuncfl(path: c.arguments[2], first: first, second: second) } catch { throw c.error("\(error)") }
-      } else {
-        guard c.arguments.count >= 3, c.arguments[0] == "*", c.arguments[1] == "*" else {
-          throw c.error("expected 'pair_coeff * * FILE ELEMENT…' for pair_style \(eam.style.rawValue)")
-        }
-        do { typeMasses = try eam.assignElements(path: c.arguments[2], elements: Array(c.arguments.dropFirst(3))) } catch {
-          throw c.error("\(error)")
-        }
-      }
-      for (type, mass) in typeMasses { masses.set(type: type, mass: mass) }
-      forceFieldDescription += "; pair_coeff " + c.arguments.joined(separator: " ")
-      pairStyleSettings = .embeddedAtom(eam)
-    }
-    potential = nil
+    guard var settings = pairStyleSettings else { throw c.error("pair_coeff before pair_style") }
+    try settings.coefficients(c, self)
+    pairStyleSettings = settings
+    forceField = nil
   }
 
   /// `pair_modify shift yes|no [mix geometric]`.
   func pairModify(_ c: Command) throws {
-    var i = 0
-    while i < c.arguments.count {
-      switch c.arguments[i] {
-      case "shift": pairSettings.shift = try c.yesNo(i + 1, "shift")
-      case "mix":
-        guard try c.word(i + 1, "mixing rule") == "geometric" else { throw c.error("only 'mix geometric' is supported") }
-      case let w: throw c.error("unsupported keyword '\(w)' (shift, mix)")
+    var reader = KeywordReader(c)
+    while let keyword = reader.nextKeyword() {
+      switch keyword {
+      case "shift": pairSettings.shift = try reader.yesNo()
+      case "mix": _ = try reader.choice(["geometric": ()])
+      default: throw reader.unknownKeyword("shift, mix")
       }
-      i += 2
     }
-    potential = nil
+    forceField = nil
   }
 
   /// `neighbor SKIN bin`.
@@ -125,39 +65,26 @@ extension Simulation {
   /// `neigh_modify every N delay M check yes|no one N`.
   func neighModify(_ c: Command) throws {
     var settings = effectiveRebuild
-    var i = 0
-    while i < c.arguments.count {
-      switch c.arguments[i] {
-      case "every": settings.every = try c.positiveInteger(i + 1, "every")
-      case "delay":
-        settings.delay = try c.integer(i + 1, "delay")
-        guard settings.delay >= 0 else { throw c.error("delay must be non-negative") }
-      case "check": settings.check = try c.yesNo(i + 1, "check")
-      case "one": neighborOneLimit = try c.positiveInteger(i + 1, "one")
-      case "page": _ = try c.positiveInteger(i + 1, "page")
-      case let w: throw c.error("unsupported keyword '\(w)' (every, delay, check, one, page)")
+    var reader = KeywordReader(c)
+    while let keyword = reader.nextKeyword() {
+      switch keyword {
+      case "every": settings.every = try reader.positiveInteger("every")
+      case "delay": settings.delay = try reader.count("step count")
+      case "check": settings.check = try reader.yesNo()
+      case "one": neighborOneLimit = try reader.positiveInteger("one")
+      case "page": _ = try reader.positiveInteger("page")
+      default: throw reader.unknownKeyword("every, delay, check, one, page")
       }
-      i += 2
     }
     rebuild = settings
   }
 
-  /// Builds the potential from the pair style when a run starts.
-  func makePotential(_ c: Command) throws -> Potential {
-    if let potential { return potential }
+  /// Builds the potential from the pair style when a run starts (once: later runs reuse it).
+  func makeForceField(_ c: Command) throws -> ForceField {
+    if let forceField { return forceField }
     guard let settings = pairStyleSettings else { throw c.error("no pair style defined") }
-    let made: Potential
-    switch settings {
-    case .lennardJones(let lj):
-      let (pairs, missing) = lj.resolved(typeCount: masses.typeCount)
-      if let missing { throw c.error("pair coefficients for atom type \(missing) are not set") }
-      made = LennardJones(typeCount: masses.typeCount, pairs: pairs, shift: pairSettings.shift)
-    case .deepPotential(let dp):
-      made = try makeDeepPotential(dp, c)
-    case .embeddedAtom(let eam):
-      do { made = try eam.makePotential() } catch { throw c.error("\(error)") }
-    }
-    potential = made
+    let made = try settings.makeForceField(c, self)
+    forceField = made
     return made
   }
 }

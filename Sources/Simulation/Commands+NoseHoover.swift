@@ -20,49 +20,44 @@ extension Simulation {
     var thermostat: ThermostatSettings?
     var pressure = BarostatSettings(xy: box?.xy ?? 0, xz: box?.xz ?? 0, yz: box?.yz ?? 0)
     var chains = (temperature: 3, pressure: 3), loops = (temperature: 1, pressure: 1), drag = 0.0
-    var i = 3
-    while i < c.arguments.count {
-      let keyword = c.arguments[i]
-      let width = (["temp", "iso", "aniso", "tri"] + components).contains(keyword) ? 4 : 2
-      guard i + width <= c.arguments.count else { throw c.error("'\(keyword)' needs \(width - 1) value(s): \(usage)") }
+    var reader = KeywordReader(c, from: 3)
+    while let keyword = reader.nextKeyword() {
+      let values = (["temp", "iso", "aniso", "tri"] + components).contains(keyword) ? 3 : 1
+      guard reader.remainingCount >= values else { throw c.error("'\(keyword)' needs \(values) value(s): \(usage)") }
       switch keyword {
       case "temp":
-        let (start, stop, damp) = try temperatures(c, from: i + 1)
+        let (start, stop, damp) = try temperatures(&reader)
         guard start > 0, stop > 0 else { throw c.error("fix \(style) needs positive temperatures") }
         thermostat = ThermostatSettings(startTemperature: start, stopTemperature: stop, damping: damp)
       case "iso", "aniso", "tri":
-        pressure.setAll(keyword, try pressureTarget(c, i))
+        pressure.setAll(keyword, try pressureTarget(&reader))
       case let component where components.contains(component):
-        pressure.set(component: components.firstIndex(of: component)!, try pressureTarget(c, i))
-      case "tchain": chains.temperature = try c.positiveInteger(i + 1, "tchain")
-      case "pchain":
-        chains.pressure = try c.integer(i + 1, "pchain")
-        guard chains.pressure >= 0 else { throw c.error("pchain must be non-negative, got \(chains.pressure)") }
-      case "tloop": loops.temperature = try c.positiveInteger(i + 1, "tloop")
-      case "ploop": loops.pressure = try c.positiveInteger(i + 1, "ploop")
-      case "drag":
-        drag = try c.double(i + 1, "drag")
-        guard drag >= 0 else { throw c.error("drag must be non-negative") }
+        pressure.set(component: components.firstIndex(of: component)!, try pressureTarget(&reader))
+      case "tchain": chains.temperature = try reader.positiveInteger("tchain")
+      case "pchain": chains.pressure = try reader.count("chain length")
+      case "tloop": loops.temperature = try reader.positiveInteger("tloop")
+      case "ploop": loops.pressure = try reader.positiveInteger("ploop")
+      case "drag": drag = try reader.number("drag factor", .nonNegative)
       case "couple":
-        guard let chosen = BarostatSettings.Coupling(rawValue: c.arguments[i + 1]) else {
-          throw c.error("couple must be none, xyz, xy, yz or xz, got '\(c.arguments[i + 1])'")
+        let word = try reader.word("coupling")
+        guard let chosen = BarostatSettings.Coupling(rawValue: word) else {
+          throw c.error("couple must be none, xyz, xy, yz or xz, got '\(word)'")
         }
         pressure.coupling = chosen
       case "dilate":
-        guard c.arguments[i + 1] == "all" else {
-          throw c.error("only 'dilate all' is supported (dilating a group, 'dilate \(c.arguments[i + 1])', is not)")
+        let group = try reader.word("group")
+        guard group == "all" else {
+          throw c.error("only 'dilate all' is supported (dilating a group, 'dilate \(group)', is not)")
         }
       case "flip":
-        guard let flips = ["yes": true, "no": false][c.arguments[i + 1]] else {
-          throw c.error("flip must be yes or no, got '\(c.arguments[i + 1])'")
-        }
+        let word = try reader.word("yes or no")
+        guard let flips = ["yes": true, "no": false][word] else { throw c.error("flip must be yes or no, got '\(word)'") }
         pressure.flips = flips
       case "mtk", "nreset", "scalexy", "scalexz", "scaleyz", "fixedpoint",
            "ptemp", "update", "disc", "ext":
         throw c.error("fix \(style) keyword '\(keyword)' is not supported: \(usage)")
       case let w: throw c.error("unknown fix \(style) keyword '\(w)': \(usage)")
       }
-      i += width
     }
 
     switch style {
@@ -94,11 +89,11 @@ extension Simulation {
     return NoseHooverBarostat(barostat: pressure, thermostat: thermostat, drag: drag, box: box)
   }
 
-  /// `Pstart Pstop Pdamp` after the keyword at `i`.
-  private func pressureTarget(_ c: Command, _ i: Int) throws -> BarostatSettings.Target {
-    let start = try c.double(i + 1, "Pstart"), stop = try c.double(i + 2, "Pstop")
-    let damp = try c.double(i + 3, "Pdamp")
-    guard damp > 0 else { throw c.error("Pdamp must be positive, got \(damp)") }
+  /// `Pstart Pstop Pdamp` after a pressure keyword.
+  private func pressureTarget(_ reader: inout KeywordReader) throws -> BarostatSettings.Target {
+    let start = try reader.double("Pstart"), stop = try reader.double("Pstop")
+    let damp = try reader.double("Pdamp")
+    guard damp > 0 else { throw reader.error("Pdamp must be positive, got \(damp)") }
     return BarostatSettings.Target(start: start, stop: stop, damping: damp)
   }
 }

@@ -1,15 +1,32 @@
 import Foundation
 import InputDeck
+import Output
 import Trajectory
 
-/// Periodic restart files (`restart N FILE [FILE2]`).
-struct RestartSchedule {
-  var every = 0
-  var files: [String] = []
+/// Periodic restart files (`restart N FILE [FILE2]`): a writer of every run, due every N steps inside
+/// it (not at its setup), alternating between two files when given two.
+final class RestartSchedule: Writer {
+  let every: Int
+  let files: [String]
   /// Which of two alternating files is next.
-  var next = 0
+  private(set) var next = 0
+  /// Writes the restart file at a path (set by the run: the whole state goes in, fixes included).
+  var save: (String) throws -> Void = { _ in }
 
-  func isDue(at step: Int) -> Bool { every > 0 && step % every == 0 }
+  init(every: Int = 0, files: [String] = []) {
+    self.every = every
+    self.files = files
+  }
+
+  func isDue(at step: Int, isSetup: Bool) -> Bool { !isSetup && every > 0 && step % every == 0 }
+
+  /// The file due at `step` (`*` replaced by it).
+  func path(at step: Int) -> String { files[next].replacingOccurrences(of: "*", with: "\(step)") }
+
+  func write(_ output: OutputStep) throws {
+    try save(path(at: output.step))
+    next = (next + 1) % files.count
+  }
 }
 
 extension Simulation {
@@ -39,14 +56,6 @@ extension Simulation {
     restarts = RestartSchedule(every: every, files: Array(c.arguments.dropFirst()))
   }
 
-  /// Writes the file due at this step of a run and switches to the other of two alternating files.
-  func writePeriodicRestart() throws {
-    guard !restarts.files.isEmpty else { return }
-    let path = restarts.files[restarts.next].replacingOccurrences(of: "*", with: "\(step)")
-    try writeRestart(to: path, midRun: true)
-    restarts.next = (restarts.next + 1) % restarts.files.count
-  }
-
   /// Gathers every atom on rank 0, which writes the file through a temporary file, fsync and rename:
   /// the previous file at that path stays whole until the new one is complete. Fixes' per-atom
   /// states go in only `midRun`: between runs the next run's setup starts them afresh, as it would
@@ -58,7 +67,7 @@ extension Simulation {
     var failure = ""
     if let frame = gatherAtomsOnRoot() {
       let header = RestartFile.Header(
-        units: units.name, step: step, elapsedTime: timeOrigin, timeOriginStep: timeOriginStep,
+        units: units.name, step: step, elapsedTime: system.clock.timeOrigin, timeOriginStep: system.clock.timeOriginStep,
         timestep: timestep ?? units.defaultTimestep,
         boxLo: [box.lo.x, box.lo.y, box.lo.z], boxLength: [box.length.x, box.length.y, box.length.z],
         tilts: [box.xy, box.xz, box.yz], periodic: box.periodic, triclinic: box.isTriclinic,
@@ -111,8 +120,8 @@ extension Simulation {
     }
     atomCount = header.atomCount
     step = header.step
-    timeOrigin = header.elapsedTime
-    timeOriginStep = header.timeOriginStep ?? header.step
+    system.clock.timeOrigin = header.elapsedTime
+    system.clock.timeOriginStep = header.timeOriginStep ?? header.step
     timestep = header.timestep ?? timestep
     pendingFixStates = Dictionary(header.fixes.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
     pendingPerAtomStates = [:]

@@ -17,8 +17,8 @@ extension Simulation {
     let dt = try c.double(0, "timestep")
     guard dt > 0 else { throw c.error("timestep must be positive, got \(dt)") }
     if dt != timestep ?? units.defaultTimestep {
-      timeOrigin = currentTime
-      timeOriginStep = step
+      system.clock.timeOrigin = currentTime
+      system.clock.timeOriginStep = step
     }
     timestep = dt
   }
@@ -39,7 +39,7 @@ extension Simulation {
     case "custom":
       let keywords = Array(c.arguments.dropFirst())
       guard !keywords.isEmpty else { throw c.error("expected at least one keyword after custom") }
-      for k in keywords where ThermoFormat.column(k) == nil && Self.parseFixReference(k) == nil {
+      for k in keywords where ThermoFormat.column(k) == nil && parseFixReference(k) == nil {
         throw c.error("unknown thermo keyword '\(k)'")
       }
       thermo.keywords = keywords
@@ -49,27 +49,20 @@ extension Simulation {
 
   /// `thermo_modify norm yes|no format int|float FMT lost error|warn|ignore flush yes|no`.
   func thermoModify(_ c: Command) throws {
-    var i = 0
-    while i < c.arguments.count {
-      switch c.arguments[i] {
-      case "norm": thermo.normalize = try c.yesNo(i + 1, "norm"); i += 2
-      case "flush": thermo.flush = try c.yesNo(i + 1, "flush"); i += 2
-      case "lost":
-        guard let p = LostAtomPolicy(rawValue: try c.word(i + 1, "lost policy")) else {
-          throw c.error("expected error, warn or ignore after lost")
-        }
-        thermo.lostAtoms = p
-        i += 2
+    var reader = KeywordReader(c)
+    while let keyword = reader.nextKeyword() {
+      switch keyword {
+      case "norm": thermo.normalize = try reader.yesNo()
+      case "flush": thermo.flush = try reader.yesNo()
+      case "lost": thermo.lostAtoms = try reader.choice(["error": .error, "warn": .warn, "ignore": .ignore])
       case "format":
-        let kind = try c.word(i + 1, "format kind")
-        let format = try c.word(i + 2, "format string")
-        guard kind == "float" || kind == "int" else { throw c.error("expected float or int after format, got '\(kind)'") }
-        guard let valid = ThermoFormat.validated(format, integer: kind == "int") else {
-          throw c.error("invalid \(kind) format '\(format)' (one %-conversion of kind \(kind == "int" ? "d" : "e, f or g"))")
+        let integer = try reader.choice(["int": true, "float": false])
+        let format = try reader.word("format string")
+        guard let valid = ThermoFormat.validated(format, integer: integer) else {
+          throw c.error("invalid \(integer ? "int" : "float") format '\(format)' (one %-conversion of kind \(integer ? "d" : "e, f or g"))")
         }
-        if kind == "int" { thermo.format.integerFormat = valid } else { thermo.format.floatFormat = valid }
-        i += 3
-      case let w: throw c.error("unsupported keyword '\(w)' (norm, format, lost, flush)")
+        if integer { thermo.format.integerFormat = valid } else { thermo.format.floatFormat = valid }
+      default: throw reader.unknownKeyword("norm, format, lost, flush")
       }
     }
   }
@@ -81,13 +74,13 @@ extension Simulation {
     guard steps >= 0 else { throw c.error("number of steps must be non-negative") }
     let b = try requireBox(c)
     if let t = masses.firstUnset { throw c.error("mass of atom type \(t) is not set") }
-    let potential = try makePotential(c)
+    let forceField = try makeForceField(c)
     _ = try thermoColumns(c)
     if validateOnly {
-      describePlan(steps: steps, box: b, potential: potential)
+      describePlan(steps: steps, box: b, forceField: forceField)
       step += steps
       return
     }
-    try runSteps(steps, potential: potential, command: c)
+    try runSteps(steps, forceField: forceField, command: c)
   }
 }

@@ -38,18 +38,14 @@ extension Simulation {
 
   /// `atom_modify map array|hash|yes [sort …]`: Tessera's id lookup adapts itself; accepted for decks.
   func atomModify(_ c: Command) throws {
-    var i = 0
-    while i < c.arguments.count {
-      switch c.arguments[i] {
-      case "map":
-        let style = try c.word(i + 1, "map style")
-        guard ["array", "hash", "yes"].contains(style) else { throw c.error("expected array, hash or yes after map, got '\(style)'") }
-        i += 2
+    var reader = KeywordReader(c)
+    while let keyword = reader.nextKeyword() {
+      switch keyword {
+      case "map": _ = try reader.choice(["array": (), "hash": (), "yes": ()])
       case "sort":
-        _ = try c.integer(i + 1, "sort frequency")
-        _ = try c.double(i + 2, "sort bin size")
-        i += 3
-      case let w: throw c.error("unsupported keyword '\(w)' (map, sort)")
+        _ = try reader.integer("sort frequency")
+        _ = try reader.double("sort bin size")
+      default: throw reader.unknownKeyword("map, sort")
       }
     }
   }
@@ -79,15 +75,10 @@ extension Simulation {
     default: throw c.error("unsupported region style '\(style)' (block, prism)")
     }
     var inLattice = true
-    var i = 2 + valueCount
-    while i < c.arguments.count {
-      guard c.arguments[i] == "units" else { throw c.error("unsupported keyword '\(c.arguments[i])' (units)") }
-      switch try c.word(i + 1, "units value") {
-      case "box": inLattice = false
-      case "lattice": inLattice = true
-      case let w: throw c.error("expected box or lattice after units, got '\(w)'")
-      }
-      i += 2
+    var reader = KeywordReader(c, from: 2 + valueCount)
+    while let keyword = reader.nextKeyword() {
+      guard keyword == "units" else { throw reader.unknownKeyword("units") }
+      inLattice = try reader.choice(["box": false, "lattice": true])
     }
     var v = try (0..<valueCount).map { try c.double(2 + $0, "region bound \($0 + 1)") }
     if inLattice {
@@ -136,7 +127,7 @@ extension Simulation {
     guard let counts = fitting else {
       throw c.error("processors \(requestedGrid.x) \(requestedGrid.y) \(requestedGrid.z) does not match \(comm.size) ranks")
     }
-    box = b
+    boxState = BoxState(box: b)
     grid = ProcessorGrid(counts: counts, rank: comm.rank)
     checkGrid = nil
     masses = Masses(typeCount: typeCount)
@@ -228,22 +219,16 @@ extension Simulation {
     switch try c.word(1, "velocity style") {
     case "create":
       var v = VelocityCreation(temperature: try c.double(2, "temperature"), seed: try c.positiveInteger(3, "seed"))
-      var i = 4
-      while i < c.arguments.count {
-        let key = c.arguments[i]
-        let value = try c.word(i + 1, "value of \(key)")
-        switch key {
-        case "dist":
-          guard let d = VelocityCreation.Distribution(rawValue: value) else { throw c.error("expected uniform or gaussian after dist, got '\(value)'") }
-          v.distribution = d
-        case "mom": v.zeroMomentum = try c.yesNo(i + 1, "mom")
-        case "rot": v.zeroRotation = try c.yesNo(i + 1, "rot")
-        case "loop":
-          // Every loop style gives decomposition-independent velocities here (seeded per atom id).
-          guard ["all", "local", "geom"].contains(value) else { throw c.error("expected all, local or geom after loop") }
-        default: throw c.error("unsupported keyword '\(key)' (dist, mom, rot, loop)")
+      var reader = KeywordReader(c, from: 4)
+      while let keyword = reader.nextKeyword() {
+        switch keyword {
+        case "dist": v.distribution = try reader.choice(["uniform": .uniform, "gaussian": .gaussian])
+        case "mom": v.zeroMomentum = try reader.yesNo()
+        case "rot": v.zeroRotation = try reader.yesNo()
+        // Every loop style gives decomposition-independent velocities here (seeded per atom id).
+        case "loop": _ = try reader.choice(["all": (), "local": (), "geom": ()])
+        default: throw reader.unknownKeyword("dist, mom, rot, loop")
         }
-        i += 2
       }
       v.apply(atoms, masses: masses, box: b, units: units, comm: comm)
     case "scale":

@@ -4,8 +4,10 @@ import H5MD
 import Output
 import Trajectory
 
-/// One `dump` command: what to write, where, and how often.
-final class Dump {
+/// One `dump` command: what to write, where, and how often. Text dumps gather every atom on the rank
+/// that writes the file (rank 0, or the first of each `%` file's ranks); h5md dumps write each rank's
+/// rows collectively.
+final class Dump: Writer {
   let id: String
   let style: DumpStyle
   var every: Int
@@ -28,13 +30,68 @@ final class Dump {
   /// The step of the last frame written, so a run's setup does not repeat it.
   var lastStep: Int?
   private var opened = false
+  /// Recorded as the creator's version in h5md files.
+  private let creatorVersion: String
 
-  init(id: String, style: DumpStyle, every: Int, pattern: String, names: [String]) {
+  init(id: String, style: DumpStyle, every: Int, pattern: String, names: [String], creatorVersion: String) {
     self.id = id
     self.style = style
     self.every = every
     self.pattern = pattern
     self.names = names
+    self.creatorVersion = creatorVersion
+  }
+
+  /// A run's setup does not repeat the frame of a step already written.
+  func isDue(at step: Int, isSetup: Bool) -> Bool { step % every == 0 && lastStep != step }
+
+  var needs: WriterNeeds { needsEnergies ? .perAtomEnergy : [] }
+
+  /// Writes the frame; a write failure on any rank stops every rank with the path in the message.
+  func write(_ output: OutputStep) throws {
+    if h5mdLayout != nil { return try writeH5MD(output) }
+    let comm = output.comm
+    let file = filePerRankGroup ? fileGrouping.file(of: comm.rank, size: comm.size) : 0
+    if filePerRankGroup && fileGroupComm == nil { fileGroupComm = comm.split(color: file) }
+    let writers = fileGroupComm ?? comm
+    let gathered = writers.gather(output.packedOwnedAtoms(), root: 0)
+    var failure = ""
+    if writers.isRoot {
+      let snapshot = GatheredAtoms(step: output.step, box: output.box, packed: gathered,
+                                   hasEnergies: output.forces.perAtomEnergies != nil, sortByID: sortByID)
+      do { try write(snapshot, group: file) } catch { failure = "\(error)" }
+    }
+    lastStep = output.step
+    // Any writing rank may have failed; every rank stops with the first failure's message.
+    if comm.any(!failure.isEmpty) {
+      let messages = comm.allGatherBytes(Array(failure.utf8)).map { String(decoding: $0, as: UTF8.self) }
+      throw RunError(messages.first { !$0.isEmpty }!)
+    }
+  }
+
+  /// Every rank writes its own atoms' rows of the frame (the file is created at the first frame); a
+  /// failure on any rank stops every rank, with the path in the message, and closes the file.
+  private func writeH5MD(_ output: OutputStep) throws {
+    var failure: String?
+    do {
+      if h5mdWriter == nil {
+        h5mdWriter = try H5MDWriter(path: pattern, layout: h5mdLayout!, comm: output.comm, atoms: output.atoms,
+                                    box: output.box, creator: "Tessera", creatorVersion: creatorVersion)
+      }
+      try h5mdWriter!.write(step: output.step, time: output.time, box: output.box, atoms: output.atoms, dumpEvery: every)
+    } catch {
+      failure = "dump \(id): \(error)"
+    }
+    lastStep = output.step
+    if output.comm.any(failure != nil) {
+      finish()
+      throw RunError(failure ?? "dump \(id): the h5md file could not be written (see rank 0)")
+    }
+  }
+
+  func finish() {
+    h5mdWriter?.close()
+    h5mdWriter = nil
   }
 
   var oneFilePerFrame: Bool { pattern.contains("*") }
@@ -53,7 +110,7 @@ final class Dump {
     }
   }
 
-  func text(_ frame: DumpFrame) -> String {
+  func text(_ frame: GatheredAtoms) -> String {
     switch style {
     case .atom: return frame.formatted([.id, .type, .xs, .ys, .zs], names: ["id", "type", "xs", "ys", "zs"],
                                        elements: elements, format: format)
@@ -65,7 +122,7 @@ final class Dump {
   }
 
   /// Lattice, pbc, species, positions, velocities, forces and (when computed) energies, as ASE reads them.
-  private func extendedXYZ(_ frame: DumpFrame) -> ExtendedXYZFrame {
+  private func extendedXYZ(_ frame: GatheredAtoms) -> ExtendedXYZFrame {
     let b = frame.box
     let lattice = [b.length.x, 0, 0, b.xy, b.length.y, 0, b.xz, b.yz, b.length.z]
     // Positions relative to the box origin, so the cell starts at 0 as ASE assumes.
@@ -89,7 +146,7 @@ final class Dump {
 
   /// Writes a frame: a file of its own (through a temporary file and a rename), or appended to
   /// the dump's file in one write, so an interrupted job leaves only whole frames.
-  func write(_ frame: DumpFrame, group: Int) throws {
+  private func write(_ frame: GatheredAtoms, group: Int) throws {
     let contents = text(frame)
     let path = path(step: frame.step, group: group)
     if oneFilePerFrame {

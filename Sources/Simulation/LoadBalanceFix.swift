@@ -6,8 +6,7 @@ import Geometry
 /// `fix ID all balance Nfreq thresh shift dimstr Niter stopthresh` (LAMMPS `FixBalance`): on
 /// rebuild steps — every `every` steps, which it forces to be rebuild steps, or on every rebuild when
 /// `every` is 0 — and at the setup of each run, the cuts are shifted when the imbalance factor
-/// exceeds `threshold`, before atoms migrate. Its hooks do nothing inside a step; the run loop asks
-/// it at rebuilds. Thermo reads `f_ID` (the imbalance factor after the last rebalance) and `f_ID[1]`
+/// exceeds `threshold`, before atoms migrate (its migration hooks). Thermo reads `f_ID` (the imbalance factor after the last rebalance) and `f_ID[1]`
 /// (the most atoms on a rank when last checked), `f_ID[2]` (iterations of the last rebalance),
 /// `f_ID[3]` (the factor before it), as LAMMPS.
 final class LoadBalanceFix: Fix {
@@ -45,26 +44,27 @@ final class LoadBalanceFix: Fix {
   /// Whether step `step` must rebuild for this fix (LAMMPS `next_reneighbor`).
   func forcesRebuild(at step: Int) -> Bool { every > 0 && step == nextForcedRebuild }
 
-  /// Before atoms migrate: rebalances `grid` if due and the imbalance exceeds the threshold.
-  /// `setup`: the run's setup, which always looks (LAMMPS `setup_pre_exchange`).
-  func beforeMigration(step: Int, setup: Bool, grid: inout ProcessorGrid, fractions: () -> [SIMD3<Double>],
-                       ownedCount: Int, skin: Double, box: Box, comm: Communicator) throws {
-    if !setup && every > 0 && step < nextForcedRebuild { return }
+  /// Before atoms migrate: rebalances the grid if due and the imbalance exceeds the threshold. The
+  /// run's setup always looks (LAMMPS `setup_pre_exchange`).
+  func beforeMigration(_ context: FixContext, _ plan: inout MigrationPlan) throws {
+    let step = context.step
+    if !plan.isSetup && every > 0 && step < nextForcedRebuild { return }
     if step == lastLook { return }
     lastLook = step
-    (currentImbalance, mostLoad) = imbalanceFactor(ownedCount: ownedCount, comm: comm)
+    (currentImbalance, mostLoad) = imbalanceFactor(ownedCount: context.atoms.ownedCount, comm: context.comm)
     if currentImbalance > threshold {
       previousImbalance = currentImbalance
-      iterations = try balancer.balance(&grid, fractions: fractions(), skin: skin, lengths: box.length, comm: comm)
+      iterations = try balancer.balance(&plan.grid, fractions: plan.fractions(), skin: plan.skin,
+                                        lengths: context.boxState.box.length, comm: context.comm)
       pending = true
     }
     if every > 0 { nextForcedRebuild = (step / every) * every + every }
   }
 
   /// After atoms migrated: the factor the last rebalance achieved (LAMMPS `pre_neighbor`).
-  func afterMigration(ownedCount: Int, comm: Communicator) {
+  func afterMigration(_ context: FixContext) {
     guard pending else { return }
-    (finalImbalance, mostLoad) = imbalanceFactor(ownedCount: ownedCount, comm: comm)
+    (finalImbalance, mostLoad) = imbalanceFactor(ownedCount: context.atoms.ownedCount, comm: context.comm)
     pending = false
   }
 }

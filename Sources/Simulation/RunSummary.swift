@@ -1,14 +1,15 @@
 import Communication
 import Foundation
 import Neighbors
+import Output
 import Potentials
 
-extension Simulation {
+extension Integrator {
   /// The end-of-run report in LAMMPS's layout: loop time, performance, the per-phase breakdown
   /// (min/avg/max over ranks), atom and neighbour statistics, rebuild counts, and what the run put on
   /// the wire (`traffic`, this rank's since the loop started).
-  func printRunSummary(steps: Int, loopTime: Double, dt: Double, list: NeighborList, policy: RebuildPolicy,
-                       potential: Potential, traffic: CommunicationTraffic) {
+  func printRunSummary(steps: Int, loopTime: Double, traffic: CommunicationTraffic) {
+    let dt = context.timestep, units = system.units, potential = forceField.potential
     let ranks = comm.size
     let natoms = comm.allReduce(atoms.ownedCount, .sum)
     console.line(String(format: "Loop time of %g on %d procs for %d steps with %d atoms", loopTime, ranks, steps, natoms))

@@ -8,8 +8,12 @@ import Neighbors
 import Output
 import Potentials
 
-/// Everything one rank knows about a run, built up command by command from the deck (LAMMPS's
-/// top-level objects, but owned here and passed explicitly to the modules that need them).
+/// The deck's interpreter state on one rank: the job (communicator, console, variables, check mode),
+/// the settings that precede the box, and the two things commands build — the `system` (box, atoms,
+/// masses, units, clock) and the `setup` of the runs (force field, fixes, writers, neighbour
+/// settings). Each `run` hands both to an `Integrator`, which owns everything that lives only while
+/// atoms move. The properties below the two parts name their fields for the command files (they hold
+/// nothing themselves).
 public final class Simulation {
   public let comm: Communicator
   public let console: Console
@@ -22,44 +26,16 @@ public final class Simulation {
   public var plannedRanks: Int?
 
   // Settings fixed before the box exists.
-  public var units = UnitSystem.lj
   public var periodic = [true, true, true]
   public var requestedGrid = SIMD3<Int>(0, 0, 0)
   public var lattice: Lattice?
   public var regions: [String: Region] = [:]
-
-  // The system.
-  public var box: Box?
-  public var grid: ProcessorGrid?
   /// Under `tessera check`: the planned rank count's grid once a `balance` has moved its cuts.
   var checkGrid: ProcessorGrid?
-  public let atoms = AtomStore()
-  public var masses = Masses(typeCount: 0)
-  /// Atoms in the whole system, as created or read; the lost-atom check compares against it.
-  public var atomCount = 0
 
-  // Forces and neighbours.
-  public var potential: Potential?
-  var pairStyleSettings: PairStyle?
-  public var pairSettings = PairSettings()
-  public var skin: Double?
-  public var rebuild: RebuildSettings?
-  public var neighborOneLimit = 2000
+  let system = System()
+  let setup = RunSetup()
 
-  // Dynamics and output.
-  public var timestep: Double?
-  public var step = 0
-  /// Simulated time is LAMMPS's `atime + (step − atimestep) × dt`: `timeOrigin` at step
-  /// `timeOriginStep`, moved only when the timestep changes, so that a run continued from a restart
-  /// tells the same time, to the bit, as the run it continues.
-  public var timeOrigin = 0.0
-  public var timeOriginStep = 0
-  /// Fixes in the order they were defined, which is the order their hooks run in.
-  public var fixes: [(id: String, fix: Fix)] = []
-  public var thermo = ThermoSettings()
-  /// Style of each fix by ID, recorded in restarts so that a state goes back to the same kind of fix.
-  var fixStyles: [String: String] = [:]
-  var restarts = RestartSchedule()
   /// `--max-walltime`: the job stops cleanly, with a restart, once this many seconds have passed
   /// since `jobStart`.
   public var wallTimeLimit: Double?
@@ -68,32 +44,48 @@ public final class Simulation {
   /// `package` command wins over LAMMPS's `-pk`.
   public var modelThreads = 1
   public var jobStart = StepTimer.now()
-  var currentTime: Double { timeOrigin + Double(step - timeOriginStep) * (timestep ?? units.defaultTimestep) }
   /// Fix states read from a restart, applied when the deck defines a fix with that ID and style.
   var pendingFixStates: [String: RestartFile.FixRecord] = [:]
   /// Per-atom fix states read from a restart (by fix ID, then atom id), applied with `pendingFixStates`.
   var pendingPerAtomStates: [String: [Int64: ArraySlice<Double>]] = [:]
-  /// The pair style as the deck gave it, and the model file's checksum for a Deep Potential.
-  var forceFieldDescription = ""
-  var modelChecksum: String?
   /// The model checksum a restart recorded: a different model is refused.
   var expectedModelChecksum: String?
   /// The atoms came from a restart: the first run's setup puts them in canonical order.
   var restoredFromRestart = false
-  var dumps: [Dump] = []
-  /// Per-atom energies of the last force evaluation that asked for them, ghosts folded in.
-  var foldedEnergies: [Double]?
-  /// IDs of `compute ID all pe/atom`, usable as `c_ID` in dumps.
-  var energyComputes: Set<String> = []
-
-  // Parallel machinery, created by the first run.
+  /// Shared by the commands that move atoms to their owners outside a run (`balance`).
   let migration = AtomMigration()
-  let halo = HaloExchange()
-  var neighbors: NeighborList?
-  var rebuildPolicy: RebuildPolicy?
-  let timer = StepTimer()
   /// The last reduced thermodynamic state (for `print` and equal-style variables after a run).
   var lastThermo: ThermoState?
+
+  // The system's fields.
+  public var units: UnitSystem { get { system.units } set { system.units = newValue } }
+  var boxState: BoxState? { get { system.boxState } set { system.boxState = newValue } }
+  public var box: Box? { system.boxState?.box }
+  public var grid: ProcessorGrid? { get { system.grid } set { system.grid = newValue } }
+  public var atoms: AtomStore { system.atoms }
+  public var masses: Masses { get { system.masses } set { system.masses = newValue } }
+  public var atomCount: Int { get { system.atomCount } set { system.atomCount = newValue } }
+  public var step: Int { get { system.clock.step } set { system.clock.step = newValue } }
+  public var timestep: Double? { get { system.clock.timestep } set { system.clock.timestep = newValue } }
+  var currentTime: Double { system.clock.time(units: units) }
+
+  // The set-up's fields.
+  var forceField: ForceField? { get { setup.forceField } set { setup.forceField = newValue } }
+  var pairStyleSettings: PairStyle? { get { setup.pairStyle } set { setup.pairStyle = newValue } }
+  var pairSettings: PairSettings { get { setup.pairSettings } set { setup.pairSettings = newValue } }
+  var forceFieldDescription: String { get { setup.forceFieldDescription } set { setup.forceFieldDescription = newValue } }
+  var modelChecksum: String? { get { setup.modelChecksum } set { setup.modelChecksum = newValue } }
+  var skin: Double? { get { setup.skin } set { setup.skin = newValue } }
+  var rebuild: RebuildSettings? { get { setup.rebuild } set { setup.rebuild = newValue } }
+  var neighborOneLimit: Int { get { setup.neighborOneLimit } set { setup.neighborOneLimit = newValue } }
+  var fixes: [(id: String, fix: Fix)] { get { setup.fixes } set { setup.fixes = newValue } }
+  var fixStyles: [String: String] { get { setup.fixStyles } set { setup.fixStyles = newValue } }
+  var thermo: ThermoSettings { get { setup.thermo } set { setup.thermo = newValue } }
+  var dumps: [Dump] { get { setup.dumps } set { setup.dumps = newValue } }
+  var restarts: RestartSchedule { get { setup.restarts } set { setup.restarts = newValue } }
+  var energyComputes: Set<String> { get { setup.energyComputes } set { setup.energyComputes = newValue } }
+  /// Effective rebuild settings: the deck's, or the unit system's defaults (skin 0.3 σ / 2 Å).
+  var effectiveRebuild: RebuildSettings { setup.effectiveRebuild(units) }
 
   public init(comm: Communicator, console: Console, validateOnly: Bool = false) {
     self.comm = comm
@@ -106,13 +98,6 @@ public final class Simulation {
   func requireBox(_ command: Command) throws -> Box {
     guard let box else { throw command.error("the simulation box is not defined yet (create_box or read_data first)") }
     return box
-  }
-
-  /// Effective rebuild settings: the deck's, or the unit system's defaults (skin 0.3 σ / 2 Å).
-  var effectiveRebuild: RebuildSettings {
-    var settings = rebuild ?? RebuildSettings(skin: skin ?? units.defaultSkin)
-    settings.skin = skin ?? units.defaultSkin
-    return settings
   }
 }
 

@@ -1,5 +1,6 @@
 import Atoms
 import Dynamics
+import Neighbors
 import Geometry
 import InputDeck
 import Output
@@ -28,15 +29,14 @@ struct ThermoState {
   var coupledEnergy: Double
 }
 
-extension Simulation {
-  var normalizeThermo: Bool { thermo.normalize ?? (units.name == "lj") }
-
-  /// The value of one thermo keyword, or nil when unknown.
-  func thermoValue(_ keyword: String, _ s: ThermoState) -> Double? {
+extension ThermoState {
+  /// The value of one thermo keyword, or nil when unknown; `fixOutput` answers `f_ID` keywords.
+  func value(_ keyword: String, units: UnitSystem, normalize: Bool, fixOutput: (String) -> Double?) -> Double? {
+    let s = self
     let dof = degreesOfFreedom(atomCount: s.atoms)
     let twiceKinetic = s.kinetic[0] + s.kinetic[1] + s.kinetic[2]
     let temperature = dof > 0 ? twiceKinetic / (dof * units.boltzmann) : 0
-    let norm = normalizeThermo && s.atoms > 0 ? 1 / Double(s.atoms) : 1
+    let norm = normalize && s.atoms > 0 ? 1 / Double(s.atoms) : 1
     let volume = s.box.volume
     let pressureScale = units.nktv2p / volume
     func pressureComponent(_ k: Int) -> Double { (s.kinetic[k] + s.virial[k]) * pressureScale }
@@ -80,16 +80,34 @@ extension Simulation {
     default: return fixOutput(keyword)
     }
   }
+}
 
+/// `f_ID` or `f_ID[k]` of one of `fixes`: its value now, nil when no such fix or output.
+func fixOutput(_ keyword: String, _ fixes: [(id: String, fix: Fix)]) -> Double? {
+  guard let (id, index) = parseFixReference(keyword), let fix = fixes.first(where: { $0.id == id })?.fix else { return nil }
+  return fix.output(index)
+}
+
+/// `f_ID` → (ID, nil), `f_ID[k]` → (ID, k); nil for anything else.
+func parseFixReference(_ keyword: String) -> (String, Int?)? {
+  guard keyword.hasPrefix("f_"), keyword.count > 2 else { return nil }
+  let body = keyword.dropFirst(2)
+  guard let open = body.firstIndex(of: "[") else { return (String(body), nil) }
+  guard body.hasSuffix("]"), let k = Int(body[body.index(after: open)..<body.index(before: body.endIndex)]), k > 0,
+        open > body.startIndex else { return nil }
+  return (String(body[..<open]), k)
+}
+
+extension Simulation {
   /// The thermo columns of the next run; `f_ID` columns need their fix defined by now (LAMMPS checks
   /// at the run's setup too).
   func thermoColumns(_ c: Command) throws -> [ThermoColumn] {
     try thermo.keywords.map { keyword in
       if let column = ThermoFormat.column(keyword) { return column }
-      guard let (id, index) = Self.parseFixReference(keyword), let entry = fixes.first(where: { $0.id == id }) else {
+      guard let (id, index) = parseFixReference(keyword), let entry = fixes.first(where: { $0.id == id }) else {
         throw c.error("thermo keyword '\(keyword)' names no defined fix")
       }
-      guard let fix = entry.fix as? LoadBalanceFix, fix.output(index) != nil else {
+      guard entry.fix.output(index) != nil else {
         throw c.error("thermo keyword '\(keyword)': fix \(id) (\(fixStyles[id] ?? "?")) has no such output (fix balance: f_ID, f_ID[1..3])")
       }
       return ThermoColumn(keyword: keyword, header: keyword, isInteger: false)
@@ -100,6 +118,7 @@ extension Simulation {
   func keywordValue(_ name: String) -> Double? {
     if name == "step" { return Double(step) }
     guard let s = lastThermo else { return nil }
-    return thermoValue(name, s)
+    return s.value(name, units: units, normalize: thermo.normalize ?? (units.name == "lj"),
+                   fixOutput: { fixOutput($0, fixes) })
   }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import DeepPotentialEngine
 import Simulation
 
 extension Tessera {

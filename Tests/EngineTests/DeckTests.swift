@@ -41,6 +41,20 @@ final class DeckTests: XCTestCase {
     assertDeckError("units lj\nlattice fcc 0.84x42\n", line: 2, contains: "expected a number for lattice scale, got '0.84x42'")
   }
 
+  /// Keyword values are read by one reader, whose errors say what was expected after which keyword
+  /// (`dump h5md … box` at the end of the line once said only "missing box").
+  func testKeywordValueErrorsSayWhatWasExpected() {
+    let box = "units lj\nregion box block 0 2 0 2 0 2 units box\ncreate_box 1 box\n"
+    assertDeckError(box + "dump 1 all h5md 10 d.h5 position box\n", line: 4, contains: "dump: missing yes or no after box")
+    assertDeckError(box + "dump 1 all h5md 10 d.h5 position every 0\n", line: 4,
+                    contains: "expected a positive integer for position every after every, got 0")
+    assertDeckError(box + "thermo_modify norm no lost drop\n", line: 4,
+                    contains: "thermo_modify: expected error, warn or ignore after lost, got 'drop'")
+    assertDeckError(box + "neigh_modify every 2 delay\n", line: 4, contains: "neigh_modify: missing step count after delay")
+    assertDeckError(box + "mass 1 1.0\nvelocity all create 1.0 5 dist normal\n", line: 5,
+                    contains: "velocity: expected uniform or gaussian after dist, got 'normal'")
+  }
+
   /// A box a typo made astronomically large is refused before any atom is created.
   func testAbsurdBoxIsRefusedBeforeCreatingAtoms() {
     assertDeckError("units lj\nlattice fcc 0.8442\nregion box block 0 1e12 0 5 0 5\ncreate_box 1 box\ncreate_atoms 1 box\n",

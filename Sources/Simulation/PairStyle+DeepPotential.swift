@@ -1,10 +1,11 @@
 import Foundation
 import DeepPotential
+import DeepPotentialEngine
 import InputDeck
 import Potentials
 
 /// `pair_style deepmd MODEL.dp [keywords]` as DeePMD-kit's LAMMPS plugin reads it.
-struct DeepPotentialSettings {
+struct DeepPotentialSettings: PairStyle {
   var model: DeepPotentialModel
   var overflowIsError = false
   var precision = NetworkPrecision.float64
@@ -30,7 +31,7 @@ extension Simulation {
     "spin_norm",
   ]
 
-  func deepPotentialStyle(_ c: Command) throws {
+  func deepPotentialStyle(_ c: Command) throws -> PairStyle {
     guard units.name == "metal" else { throw c.error("deepmd models need 'units metal' (Å, eV, ps), not \(units.name)") }
     let path = try c.word(1, "model file")
     // As DeePMD-kit's plugin: model files first, up to the first keyword.
@@ -58,54 +59,29 @@ extension Simulation {
       model: model, modelTypes: (0...masses.typeCount).map { Int32(max($0 - 1, 0)) })
     var tabulation: TabulationSettings?
     settings.ensemble = Array(models.dropFirst())
-    var i = paths.count + 1
-    while i < c.arguments.count {
-      let key = c.arguments[i]
-      if key == "sel_overflow" {
-        switch try c.word(i + 1, "sel_overflow policy") {
-        case "error": settings.overflowIsError = true
-        case "warn": settings.overflowIsError = false
-        case let w: throw c.error("expected error or warn after sel_overflow, got '\(w)'")
-        }
-        i += 2
-      } else if key == "precision" {
-        let word = try c.word(i + 1, "precision")
-        guard let precision = NetworkPrecision(rawValue: word) else {
-          throw c.error("expected float64 or float32 after precision, got '\(word)'")
-        }
-        settings.precision = precision
-        i += 2
-      } else if key == "threads" {
-        settings.threads = try c.positiveInteger(i + 1, "thread count")
-        i += 2
-      } else if key == "compress" {
-        tabulation = tabulation ?? TabulationSettings()
-        i += 1
-      } else if ["stride", "extrapolate", "min_nbor_dist"].contains(key) {
+    var reader = KeywordReader(c, from: paths.count + 1)
+    while let key = reader.nextKeyword() {
+      switch key {
+      case "sel_overflow": settings.overflowIsError = try reader.choice(["error": true, "warn": false])
+      case "precision": settings.precision = try reader.choice(["float64": .float64, "float32": .float32])
+      case "threads": settings.threads = try reader.positiveInteger("thread count")
+      case "compress": tabulation = tabulation ?? TabulationSettings()
+      case "stride", "extrapolate", "min_nbor_dist":
         guard tabulation != nil else { throw c.error("'\(key)' sets up the tables of 'compress'; put it after compress") }
         switch key {
-        case "stride": tabulation!.stride = try c.number(after: i, "table step", .positive)
-        case "extrapolate": tabulation!.extrapolate = try c.number(after: i, "extrapolation factor", .above(1))
-        default: tabulation!.minNeighborDistance = try c.number(after: i, "distance (Å)", .positive)
+        case "stride": tabulation!.stride = try reader.number("table step", .positive)
+        case "extrapolate": tabulation!.extrapolate = try reader.number("extrapolation factor", .above(1))
+        default: tabulation!.minNeighborDistance = try reader.number("distance (Å)", .positive)
         }
-        i += 2
-      } else if key == "out_freq" {
-        settings.outFrequency = Int(try c.number(after: i, "step count", .count))
-        i += 2
-      } else if key == "out_file" {
-        settings.outFile = try c.word(i + 1, "file name after out_file")
-        i += 2
-      } else if key == "atomic" {
-        settings.deviation.atomic = true
-        i += 1
-      } else if key == "relative" || key == "relative_v" {
-        let e = try c.number(after: i, "level ε (eV/Å or eV)", .nonNegative)
-        if key == "relative" { settings.deviation.relative = e } else { settings.deviation.relativeVirial = e }
-        i += 2
-      } else if Self.unsupportedDeepPotentialKeywords.contains(key) {
+      case "out_freq": settings.outFrequency = try reader.count("step count")
+      case "out_file": settings.outFile = try reader.word("file name")
+      case "atomic": settings.deviation.atomic = true
+      case "relative": settings.deviation.relative = try reader.number("level ε (eV/Å or eV)", .nonNegative)
+      case "relative_v": settings.deviation.relativeVirial = try reader.number("level ε (eV/Å or eV)", .nonNegative)
+      case _ where Self.unsupportedDeepPotentialKeywords.contains(key):
         throw c.error("keyword '\(key)' of DeePMD-kit's pair_style deepmd is not supported by Tessera yet")
-      } else {
-        throw c.error("unknown keyword '\(key)' (sel_overflow error|warn, precision float64|float32, threads N, compress [stride S] [extrapolate X] [min_nbor_dist D], out_freq N, out_file FILE, atomic, relative E, relative_v E)")
+      default:
+        throw reader.unknownKeyword("sel_overflow error|warn, precision float64|float32, threads N, compress [stride S] [extrapolate X] [min_nbor_dist D], out_freq N, out_file FILE, atomic, relative E, relative_v E", "unknown keyword")
       }
     }
     for (p, m) in zip(paths, models).dropFirst() {
@@ -130,7 +106,7 @@ extension Simulation {
     } else if let report = model.tabulationReport() {
       console.line("Deep Potential tables read from the model file (dp compress): \(report)")
     }
-    pairStyleSettings = .deepPotential(settings)
+    return settings
   }
 
   static func isModelFile(_ word: String) -> Bool {
@@ -142,51 +118,62 @@ extension Simulation {
     guard let data = FileManager.default.contents(atPath: path) else { throw c.error("cannot read \(path)") }
     return String(RestartFile.checksum(data), radix: 16)
   }
+}
 
+extension DeepPotentialSettings {
   /// `pair_coeff * * ELEMENT…`: one model element (or NULL: not this potential) per LAMMPS type, by
   /// name, as DeePMD-kit's plugin; a bare `pair_coeff * *` maps type k to model type k−1.
-  func deepPotentialCoefficients(_ c: Command) throws {
-    guard case .deepPotential(var settings) = pairStyleSettings else { return }
+  mutating func coefficients(_ c: Command, _ simulation: Simulation) throws {
+    let masses = simulation.masses
     guard c.arguments.count >= 2, c.arguments[0] == "*", c.arguments[1] == "*" else {
       throw c.error("expected 'pair_coeff * * ELEMENT…' for pair_style deepmd")
     }
     let elements = Array(c.arguments.dropFirst(2))
-    let typeMap = settings.model.typeMap
+    let typeMap = model.typeMap
     if elements.isEmpty {
       guard masses.typeCount <= typeMap.count else {
         throw c.error("\(masses.typeCount) atom types but the model knows only \(typeMap.count) elements (\(typeMap.joined(separator: ", "))); name them: pair_coeff * * ELEMENT…")
       }
-      settings.modelTypes = (0...masses.typeCount).map { Int32(max($0 - 1, 0)) }
+      modelTypes = (0...masses.typeCount).map { Int32(max($0 - 1, 0)) }
     } else {
       guard elements.count == masses.typeCount else {
         throw c.error("expected \(masses.typeCount) element names (one per atom type), got \(elements.count)")
       }
       for (k, element) in elements.enumerated() {
         if element == "NULL" {
-          settings.modelTypes[k + 1] = -1
+          modelTypes[k + 1] = -1
           continue
         }
         guard let index = typeMap.firstIndex(of: element) else {
           throw c.error("element '\(element)' is not in the model's type map (\(typeMap.joined(separator: ", ")))")
         }
-        settings.modelTypes[k + 1] = Int32(index)
+        modelTypes[k + 1] = Int32(index)
       }
     }
-    settings.coefficientsSet = true
-    pairStyleSettings = .deepPotential(settings)
+    coefficientsSet = true
   }
 
-  func makeDeepPotential(_ settings: DeepPotentialSettings, _ c: Command) throws -> Potential {
+  func makeForceField(_ c: Command, _ simulation: Simulation) throws -> ForceField {
+    let settings = self, modelThreads = simulation.modelThreads
     guard settings.coefficientsSet else { throw c.error("pair_style deepmd needs 'pair_coeff * * ELEMENT…' before a run") }
     let force = DeepPotentialForce(model: settings.model, modelTypes: settings.modelTypes,
                                    overflowIsError: settings.overflowIsError, precision: settings.precision,
                                    threads: settings.threads ?? modelThreads)
+    let model = settings.model
+    var forceField = ForceField(potential: force, willCompute: { force.step = $0 })
+    forceField.planDescription = ["model: type_map [\(model.typeMap.joined(separator: ", "))], rcut \(model.cutoff), "
+      + "sel [\(model.selection.map(String.init).joined(separator: ", "))]"]
     if !settings.ensemble.isEmpty && settings.outFrequency > 0 {
-      let output = comm.rank == 0 && !validateOnly ? try DeviationFile(path: settings.outFile, atomic: settings.deviation.atomic, command: c) : nil
-      force.ensemble = DeviationEnsemble(driving: settings.model, models: settings.ensemble, every: settings.outFrequency,
-                                         options: settings.deviation, output: output, precision: settings.precision,
-                                         threads: settings.threads ?? modelThreads)
+      let ensemble = DeviationEnsemble(driving: settings.model, models: settings.ensemble, every: settings.outFrequency,
+                                       options: settings.deviation, precision: settings.precision,
+                                       threads: settings.threads ?? modelThreads)
+      force.ensemble = ensemble
+      forceField.didFoldForces = { step, atoms, halo, comm in
+        if force.deviationPending { ensemble.record(step: step, atoms: atoms, halo: halo, comm: comm) }
+      }
+      forceField.writers = [try ModelDeviationWriter(path: settings.outFile, ensemble: ensemble,
+                                                     writesFile: simulation.comm.rank == 0 && !simulation.validateOnly, command: c)]
     }
-    return force
+    return forceField
   }
 }

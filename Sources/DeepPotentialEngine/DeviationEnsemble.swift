@@ -4,17 +4,18 @@ import DeepPotential
 import Decomposition
 import Geometry
 import Foundation
-import InputDeck
+import Output
 
 /// The further models of `pair_style deepmd M1 M2 … out_freq N out_file FILE`: on steps that are a
 /// multiple of N, each is evaluated on the neighbour list and ghosts the driving model used, and one
 /// row of DeePMD-kit's plugin's statistics goes to FILE. The further models run with the driving
 /// model's kernels: its precision and threads, and tables when it was tabulated at load.
-final class DeviationEnsemble {
+public final class DeviationEnsemble {
   let evaluators: [ThreadedEvaluator]
   let every: Int
-  let options: DeviationOptions
-  private let output: DeviationFile?
+  public let options: DeviationOptions
+  /// The statistics of the last due step, (step, values), until the deviation file's writer takes them.
+  public var pendingRow: (step: Int, values: [Double])?
   /// Forces of each further model on owned and ghost atoms, packed [n][3].
   private var forces: [UnsafeMutablePointer<Double>]
   private var capacity = 0
@@ -34,14 +35,13 @@ final class DeviationEnsemble {
   private var statisticsSeconds = 0.0
   private var evaluations = 0
 
-  init(driving: DeepPotentialModel, models: [DeepPotentialModel], every: Int, options: DeviationOptions,
-       output: DeviationFile?, precision: NetworkPrecision, threads: Int) {
+  public init(driving: DeepPotentialModel, models: [DeepPotentialModel], every: Int, options: DeviationOptions,
+       precision: NetworkPrecision, threads: Int) {
     evaluators = models.map { ThreadedEvaluator(model: $0, precision: precision, threads: threads) }
     sharesSlots = models.map(driving.selectsLike)
     slotCount = driving.slotCount
     self.every = every
     self.options = options
-    self.output = output
     forces = models.map { _ in .allocate(capacity: 1) }
   }
 
@@ -63,7 +63,7 @@ final class DeviationEnsemble {
     return slots
   }
 
-  func isDue(_ step: Int) -> Bool { step % every == 0 }
+  public func isDue(_ step: Int) -> Bool { step % every == 0 }
 
   /// Evaluates every further model on the same atoms and list as the driving one (whose virial is
   /// `drivingVirial`).
@@ -91,9 +91,10 @@ final class DeviationEnsemble {
     }
   }
 
-  /// After the driving model's ghost forces were folded back (`atoms.force`): folds the further
-  /// models' ghost forces, reduces over ranks and appends the row on rank 0.
-  func record(step: Int, atoms: AtomStore, halo: HaloExchange, comm: Communicator) throws {
+  /// After the driving model's ghost forces were folded back (`atoms.force`), before any fix changes
+  /// them: folds the further models' ghost forces and reduces the statistics over ranks into
+  /// `pendingRow` (the per-atom deviations on rank 0 only).
+  public func record(step: Int, atoms: AtomStore, halo: HaloExchange, comm: Communicator) {
     let started = StepTimer.now()
     defer { statisticsSeconds += StepTimer.now() - started }
     let owned = atoms.ownedCount
@@ -128,8 +129,8 @@ final class DeviationEnsemble {
         for k in stride(from: 0, to: gathered.count, by: 2) { perAtom[Int(gathered[k]) - 1] = gathered[k + 1] }
       }
     }
-    try output?.append(step: step, values: [virial.max, virial.min, virial.avg, extremes[0], -extremes[1],
-                                            sums[sums.count - 1] / atomCount] + perAtom)
+    pendingRow = (step, [virial.max, virial.min, virial.avg, extremes[0], -extremes[1], sums[sums.count - 1] / atomCount]
+      + perAtom)
   }
 }
 
@@ -145,41 +146,5 @@ extension DeviationEnsemble {
     return "Model deviation: \(evaluations) evaluations; per evaluation (s, mean over ranks): driving model "
       + "\(perEvaluation(drivingSeconds)) (neighbour selection included), further models \(perEvaluation(modelSeconds / Double(evaluators.count))) "
       + "each, statistics \(perEvaluation(statisticsSeconds))"
-  }
-}
-
-/// `model_devi.out` as DeePMD-kit's LAMMPS plugin writes it: a `#`-header, then per row the step
-/// (12 wide) and each value in C++'s `scientific` form (6 digits) 18 wide after a space. Opened
-/// (truncated, header written) at the first row; rank 0 only.
-final class DeviationFile {
-  let path: String
-  let atomic: Bool
-  private var handle: FileHandle?
-
-  init(path: String, atomic: Bool, command: Command) throws {
-    self.path = path
-    self.atomic = atomic
-    guard FileManager.default.createFile(atPath: path, contents: Data(header.utf8)) else {
-      throw command.error("cannot create the model deviation file \(path)")
-    }
-  }
-
-  private var header: String {
-    var text = "#" + padded("step", 11, right: true)
-    for name in ["max_devi_v", "min_devi_v", "avg_devi_v", "max_devi_f", "min_devi_f", "avg_devi_f"] + (atomic ? ["atm_devi_f(N)"] : []) {
-      text += padded(name, 19, right: true)
-    }
-    return text + "\n"
-  }
-
-  func append(step: Int, values: [Double]) throws {
-    if handle == nil {
-      guard let h = FileHandle(forWritingAtPath: path) else { throw RunError("cannot open the model deviation file \(path)") }
-      h.seekToEndOfFile()
-      handle = h
-    }
-    var row = padded(String(step), 12, right: true)
-    for v in values { row += " " + padded(String(format: "%.6e", v), 18, right: true) }
-    handle!.write(Data((row + "\n").utf8))
   }
 }

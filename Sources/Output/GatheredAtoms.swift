@@ -1,8 +1,11 @@
+import Atoms
 import Foundation
 import Geometry
 
-/// Every atom of one snapshot, gathered on the writing rank and sorted as the dump asks.
-public struct DumpFrame {
+/// Every atom of the system at one step, gathered from the ranks onto the one that writes it (rank 0,
+/// or the first rank of a `%` dump's file group) and sorted as the writer asks: what dump frames,
+/// data files and restarts are made of.
+public struct GatheredAtoms {
   public var step: Int
   public var box: Box
   /// Per atom, in output order.
@@ -45,9 +48,21 @@ public struct DumpFrame {
     buffer += [force.x, force.y, force.z, energy, mass]
   }
 
-  /// A frame from gathered packed atoms, sorted by id when `sortByID`.
+  /// This rank's owned atoms in the packed form, with `energies` (one per owned atom, or none: zeros).
+  public static func packOwned(_ atoms: AtomStore, masses: Masses, energies: [Double]?) -> [Double] {
+    var mine: [Double] = []
+    mine.reserveCapacity(packedWidth * atoms.ownedCount)
+    for i in 0..<atoms.ownedCount {
+      pack(id: atoms.tag[i], type: atoms.type[i], position: atoms.positionOf(i), image: atoms.imageOf(i),
+           velocity: atoms.velocityOf(i), force: atoms.forceOf(i), energy: energies?[i] ?? 0,
+           mass: masses[atoms.type[i]], into: &mine)
+    }
+    return mine
+  }
+
+  /// The snapshot of gathered packed atoms, sorted by id when `sortByID`.
   public init(step: Int, box: Box, packed: [Double], hasEnergies: Bool, sortByID: Bool) {
-    let w = DumpFrame.packedWidth, n = packed.count / w
+    let w = GatheredAtoms.packedWidth, n = packed.count / w
     var order = Array(0..<n)
     if sortByID { order.sort { packed[w * $0] < packed[w * $1] } }
     func column(_ k: Int) -> [Double] { order.map { packed[w * $0 + k] } }

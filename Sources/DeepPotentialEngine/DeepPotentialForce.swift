@@ -2,6 +2,7 @@ import Atoms
 import DeepPotential
 import Geometry
 import Neighbors
+import Output
 import Potentials
 
 /// `pair_style deepmd`: a DeePMD-kit model evaluated on one rank's owned atoms with their ghosts.
@@ -9,10 +10,10 @@ import Potentials
 /// The model sees a full neighbour list (cutoff + skin, from which it selects its own `sel` nearest
 /// per type) and returns forces on owned and ghost atoms; the halo's reverse communication folds the
 /// ghost forces back to their owners, as LAMMPS does for DeePMD-kit's plugin.
-final class DeepPotentialForce: Potential {
-  let neighborKind = NeighborKind.full
-  let cutoff: Double
-  let model: DeepPotentialModel
+public final class DeepPotentialForce: Potential {
+  public let neighborKind = NeighborKind.full
+  public let cutoff: Double
+  public let model: DeepPotentialModel
   private let evaluator: ThreadedEvaluator
   /// Model type index for each LAMMPS type (index 0 unused).
   private let modelTypes: [Int32]
@@ -21,16 +22,16 @@ final class DeepPotentialForce: Potential {
   private var typeCapacity = 1
   private var energies: [Double] = []
   private var wantsPerAtom = false
-  private(set) var neighborOverflow = 0
+  public private(set) var neighborOverflow = 0
   /// Further models whose deviation from this one is written every `out_freq` steps.
-  var ensemble: DeviationEnsemble?
+  public var ensemble: DeviationEnsemble?
   /// The step being computed (set by the run loop), for the ensemble's schedule.
-  var step = 0
+  public var step = 0
   /// Whether the last compute evaluated the ensemble, whose row is then due after the reverse halo.
-  private(set) var deviationPending = false
+  public private(set) var deviationPending = false
   private var overflowAtomSteps = 0
 
-  init(model: DeepPotentialModel, modelTypes: [Int32], overflowIsError: Bool, precision: NetworkPrecision, threads: Int) {
+  public init(model: DeepPotentialModel, modelTypes: [Int32], overflowIsError: Bool, precision: NetworkPrecision, threads: Int) {
     self.model = model
     self.modelTypes = modelTypes
     self.overflowIsError = overflowIsError
@@ -40,9 +41,9 @@ final class DeepPotentialForce: Potential {
 
   deinit { types.deallocate() }
 
-  var perAtomEnergy: [Double]? { wantsPerAtom ? energies : nil }
+  public var perAtomEnergy: [Double]? { wantsPerAtom ? energies : nil }
 
-  func compute(_ atoms: AtomStore, _ list: NeighborList, _ box: Box, _ request: ForceRequest,
+  public func compute(_ atoms: AtomStore, _ list: NeighborList, _ box: Box, _ request: ForceRequest,
                ghosts: GhostRows) throws -> EnergyVirial {
     let total = atoms.totalCount, owned = atoms.ownedCount
     if typeCapacity < total {
@@ -92,7 +93,7 @@ final class DeepPotentialForce: Potential {
     return ev
   }
 
-  func runSummary(sumOverRanks: (Double) -> Double) -> [String] {
+  public func runSummary(sumOverRanks: (Double) -> Double) -> [String] {
     let total = Int(sumOverRanks(Double(overflowAtomSteps)))
     let cost = ensemble?.costSummary(sumOverRanks: sumOverRanks).map { [$0] } ?? []
     guard total > 0 else { return ["Deep Potential: no atom had more neighbours than sel \(model.selection)"] + cost }

@@ -64,7 +64,7 @@ public func runModelDeviation(modelPaths: [String], typeMap: [String]?, inputPat
     }
     text += row + "\n"
   }
-  try atomicWrite(text, to: outputPath)
+  try AtomicFile.write(text, to: outputPath)
 }
 
 private func withForcePointers<R>(_ arrays: [[Double]], _ body: ([UnsafePointer<Double>]) -> R) -> R {
@@ -83,16 +83,4 @@ private func withForcePointers<R>(_ arrays: [[Double]], _ body: ([UnsafePointer<
 func padded(_ text: String, _ width: Int, right: Bool = false) -> String {
   let pad = String(repeating: " ", count: max(0, width - text.count))
   return right ? pad + text : text + pad
-}
-
-/// Writes through a temporary file and a rename, so that `path` is whole or untouched.
-func atomicWrite(_ text: String, to path: String) throws {
-  let temporary = path + ".tmp.\(getpid())"
-  guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)) else {
-    throw DeepPotentialError("cannot write \(temporary)")
-  }
-  guard rename(temporary, path) == 0 else {
-    unlink(temporary)
-    throw DeepPotentialError("cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))")
-  }
 }
