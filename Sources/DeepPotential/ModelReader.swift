@@ -34,7 +34,7 @@ struct ModelReader {
   }
 
   /// `out_bias` is [n_out, ntypes, 1] for an energy model; absent means zero.
-  private func biasPerType(_ node: DocumentNode, typeCount n: Int) throws -> [Double] {
+  func biasPerType(_ node: DocumentNode, typeCount n: Int) throws -> [Double] {
     guard let bias = try node.array() else { return [Double](repeating: 0, count: n) }
     guard bias.shape.count >= 2, bias.shape[bias.shape.count - 2] == n || bias.shape[0] == n,
           bias.values.count == n || bias.values.count % n == 0 else {
@@ -46,7 +46,7 @@ struct ModelReader {
     return bias.values
   }
 
-  private func excludedTypes(_ node: DocumentNode, typeCount n: Int) throws -> [Bool] {
+  func excludedTypes(_ node: DocumentNode, typeCount n: Int) throws -> [Bool] {
     var excluded = [Bool](repeating: false, count: n)
     if node.isNull { return excluded }
     for t in try node.ints() {
@@ -137,7 +137,7 @@ private struct Descriptor {
 }
 
 /// The energy fitting section (spec §1.6).
-private struct Fitting {
+struct Fitting {
   let networks: [DenseNetwork]
   let bias: [Double]
   let vacuumEnergy: [Double]

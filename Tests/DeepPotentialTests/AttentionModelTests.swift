@@ -1,0 +1,160 @@
+@testable import DeepPotential
+import Foundation
+import TesseraTestSupport
+import Trajectory
+import XCTest
+
+/// DPA-1 models (`inputs/models/cuag_se_atten*`, trained and evaluated by DeePMD-kit 3.2.0's
+/// PyTorch backend: tools/dpa1/make_fixtures.py): every reference configuration against DeePMD-kit,
+/// finite differences of forces and virial, and the reader's refusals.
+final class AttentionModelTests: XCTestCase {
+  static let models = ["cuag_se_atten_v2_l0", "cuag_se_atten_v2_l2", "cuag_se_atten_concat"]
+
+  func testLibraryMatchesDeePMDKit() throws {
+    for name in Self.models {
+      let model = try AttentionModel.load(path: ModelEditing.modelPath(name))
+      let evaluator = AttentionEvaluator(model: model)
+      let frames = try ExtendedXYZ.read(contentsOf: inputPath("models/\(name)/fixtures/reference.xyz"))
+      XCTAssertEqual(frames.count, 7, name)
+      for frame in frames {
+        let result = try evaluator.evaluate(positions: frame.positions, types: frame.types(in: model.typeMap),
+                                            cell: frame.periodicCell)
+        var computed = ExtendedXYZFrame(species: frame.species, positions: frame.positions, lattice: frame.lattice,
+                                        pbc: frame.pbc, info: ["energy": .double(result.energy)],
+                                        arrays: [.init(name: "forces", width: 3, values: .reals(result.forces)),
+                                                 .init(name: "energies", width: 1, values: .reals(result.atomEnergies)),
+                                                 .init(name: "atom_virial", width: 9, values: .reals(result.atomVirials))])
+        computed.setMatrix3x3(result.virial, for: "virial")
+        assertMatches(computed, reference: frame, label: frame.label(model: name))
+        // dense_over_sel is the only configuration with more neighbours than sel (78 against 60).
+        let overSel = frame.info["config"] == .string("dense_over_sel")
+        XCTAssertEqual(result.overflowAtoms, overSel ? frame.atomCount : 0, "\(name) overflow count")
+      }
+    }
+  }
+
+  /// Central differences of the model's own energy on a distorted triclinic 4-atom cell (atoms
+  /// see their own images), for every model.
+  func testForcesAndVirialAreDerivatives() throws {
+    for name in Self.models {
+      let evaluator = AttentionEvaluator(model: try AttentionModel.load(path: ModelEditing.modelPath(name)))
+      let (x, types, cell) = Self.distortedCell()
+      try checkDerivatives(evaluator, x: x, types: types, cell: cell, label: name)
+    }
+  }
+
+  /// An fcc cell of 4 atoms (a₀ 3.8 Å, Cu and Ag alternating) sheared into a triclinic cell,
+  /// atoms displaced.
+  static func distortedCell() -> (positions: [Double], types: [Int32], cell: [Double]) {
+    let a = 3.8
+    let cell = [a, 0, 0, 0.31, a * 1.04, 0, -0.27, 0.42, a * 0.97]
+    let fractional: [[Double]] = [[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]]
+    let shifts: [[Double]] = [[0.11, -0.07, 0.05], [-0.04, 0.13, -0.09], [0.08, 0.02, -0.12], [-0.1, -0.06, 0.07]]
+    var positions: [Double] = []
+    for (f, s) in zip(fractional, shifts) {
+      for c in 0..<3 { positions.append(f[0] * cell[c] + f[1] * cell[3 + c] + f[2] * cell[6 + c] + s[c]) }
+    }
+    return (positions, [0, 1, 0, 1], cell)
+  }
+
+  func checkDerivatives(_ evaluator: AttentionEvaluator, x: [Double], types: [Int32], cell: [Double],
+                        label: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    let result = try evaluator.evaluate(positions: x, types: types, cell: cell)
+    func energy(_ x: [Double], _ cell: [Double]) throws -> Double {
+      try evaluator.evaluate(positions: x, types: types, cell: cell).energy
+    }
+    let h = 1e-5
+    let scale = max(1, result.forces.map(abs).max()!)
+    for k in 0..<x.count {
+      var plus = x, minus = x
+      plus[k] += h
+      minus[k] -= h
+      let numeric = -(try energy(plus, cell) - energy(minus, cell)) / (2 * h)
+      XCTAssertEqual(result.forces[k], numeric, accuracy: 1e-7 * scale, "\(label) force component \(k)",
+                     file: file, line: line)
+    }
+    // W[α][β] = −∂E/∂ε_αβ under r_α → r_α + Σ_β ε_αβ r_β (positions and cell vectors alike).
+    let virialScale = max(1, result.virial.map(abs).max()!)
+    for alpha in 0..<3 {
+      for beta in 0..<3 {
+        func strained(_ e: Double) throws -> Double {
+          var y = x, c = cell
+          for i in 0..<(x.count / 3) { y[3 * i + alpha] += e * x[3 * i + beta] }
+          for v in 0..<3 { c[3 * v + alpha] += e * cell[3 * v + beta] }
+          return try energy(y, c)
+        }
+        let numeric = -(try strained(h) - strained(-h)) / (2 * h)
+        XCTAssertEqual(result.virial[3 * alpha + beta], numeric, accuracy: 1e-7 * virialScale,
+                       "\(label) virial \(alpha)\(beta)", file: file, line: line)
+      }
+    }
+    XCTAssertEqual(result.atomEnergies.reduce(0, +), result.energy, accuracy: 1e-12 * max(1, abs(result.energy)))
+    for c in 0..<3 {
+      let total = stride(from: c, to: result.forces.count, by: 3).map { result.forces[$0] }.reduce(0, +)
+      XCTAssertEqual(total, 0, accuracy: 1e-12 * scale, "\(label) net force", file: file, line: line)
+    }
+  }
+}
+
+/// What the DPA-1 reader reads and what it refuses, by key.
+final class AttentionModelLoadingTests: XCTestCase {
+  func testReadsTheHyperParameters() throws {
+    let model = try AttentionModel.load(path: ModelEditing.modelPath("cuag_se_atten_v2_l2"))
+    XCTAssertEqual(model.typeMap, ["Cu", "Ag"])
+    XCTAssertEqual(model.cutoff, 5.0)
+    XCTAssertEqual(model.selection, 60)
+    XCTAssertEqual(model.embeddingWidth, 32)
+    XCTAssertEqual(model.axisCount, 4)
+    XCTAssertEqual(model.typeEmbeddingWidth, 8)
+    XCTAssertEqual(model.descriptorWidth, 32 * 4 + 8)
+    XCTAssertEqual(model.attentionLayers.count, 2)
+    XCTAssertEqual(model.attentionLayers.map(\.hidden), [16, 16])
+    XCTAssertTrue(model.smooth && !model.typeOneSide && model.appendsTypeEmbedding)
+    guard case .strip(_, let table) = model.inputMode else { return XCTFail("se_atten_v2 is strip mode") }
+    // (ntypes + 1)² type pairs, padding included, M1 wide.
+    XCTAssertEqual(table.count, 9 * 32)
+    // The padding row of the type embedding is zero.
+    XCTAssertEqual(Array(model.typeEmbedding[16..<24]), [Double](repeating: 0, count: 8))
+    XCTAssertTrue(try AttentionModel.describes(path: ModelEditing.modelPath("cuag_se_atten_v2_l0")))
+    XCTAssertFalse(try AttentionModel.describes(path: ModelEditing.modelPath("cu_se_e2_a")))
+
+    let concat = try AttentionModel.load(path: ModelEditing.modelPath("cuag_se_atten_concat"))
+    guard case .concat(let network) = concat.inputMode else { return XCTFail("se_atten concat mode") }
+    XCTAssertEqual(network.inputWidth, 1 + 8)  // [s, T_j]: type_one_side
+    XCTAssertFalse(concat.smooth)
+    XCTAssertTrue(concat.attentionLayers.allSatisfy { !$0.smooth && !$0.normalizes && !$0.dotProductGate })
+  }
+
+  func testUnsupportedFeaturesAreRefusedByKey() throws {
+    let d = "model.descriptor"
+    let cases: [(String, JSONValue, [String])] = [
+      ("\(d).type", .string("se_e3"), ["\(d).type", "descriptor 'se_e3'", "dpa1, se_atten, se_atten_v2"]),
+      ("\(d).precision", .string("float32"), ["\(d).precision", "float32", "float64 DPA-1 models only"]),
+      ("\(d).@version", .number(3), ["\(d).@version = 3", "accepted: 1...2"]),
+      ("\(d).compress", .object(["geo_compress": .bool(false)]), ["\(d).compress", "compressed DPA-1"]),
+      ("\(d).lmax", .number(2), ["\(d).lmax", "lmax other than 1"]),
+      ("\(d).attn_mask", .bool(true), ["\(d).attn_mask", "attn_mask true"]),
+      ("\(d).use_econf_tebd", .bool(true), ["\(d).use_econf_tebd", "electronic configurations"]),
+      ("\(d).sel", .array([.number(30), .number(30)]), ["\(d).sel", "one positive neighbour count"]),
+      ("\(d).attention_layers.attention_layers.0.attention_layer.num_heads", .number(2),
+       ["attention_layers[0].attention_layer.num_heads", "num_heads 2"]),
+      ("\(d).attn_layer", .number(3), ["\(d).attn_layer", "disagrees"]),
+      ("\(d).tebd_dim", .number(4), ["\(d).tebd_dim", "expected 8"]),
+      ("\(d).spin", .object([:]), ["\(d).spin", "spin"]),
+      ("model.fitting.numb_fparam", .number(2), ["model.fitting.numb_fparam", "not supported"]),
+    ]
+    for (key, value, expected) in cases {
+      let path = try ModelEditing.copy("cuag_se_atten_v2_l2") { $0[path: key] = value }
+      XCTAssertThrowsError(try AttentionModel.load(path: path), key) { error in
+        for fragment in [path] + expected {
+          XCTAssertTrue("\(error)".contains(fragment), "'\(error)' does not mention '\(fragment)'")
+        }
+      }
+    }
+    // se_atten (not v2) in an unknown input mode.
+    let path = try ModelEditing.copy("cuag_se_atten_concat") { $0[path: "\(d).tebd_input_mode"] = .string("mix") }
+    XCTAssertThrowsError(try AttentionModel.load(path: path)) { error in
+      XCTAssertTrue("\(error)".contains("\(d).tebd_input_mode") && "\(error)".contains("concat or strip"), "\(error)")
+    }
+  }
+}
