@@ -16,6 +16,7 @@ final class AttentionModelTests: XCTestCase {
       let evaluator = AttentionEvaluator(model: model)
       let frames = try ExtendedXYZ.read(contentsOf: inputPath("models/\(name)/fixtures/reference.xyz"))
       XCTAssertEqual(frames.count, 7, name)
+      var worst: [String: Double] = [:]
       for frame in frames {
         let result = try evaluator.evaluate(positions: frame.positions, types: frame.types(in: model.typeMap),
                                             cell: frame.periodicCell)
@@ -26,11 +27,35 @@ final class AttentionModelTests: XCTestCase {
                                                  .init(name: "atom_virial", width: 9, values: .reals(result.atomVirials))])
         computed.setMatrix3x3(result.virial, for: "virial")
         assertMatches(computed, reference: frame, label: frame.label(model: name))
+        for (key, value) in largestRelativeDeviations(computed, reference: frame) { worst[key] = max(worst[key] ?? 0, value) }
         // dense_over_sel is the only configuration with more neighbours than sel (78 against 60).
         let overSel = frame.info["config"] == .string("dense_over_sel")
         XCTAssertEqual(result.overflowAtoms, overSel ? frame.atomCount : 0, "\(name) overflow count")
       }
+      print("\(name) vs DeePMD-kit, largest |difference| / largest |reference| over the frames:",
+            worst.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
     }
+  }
+
+  /// Per quantity, the largest |computed − reference| over the frame divided by the largest
+  /// |reference| (what the log quotes; the assertions are `assertMatches`'). Quantities that vanish
+  /// by symmetry (below 1e-10: forces in the perfect lattice) count as 0 here.
+  private func largestRelativeDeviations(_ computed: ExtendedXYZFrame, reference: ExtendedXYZFrame) -> [String: Double] {
+    func ratio(_ a: [Double], _ b: [Double]) -> Double {
+      let scale = b.map(abs).max()!
+      return scale < 1e-10 ? 0 : zip(a, b).map { abs($0 - $1) }.max()! / scale
+    }
+    var out: [String: Double] = [:]
+    if case .double(let e)? = computed.info["energy"], case .double(let r)? = reference.info["energy"] {
+      out["energy"] = abs(e - r) / abs(r)
+    }
+    out["virial"] = ratio(computed.matrix3x3("virial") ?? [], reference.matrix3x3("virial") ?? [])
+    for name in ["forces", "energies", "atom_virial"] {
+      if case .reals(let a)? = computed.property(named: name)?.values, case .reals(let b)? = reference.property(named: name)?.values {
+        out[name] = ratio(a, b)
+      }
+    }
+    return out
   }
 
   /// Central differences of the model's own energy on a distorted triclinic 4-atom cell (atoms
@@ -39,7 +64,7 @@ final class AttentionModelTests: XCTestCase {
     for name in Self.models {
       let evaluator = AttentionEvaluator(model: try AttentionModel.load(path: ModelEditing.modelPath(name)))
       let (x, types, cell) = Self.distortedCell()
-      try checkDerivatives(evaluator, x: x, types: types, cell: cell, label: name)
+      try Self.checkDerivatives(evaluator, x: x, types: types, cell: cell, label: name)
     }
   }
 
@@ -57,7 +82,7 @@ final class AttentionModelTests: XCTestCase {
     return (positions, [0, 1, 0, 1], cell)
   }
 
-  func checkDerivatives(_ evaluator: AttentionEvaluator, x: [Double], types: [Int32], cell: [Double],
+  static func checkDerivatives(_ evaluator: AttentionEvaluator, x: [Double], types: [Int32], cell: [Double],
                         label: String, file: StaticString = #filePath, line: UInt = #line) throws {
     let result = try evaluator.evaluate(positions: x, types: types, cell: cell)
     func energy(_ x: [Double], _ cell: [Double]) throws -> Double {
@@ -155,6 +180,72 @@ final class AttentionModelLoadingTests: XCTestCase {
     let path = try ModelEditing.copy("cuag_se_atten_concat") { $0[path: "\(d).tebd_input_mode"] = .string("mix") }
     XCTAssertThrowsError(try AttentionModel.load(path: path)) { error in
       XCTAssertTrue("\(error)".contains("\(d).tebd_input_mode") && "\(error)".contains("concat or strip"), "\(error)")
+    }
+  }
+}
+
+/// Variants of the fixture models made by editing their documents (tools/dpa1/make_variants.py,
+/// `variants.json`): exclusions at every level, env_protection, a temperature without
+/// normalisation, the non-smooth strip mode and padding rows that are not zero, against DeePMD-kit
+/// on two configurations each, and finite differences.
+final class AttentionVariantTests: XCTestCase {
+  struct Variant {
+    let name, base, path: String
+  }
+
+  func variants() throws -> [Variant] {
+    let folder = inputPath("models/cuag_dpa1_variants")
+    let text = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/variants.json"))
+    guard case .object(let table) = try JSONDecoder().decode(JSONValue.self, from: text) else {
+      throw DeepPotentialError("variants.json: expected an object")
+    }
+    return try table.keys.sorted().map { name in
+      guard case .object(let entry)? = table[name], case .string(let base)? = entry["model"],
+            case .array(let edits)? = entry["edits"] else { throw DeepPotentialError("variants.json: \(name)") }
+      let path = try ModelEditing.copy(base) { document in
+        for edit in edits {
+          guard case .array(let pair) = edit, pair.count == 2, case .string(let key) = pair[0] else { continue }
+          document[path: key] = pair[1]
+        }
+      }
+      return Variant(name: name, base: base, path: path)
+    }
+  }
+
+  func testVariantsMatchDeePMDKit() throws {
+    let variants = try variants()
+    XCTAssertEqual(variants.count, 7)
+    for variant in variants {
+      let model = try AttentionModel.load(path: variant.path)
+      let evaluator = AttentionEvaluator(model: model)
+      let frames = try ExtendedXYZ.read(contentsOf: inputPath("models/cuag_dpa1_variants/\(variant.name).xyz"))
+      let base = try ExtendedXYZ.read(contentsOf: inputPath("models/\(variant.base)/fixtures/reference.xyz"))
+      XCTAssertEqual(frames.count, 2, variant.name)
+      for frame in frames {
+        let result = try evaluator.evaluate(positions: frame.positions, types: frame.types(in: model.typeMap),
+                                            cell: frame.periodicCell)
+        var computed = ExtendedXYZFrame(species: frame.species, positions: frame.positions, lattice: frame.lattice,
+                                        pbc: frame.pbc, info: ["energy": .double(result.energy)],
+                                        arrays: [.init(name: "forces", width: 3, values: .reals(result.forces)),
+                                                 .init(name: "energies", width: 1, values: .reals(result.atomEnergies)),
+                                                 .init(name: "atom_virial", width: 9, values: .reals(result.atomVirials))])
+        computed.setMatrix3x3(result.virial, for: "virial")
+        assertMatches(computed, reference: frame, label: "\(variant.name) \(frame.info["config"].map { "\($0)" } ?? "?")")
+        // The edit changed DeePMD-kit's result: the variant is not the base model in disguise.
+        let original = base.first { $0.info["config"] == frame.info["config"] }
+        guard case .double(let e)? = frame.info["energy"], case .double(let e0)? = original?.info["energy"] else {
+          return XCTFail("\(variant.name): energies missing")
+        }
+        XCTAssertGreaterThan(abs(e - e0), 1e-6, "\(variant.name): the variant's energy equals the base model's")
+      }
+    }
+  }
+
+  func testVariantDerivatives() throws {
+    for variant in try variants() {
+      let evaluator = AttentionEvaluator(model: try AttentionModel.load(path: variant.path))
+      let (x, types, cell) = AttentionModelTests.distortedCell()
+      try AttentionModelTests.checkDerivatives(evaluator, x: x, types: types, cell: cell, label: variant.name)
     }
   }
 }
