@@ -31,16 +31,17 @@ public final class AttentionEvaluator {
   /// Adds forces on owned and ghost atoms into `forces` ([totalCount][3]), writes owned atoms'
   /// energies into `atomEnergies` and adds per-atom virials (9 components, DeePMD-kit order,
   /// attributed to the neighbour) into `atomVirials` ([totalCount][9]) when given. A negative type
-  /// is an atom the model ignores.
+  /// is an atom the model ignores. `centres` (default: every owned atom) limits the centres, so
+  /// that threads can share a rank's atoms.
   public func compute(positions: UnsafePointer<Double>, types: UnsafePointer<Int32>, ownedCount: Int,
                       totalCount: Int, neighborOffsets: UnsafePointer<Int32>, neighbors: UnsafePointer<Int32>,
                       forces: UnsafeMutablePointer<Double>, atomEnergies: UnsafeMutablePointer<Double>? = nil,
-                      atomVirials: UnsafeMutablePointer<Double>? = nil) -> DeepPotentialResult {
+                      atomVirials: UnsafeMutablePointer<Double>? = nil, centres: Range<Int>? = nil) -> DeepPotentialResult {
     var result = DeepPotentialResult()
     // DeePMD-kit gathers the type of padding slots through index 0 of its extended atoms (the
     // first local atom): it only shows where the type factor is not switched off (non-smooth).
     let paddingType = ownedCount > 0 && types[0] >= 0 ? Int(types[0]) : model.typeCount
-    for i in 0..<ownedCount {
+    for i in centres ?? 0..<ownedCount {
       if types[i] < 0 {
         atomEnergies?[i] = 0
         continue

@@ -81,3 +81,18 @@ public struct AttentionModel: Sendable {
     return AttentionModelReader.descriptorTypes.contains(try type.string())
   }
 }
+
+extension DeepPotentialModel {
+  /// A DPA-1 model behind the se_e2_a model's interface, so that every caller of
+  /// `DeepPotentialModel.load` and `DeepPotentialEvaluator` runs it unchanged: `selection` is its one
+  /// mixed-type section; the se_e2_a networks and statistics are empty.
+  init(wrapping model: AttentionModel) {
+    self.init(path: model.path, typeMap: model.typeMap, cutoff: model.cutoff, smoothingStart: model.smoothingStart,
+              selection: [model.selection], protection: model.protection, average: [], deviation: [],
+              typeOneSide: model.typeOneSide, embeddings: [], tables: nil,
+              descriptorExcluded: model.descriptorExcluded, pairExcluded: model.pairExcluded,
+              atomExcluded: model.atomExcluded, embeddingWidth: model.embeddingWidth, axisCount: model.axisCount,
+              fittings: [], vacuumEnergy: model.vacuumEnergy, fittingBias: model.fittingBias,
+              outputBias: model.outputBias, minNeighborDistance: nil, attention: model)
+  }
+}

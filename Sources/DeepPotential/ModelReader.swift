@@ -13,6 +13,9 @@ struct ModelReader {
     let n = typeMap.count
     guard n > 0 else { throw DeepPotentialError("\(file.path): model.type_map: expected at least one element") }
     for key in ["spin"] where !model[key].isNull { throw model[key].unsupported("a spin model") }
+    if case .string(let type) = model["descriptor"]["type"].value, AttentionModelReader.descriptorTypes.contains(type) {
+      return DeepPotentialModel(wrapping: try AttentionModelReader(file: file).model())
+    }
 
     let descriptor = try Descriptor(model["descriptor"], typeCount: n)
     let fitting = model["fitting"]
@@ -74,7 +77,7 @@ private struct Descriptor {
     let path = node.file.path
     let type = try node["type"].string()
     guard type == "se_e2_a" || type == "se_a" else {
-      throw node["type"].unsupported("descriptor '\(type)' (only se_e2_a)")
+      throw node["type"].unsupported("descriptor '\(type)' (se_e2_a, dpa1, se_atten, se_atten_v2 are)")
     }
     try node.checkVersion(1...3)
     if !node["spin"].isNull { throw node["spin"].unsupported("a spin descriptor") }

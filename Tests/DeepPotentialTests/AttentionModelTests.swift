@@ -249,3 +249,55 @@ final class AttentionVariantTests: XCTestCase {
     }
   }
 }
+
+/// DPA-1 models through the se_e2_a entry points (`DeepPotentialModel.load`,
+/// `DeepPotentialEvaluator`, `tessera eval`), which `pair_style deepmd` and `tessera eval` use.
+final class AttentionThroughDeepPotentialTests: XCTestCase {
+  func testEvaluatorRunsDPA1Models() throws {
+    for name in AttentionModelTests.models {
+      let model = try DeepPotentialModel.load(path: ModelEditing.modelPath(name))
+      XCTAssertTrue(model.isAttentionModel)
+      XCTAssertEqual(model.selection, [60])
+      XCTAssertFalse(model.selectsLike(model), "\(name): DPA-1 selects its own slots, never shared")
+      let evaluator = DeepPotentialEvaluator(model: model)
+      let frames = try ExtendedXYZ.read(contentsOf: inputPath("models/\(name)/fixtures/reference.xyz"))
+      XCTAssertEqual(frames.count, 7)
+      for frame in frames {
+        let result = try evaluator.evaluate(frame, typeMap: model.typeMap)
+        var computed = ExtendedXYZFrame(species: frame.species, positions: frame.positions, lattice: frame.lattice,
+                                        pbc: frame.pbc, info: ["energy": .double(result.energy)],
+                                        arrays: [.init(name: "forces", width: 3, values: .reals(result.forces)),
+                                                 .init(name: "energies", width: 1, values: .reals(result.atomEnergies)),
+                                                 .init(name: "atom_virial", width: 9, values: .reals(result.atomVirials))])
+        computed.setMatrix3x3(result.virial, for: "virial")
+        assertMatches(computed, reference: frame, label: "DeepPotentialEvaluator \(frame.label(model: name))")
+      }
+    }
+    XCTAssertFalse(try DeepPotentialModel.load(path: ModelEditing.modelPath("cu_se_e2_a")).isAttentionModel)
+  }
+
+  func testCompressionIsRefused() throws {
+    let model = try DeepPotentialModel.load(path: ModelEditing.modelPath("cuag_se_atten_v2_l0"))
+    XCTAssertThrowsError(try model.tabulated(TabulationSettings(minNeighborDistance: 2))) { error in
+      XCTAssertTrue("\(error)".contains("cuag_se_atten_v2_l0.dp") && "\(error)".contains("DPA-1"), "\(error)")
+    }
+  }
+
+  /// `tessera eval` on the reference configurations, read back with the extended XYZ reader.
+  func testEvalMatchesDeePMDKit() throws {
+    let directory = try makeScratchDirectory("eval-dpa1")
+    for name in AttentionModelTests.models {
+      let output = directory.appendingPathComponent("\(name).xyz").path
+      let result = try runProcess(tesseraBinary, ["eval", "--model", ModelEditing.modelPath(name),
+                                                   inputPath("models/\(name)/fixtures/configs.xyz"), "-o", output])
+      XCTAssertEqual(result.status, 0, result.combined)
+      XCTAssertTrue(result.error.contains("WARNING:") && result.error.contains("than sel [60]"), result.combined)
+      let computed = try ExtendedXYZ.read(contentsOf: output)
+      let reference = try ExtendedXYZ.read(contentsOf: inputPath("models/\(name)/fixtures/reference.xyz"))
+      XCTAssertEqual(computed.count, reference.count)
+      for (c, r) in zip(computed, reference) {
+        assertMatches(c, reference: r, label: "eval \(name) \(r.info["config"].map { "\($0)" } ?? "?")")
+      }
+    }
+  }
+}
