@@ -76,11 +76,14 @@ public final class AttentionEvaluator {
 /// One atom's forward values (kept for the backward pass) and backward scratch, sized for the
 /// model at init. Matrices are row-major, one row per neighbour slot.
 final class AttentionState {
-  let slotCount, width, hidden: Int
+  /// The widest attention layer's hidden width (the per-layer blocks of q, k, v are that wide).
+  let hidden: Int
   let slots: UnsafeMutablePointer<Int32>
   /// Per slot: normalised environment row R̂ (4), switch w and its slope, whether it is a real
-  /// neighbour (1) or padding / excluded (0), displacement r_ij (3) and the strip factor's row.
+  /// neighbour (1) or padding / excluded (0), displacement r_ij (3).
   let rows, switchValue, switchSlope, real, displacement: UnsafeMutablePointer<Double>
+  /// Per slot, the type whose embedding it reads: the neighbour's, or for padding and excluded
+  /// slots atom 0's (DeePMD-kit's gather).
   let typeRow: UnsafeMutablePointer<Int>
   /// r̂ = R̂[1:4]/max(|R̂[1:4]|, 1e-12) and that norm; the cosines r̂_a·r̂_b.
   let directions, directionNorm, cosines: UnsafeMutablePointer<Double>
@@ -91,6 +94,8 @@ final class AttentionState {
   /// Per layer: normalised q, k, v (slots × hidden each) and their norms, raw scaled scores A, softmax
   /// S, final weights, LayerNorm's x̂ and 1/σ.
   let queries, keys, values, norms, scores, softmax, weights, normalized, inverseDeviation: UnsafeMutablePointer<Double>
+  /// One slot's attention output o = Σ_b weights[a][b]·v_b (hidden), before out_proj.
+  let mixedRow: UnsafeMutablePointer<Double>
   /// T = Σ_k G_k ⊗ R̂_k / nnei (M1 × 4), the descriptor and ∂E/∂descriptor.
   let contraction, descriptor, descriptorGradient: UnsafeMutablePointer<Double>
   // Backward scratch.
@@ -102,8 +107,6 @@ final class AttentionState {
     let s = model.selection, m = model.embeddingWidth
     let layers = model.attentionLayers.count
     let h = model.attentionLayers.map(\.hidden).max() ?? 1
-    slotCount = s
-    width = m
     hidden = h
     slots = zeroedBuffer(s)
     rows = zeroedBuffer(4 * s)
@@ -126,6 +129,7 @@ final class AttentionState {
     weights = zeroedBuffer(max(layers, 1) * s * s)
     normalized = zeroedBuffer(max(layers, 1) * s * m)
     inverseDeviation = zeroedBuffer(max(layers, 1) * s)
+    mixedRow = zeroedBuffer(h)
     contraction = zeroedBuffer(4 * m)
     descriptor = zeroedBuffer(model.descriptorWidth)
     descriptorGradient = zeroedBuffer(model.descriptorWidth)
@@ -151,7 +155,7 @@ final class AttentionState {
     typeRow.deallocate()
     for p in [rows, switchValue, switchSlope, real, displacement, directions, directionNorm, cosines, stripFactor,
               embeddings, queries, keys, values, norms, scores, softmax, weights, normalized, inverseDeviation,
-              contraction, descriptor, descriptorGradient, gradient, gradientNext, projectionGradient,
+              mixedRow, contraction, descriptor, descriptorGradient, gradient, gradientNext, projectionGradient,
               outputGradient, weightGradient, scoreGradient, rowGradient, switchGradient, directionGradient,
               contractionGradient, embeddingInputGradient] {
       p.deallocate()

@@ -178,7 +178,7 @@ extension AttentionEvaluator {
     }
     // o = weights·v, out = o·W_out + b, then LN(G + out).
     let outputProjection = layer.outputProjection
-    let o = s.outputGradient  // scratch for o here; the backward pass overwrites it
+    let o = s.mixedRow
     let normalized = s.normalized + l * n * m, inverse = s.inverseDeviation + l * n
     outputProjection.weights.withUnsafeBufferPointer { w in
       for a in 0..<n {

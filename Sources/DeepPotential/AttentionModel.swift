@@ -74,12 +74,6 @@ public struct AttentionModel: Sendable {
   public static func load(path: String) throws -> AttentionModel {
     try AttentionModelReader(file: try ModelFile(path: path)).model()
   }
-
-  /// Whether the file's descriptor is one this type reads (so that a caller can choose the reader).
-  public static func describes(path: String) throws -> Bool {
-    let type = try ModelFile(path: path).rootNode()["model"]["descriptor"]["type"]
-    return AttentionModelReader.descriptorTypes.contains(try type.string())
-  }
 }
 
 extension DeepPotentialModel {

@@ -11,6 +11,8 @@ tests apply them (`ModelEditing.copy`), so that both sides read the same model. 
 inputs/models/cuag_dpa1_variants/variants.json (the edits) and, per variant, NAME.xyz: DeePMD-kit's
 energy, forces, virial, per-atom energies and virials (PyTorch model from `dp convert-backend`,
 float64) on two of the fixture configurations, the 4-atom periodic box and the 55-atom cluster.
+It also writes isolated_MODEL.xyz for each fixture model: a cluster of a pair and two atoms with
+no neighbour within rcut (every slot padding), DeePMD-kit's values included.
 """
 
 import json
@@ -117,6 +119,19 @@ def main() -> None:
                 written.append(a)
             write_full_precision_extxyz(out / f"{name}.xyz", written)
             print(f"wrote {out / name}.xyz")
+        for base in ("cuag_se_atten_v2_l0", "cuag_se_atten_v2_l2", "cuag_se_atten_concat"):
+            dp("convert-backend", str(models / base / f"{base}.dp"), f"{base}.pth", cwd=work)
+            model = DeepPot(str(work / f"{base}.pth"))
+            atoms = Atoms(["Cu", "Ag", "Cu", "Ag"], [[0, 0, 0], [7, 0, 0], [9.5, 0.3, 0], [0, 0.2, 20]], pbc=False)
+            atype = np.array([model.get_type_map().index(s) for s in atoms.get_chemical_symbols()])
+            e, f, v, ae, av = model.eval(atoms.positions.reshape(1, -1), None, atype, atomic=True)
+            a = atoms.copy()
+            a.info = {"energy": float(e.reshape(())), "virial": v.reshape(3, 3), "config": "isolated_atoms"}
+            a.arrays["forces"] = f.reshape(4, 3)
+            a.arrays["energies"] = ae.reshape(4)
+            a.arrays["atom_virial"] = av.reshape(4, 9)
+            write_full_precision_extxyz(out / f"isolated_{base}.xyz", [a])
+            print(f"wrote {out}/isolated_{base}.xyz")
 
 
 if __name__ == "__main__":
