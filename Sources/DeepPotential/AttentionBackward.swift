@@ -91,42 +91,28 @@ extension AttentionEvaluator {
     let sw = s.switchValue, dsw = s.switchGradient
     // LayerNorm, then the residual: ∂E/∂(G + out) goes to both G and out.
     let dO = s.outputGradient, dP = s.projectionGradient
-    layer.outputProjection.weights.withUnsafeBufferPointer { w in
-      for a in 0..<n {
-        let hat = normalized + a * m, dy = dIn + a * m
-        var mean = 0.0, meanAlong = 0.0
-        for e in 0..<m {
-          let dHat = dOut[a * m + e] * (layer.normWeight?[e] ?? 1)
-          dy[e] = dHat
-          mean += dHat
-          meanAlong += dHat * hat[e]
-        }
-        mean /= Double(m)
-        meanAlong /= Double(m)
-        for e in 0..<m { dy[e] = inverse[a] * (dy[e] - mean - hat[e] * meanAlong) }
-        for c in 0..<h {
-          var sum = 0.0
-          for e in 0..<m { sum += dy[e] * w[c * m + e] }
-          dO[a * h + c] = sum
-        }
-      }
-    }
-    // o = weights·v.
-    let dW = s.weightGradient
     for a in 0..<n {
-      for b in 0..<n {
-        var sum = 0.0
-        for c in 0..<h { sum += dO[a * h + c] * v[b * h + c] }
-        dW[a * n + b] = sum
+      let hat = normalized + a * m, dy = dIn + a * m
+      var mean = 0.0, meanAlong = 0.0
+      for e in 0..<m {
+        let dHat = dOut[a * m + e] * (layer.normWeight?[e] ?? 1)
+        dy[e] = dHat
+        mean += dHat
+        meanAlong += dHat * hat[e]
       }
+      mean /= Double(m)
+      meanAlong /= Double(m)
+      for e in 0..<m { dy[e] = inverse[a] * (dy[e] - mean - hat[e] * meanAlong) }
     }
-    for b in 0..<n {
-      for c in 0..<h {
-        var sum = 0.0
-        for a in 0..<n { sum += weights[a * n + b] * dO[a * h + c] }
-        dP[b * 3 * h + 2 * h + c] = sum
-      }
+    // out = o·W_out: ∂o = ∂out·W_outᵀ.
+    layer.outputProjection.weights.withUnsafeBufferPointer { w in
+      multiply(dIn, w.baseAddress!, into: dO, m: n, n: h, k: m, transposeB: true)
     }
+    // o = weights·v: ∂weights = ∂o·vᵀ, ∂v = weightsᵀ·∂o (the last third of the projection's rows).
+    let dW = s.weightGradient
+    multiply(dO, v, into: dW, m: n, n: n, k: h, transposeB: true)
+    Double.gemm(transposeA: true, transposeB: false, m: n, n: h, k: n, weights, lda: n, dO, ldb: h, beta: 0,
+                dP + 2 * h, ldc: 3 * h)
     // weights = softmax · [a real] · (w_a w_b when smooth) · (r̂_a·r̂_b when gated).
     let dL = s.scoreGradient
     for a in 0..<n {
@@ -168,17 +154,13 @@ extension AttentionEvaluator {
         dL[a * n + b] = dLogit
       }
     }
-    // A = (scaling·q)·kᵀ.
+    // A = scaling·q·kᵀ: ∂q = scaling·∂A·k, ∂k = scaling·∂Aᵀ·q.
+    Double.gemm(transposeA: false, transposeB: false, m: n, n: h, k: n, dL, lda: n, k, ldb: h, beta: 0,
+                dP, ldc: 3 * h)
+    Double.gemm(transposeA: true, transposeB: false, m: n, n: h, k: n, dL, lda: n, q, ldb: h, beta: 0,
+                dP + h, ldc: 3 * h)
     for a in 0..<n {
-      for c in 0..<h {
-        var dq = 0.0, dk = 0.0
-        for b in 0..<n {
-          dq += dL[a * n + b] * k[b * h + c]
-          dk += dL[b * n + a] * q[b * h + c]
-        }
-        dP[a * 3 * h + c] = dq * layer.scaling
-        dP[a * 3 * h + h + c] = dk * layer.scaling
-      }
+      for c in 0..<(2 * h) { dP[a * 3 * h + c] *= layer.scaling }
     }
     // Normalisation x̂ = x / max(|x|, 1e-12) of q, k and v.
     if layer.normalizes {
@@ -196,16 +178,9 @@ extension AttentionEvaluator {
         }
       }
     }
-    // [q k v] = G·W_in + b.
+    // [q k v] = G·W_in + b: ∂G += ∂[q k v]·W_inᵀ.
     layer.inputProjection.weights.withUnsafeBufferPointer { w in
-      for a in 0..<n {
-        let dp = dP + a * 3 * h, dx = dIn + a * m
-        for e in 0..<m {
-          var sum = 0.0
-          for j in 0..<(3 * h) { sum += dp[j] * w[e * 3 * h + j] }
-          dx[e] += sum
-        }
-      }
+      multiply(dP, w.baseAddress!, into: dIn, m: n, n: m, k: 3 * h, transposeB: true, accumulate: true)
     }
   }
 

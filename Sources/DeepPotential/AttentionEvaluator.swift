@@ -94,8 +94,8 @@ final class AttentionState {
   /// Per layer: normalised q, k, v (slots × hidden each) and their norms, raw scaled scores A, softmax
   /// S, final weights, LayerNorm's x̂ and 1/σ.
   let queries, keys, values, norms, scores, softmax, weights, normalized, inverseDeviation: UnsafeMutablePointer<Double>
-  /// One slot's attention output o = Σ_b weights[a][b]·v_b (hidden), before out_proj.
-  let mixedRow: UnsafeMutablePointer<Double>
+  /// G·W_in (slots × 3·hidden) and the attention output o = weights·v (slots × hidden), scratch.
+  let projected, mixed: UnsafeMutablePointer<Double>
   /// T = Σ_k G_k ⊗ R̂_k / nnei (M1 × 4), the descriptor and ∂E/∂descriptor.
   let contraction, descriptor, descriptorGradient: UnsafeMutablePointer<Double>
   // Backward scratch.
@@ -129,7 +129,8 @@ final class AttentionState {
     weights = zeroedBuffer(max(layers, 1) * s * s)
     normalized = zeroedBuffer(max(layers, 1) * s * m)
     inverseDeviation = zeroedBuffer(max(layers, 1) * s)
-    mixedRow = zeroedBuffer(h)
+    projected = zeroedBuffer(s * 3 * h)
+    mixed = zeroedBuffer(s * h)
     contraction = zeroedBuffer(4 * m)
     descriptor = zeroedBuffer(model.descriptorWidth)
     descriptorGradient = zeroedBuffer(model.descriptorWidth)
@@ -155,7 +156,7 @@ final class AttentionState {
     typeRow.deallocate()
     for p in [rows, switchValue, switchSlope, real, displacement, directions, directionNorm, cosines, stripFactor,
               embeddings, queries, keys, values, norms, scores, softmax, weights, normalized, inverseDeviation,
-              mixedRow, contraction, descriptor, descriptorGradient, gradient, gradientNext, projectionGradient,
+              projected, mixed, contraction, descriptor, descriptorGradient, gradient, gradientNext, projectionGradient,
               outputGradient, weightGradient, scoreGradient, rowGradient, switchGradient, directionGradient,
               contractionGradient, embeddingInputGradient] {
       p.deallocate()

@@ -118,38 +118,33 @@ extension AttentionEvaluator {
     let q = s.queries + l * n * s.hidden, k = s.keys + l * n * s.hidden, v = s.values + l * n * s.hidden
     let norms = s.norms + l * 3 * n
     let scores = s.scores + l * n * n, softmax = s.softmax + l * n * n, weights = s.weights + l * n * n
-    // q, k, v = G·W_in + b, each normalised when the layer says so; q scaled.
-    let projection = layer.inputProjection
+    // q, k, v = G·W_in + b, each normalised when the layer says so.
+    let projection = layer.inputProjection, projected = s.projected
     projection.weights.withUnsafeBufferPointer { w in
-      for a in 0..<n {
-        let g = input + a * m
-        for part in 0..<3 {
-          let target = (part == 0 ? q : part == 1 ? k : v) + a * h
-          for c in 0..<h {
-            let column = part * h + c
-            var z = projection.bias?[column] ?? 0
-            for e in 0..<m { z += g[e] * w[e * 3 * h + column] }
-            target[c] = z
-          }
-          var norm = 1.0
-          if layer.normalizes {
-            var sum = 0.0
-            for c in 0..<h { sum += target[c] * target[c] }
-            norm = sum.squareRoot()
-            let divisor = max(norm, normalizationFloor)
-            for c in 0..<h { target[c] /= divisor }
-          }
-          norms[part * n + a] = norm
+      multiply(input, w.baseAddress!, into: projected, m: n, n: 3 * h, k: m)
+    }
+    for a in 0..<n {
+      for part in 0..<3 {
+        let target = (part == 0 ? q : part == 1 ? k : v) + a * h
+        for c in 0..<h { target[c] = projected[a * 3 * h + part * h + c] + (projection.bias?[part * h + c] ?? 0) }
+        var norm = 1.0
+        if layer.normalizes {
+          var sum = 0.0
+          for c in 0..<h { sum += target[c] * target[c] }
+          norm = sum.squareRoot()
+          let divisor = max(norm, normalizationFloor)
+          for c in 0..<h { target[c] /= divisor }
         }
+        norms[part * n + a] = norm
       }
     }
-    // Scores A = (scaling·q)·kᵀ; the smooth form shifts them by the switches instead of masking.
+    // Scores A = scaling·q·kᵀ; the smooth form shifts them by the switches instead of masking.
+    multiply(q, k, into: scores, m: n, n: n, k: h, transposeB: true)
     let shift = 20.0
     for a in 0..<n {
       let row = scores + a * n, logits = softmax + a * n
       for b in 0..<n {
-        var dot = 0.0
-        for c in 0..<h { dot += q[a * h + c] * layer.scaling * k[b * h + c] }
+        let dot = row[b] * layer.scaling
         row[b] = dot
         logits[b] = layer.smooth ? (dot + shift) * s.switchValue[a] * s.switchValue[b] - shift : dot
       }
@@ -178,34 +173,26 @@ extension AttentionEvaluator {
     }
     // o = weights·v, out = o·W_out + b, then LN(G + out).
     let outputProjection = layer.outputProjection
-    let o = s.mixedRow
     let normalized = s.normalized + l * n * m, inverse = s.inverseDeviation + l * n
+    multiply(weights, v, into: s.mixed, m: n, n: h, k: n)
     outputProjection.weights.withUnsafeBufferPointer { w in
-      for a in 0..<n {
-        for c in 0..<h {
-          var sum = 0.0
-          for b in 0..<n { sum += weights[a * n + b] * v[b * h + c] }
-          o[c] = sum
-        }
-        let y = output + a * m, g = input + a * m
-        for e in 0..<m {
-          var z = outputProjection.bias?[e] ?? 0
-          for c in 0..<h { z += o[c] * w[c * m + e] }
-          y[e] = g[e] + z
-        }
-        var mean = 0.0
-        for e in 0..<m { mean += y[e] }
-        mean /= Double(m)
-        var variance = 0.0
-        for e in 0..<m { variance += (y[e] - mean) * (y[e] - mean) }
-        variance /= Double(m)
-        let scale = 1 / (variance + layer.normEpsilon).squareRoot()
-        inverse[a] = scale
-        for e in 0..<m {
-          let hat = (y[e] - mean) * scale
-          normalized[a * m + e] = hat
-          y[e] = hat * (layer.normWeight?[e] ?? 1) + (layer.normBias?[e] ?? 0)
-        }
+      multiply(s.mixed, w.baseAddress!, into: output, m: n, n: m, k: h)
+    }
+    for a in 0..<n {
+      let y = output + a * m, g = input + a * m
+      for e in 0..<m { y[e] += g[e] + (outputProjection.bias?[e] ?? 0) }
+      var mean = 0.0
+      for e in 0..<m { mean += y[e] }
+      mean /= Double(m)
+      var variance = 0.0
+      for e in 0..<m { variance += (y[e] - mean) * (y[e] - mean) }
+      variance /= Double(m)
+      let scale = 1 / (variance + layer.normEpsilon).squareRoot()
+      inverse[a] = scale
+      for e in 0..<m {
+        let hat = (y[e] - mean) * scale
+        normalized[a * m + e] = hat
+        y[e] = hat * (layer.normWeight?[e] ?? 1) + (layer.normBias?[e] ?? 0)
       }
     }
   }
