@@ -56,6 +56,8 @@ public final class DeepPotentialEvaluator {
   public let precision: NetworkPrecision
   /// The networks in Float when `precision` is float32.
   let single: SinglePrecisionNetworks?
+  /// Evaluates a DPA-1 model (always in float64) in place of the se_e2_a path.
+  let attention: AttentionEvaluator?
 
   /// `fusingTables` false keeps a compressed model's embeddings stored as an uncompressed model's
   /// are (the fused kernels are tested against that path).
@@ -65,6 +67,7 @@ public final class DeepPotentialEvaluator {
     self.model = model
     self.precision = precision
     single = precision == .float32 ? SinglePrecisionNetworks(model) : nil
+    attention = model.attention.map(AttentionEvaluator.init)
     selection = NeighborSelection(model: model)
     slotCount = model.slotCount
     width = model.embeddingWidth
@@ -120,8 +123,14 @@ public final class DeepPotentialEvaluator {
                       forces: UnsafeMutablePointer<Double>, atomEnergies: UnsafeMutablePointer<Double>? = nil,
                       atomVirials: UnsafeMutablePointer<Double>? = nil, centres: Range<Int>? = nil,
                       sharing: SlotSharing = .none) -> DeepPotentialResult {
-    var result = DeepPotentialResult()
     let centres = centres ?? 0..<ownedCount
+    if let attention {
+      // DPA-1 selects its own slots; an ensemble never shares them with it (`selectsLike`).
+      return attention.compute(positions: positions, types: types, ownedCount: ownedCount, totalCount: totalCount,
+                               neighborOffsets: neighborOffsets, neighbors: neighbors, forces: forces,
+                               atomEnergies: atomEnergies, atomVirials: atomVirials, centres: centres)
+    }
+    var result = DeepPotentialResult()
     var blockStart = centres.lowerBound
     while blockStart < centres.upperBound {
       let atoms = blockStart..<min(blockStart + block.atomCapacity, centres.upperBound)

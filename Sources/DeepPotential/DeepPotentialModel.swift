@@ -38,10 +38,15 @@ public struct DeepPotentialModel: Sendable {
   /// The training data's nearest neighbour distance (Å), when the file records it (`min_nbor_dist`,
   /// written by `dp compress`); tabulation needs it.
   public let minNeighborDistance: Double?
+  /// A DPA-1 model (`dpa1`, `se_atten`, `se_atten_v2`): then this value only carries what callers
+  /// read (type map, r_c, sel, exclusions) and the evaluator hands the work to `AttentionEvaluator`.
+  var attention: AttentionModel? = nil
 
   public var typeCount: Int { typeMap.count }
   public var slotCount: Int { selection.reduce(0, +) }
   public var isCompressed: Bool { tables != nil }
+  /// Whether the descriptor is DPA-1 (type-embedded, attention over one mixed-type section).
+  public var isAttentionModel: Bool { attention != nil }
 
   public static func load(path: String) throws -> DeepPotentialModel {
     try ModelReader(file: try ModelFile(path: path)).model()
@@ -51,7 +56,7 @@ public struct DeepPotentialModel: Sendable {
   /// and pair exclusions), so that an ensemble may select once for both.
   public func selectsLike(_ other: DeepPotentialModel) -> Bool {
     cutoff == other.cutoff && selection == other.selection && typeMap == other.typeMap
-      && pairExcluded == other.pairExcluded
+      && pairExcluded == other.pairExcluded && attention == nil && other.attention == nil
   }
 
   func embeddingIndex(centre: Int, neighbor: Int) -> Int {

@@ -13,6 +13,9 @@ struct ModelReader {
     let n = typeMap.count
     guard n > 0 else { throw DeepPotentialError("\(file.path): model.type_map: expected at least one element") }
     for key in ["spin"] where !model[key].isNull { throw model[key].unsupported("a spin model") }
+    if case .string(let type) = model["descriptor"]["type"].value, AttentionModelReader.descriptorTypes.contains(type) {
+      return DeepPotentialModel(wrapping: try AttentionModelReader(file: file).model())
+    }
 
     let descriptor = try Descriptor(model["descriptor"], typeCount: n)
     let fitting = model["fitting"]
@@ -34,7 +37,7 @@ struct ModelReader {
   }
 
   /// `out_bias` is [n_out, ntypes, 1] for an energy model; absent means zero.
-  private func biasPerType(_ node: DocumentNode, typeCount n: Int) throws -> [Double] {
+  func biasPerType(_ node: DocumentNode, typeCount n: Int) throws -> [Double] {
     guard let bias = try node.array() else { return [Double](repeating: 0, count: n) }
     guard bias.shape.count >= 2, bias.shape[bias.shape.count - 2] == n || bias.shape[0] == n,
           bias.values.count == n || bias.values.count % n == 0 else {
@@ -46,7 +49,7 @@ struct ModelReader {
     return bias.values
   }
 
-  private func excludedTypes(_ node: DocumentNode, typeCount n: Int) throws -> [Bool] {
+  func excludedTypes(_ node: DocumentNode, typeCount n: Int) throws -> [Bool] {
     var excluded = [Bool](repeating: false, count: n)
     if node.isNull { return excluded }
     for t in try node.ints() {
@@ -74,7 +77,7 @@ private struct Descriptor {
     let path = node.file.path
     let type = try node["type"].string()
     guard type == "se_e2_a" || type == "se_a" else {
-      throw node["type"].unsupported("descriptor '\(type)' (only se_e2_a)")
+      throw node["type"].unsupported("descriptor '\(type)' (se_e2_a, dpa1, se_atten, se_atten_v2 are)")
     }
     try node.checkVersion(1...3)
     if !node["spin"].isNull { throw node["spin"].unsupported("a spin descriptor") }
@@ -137,7 +140,7 @@ private struct Descriptor {
 }
 
 /// The energy fitting section (spec §1.6).
-private struct Fitting {
+struct Fitting {
   let networks: [DenseNetwork]
   let bias: [Double]
   let vacuumEnergy: [Double]

@@ -1,9 +1,11 @@
 /// Fills an atom's type-sectioned neighbour slots as DeePMD-kit's Python inference does (spec §2.4):
 /// neighbours within r_c sorted by distance (ties by index), the nearest Σsel kept overall, then the
-/// nearest sel[t] of each type; the rest of each section, and neighbours whose type pair the model
-/// excludes (`pair_exclude_types`), are padding (-1).
+/// nearest sel[t] of each type (mixed types: one section, nearest first); the rest of each section,
+/// and neighbours whose type pair the model excludes (`pair_exclude_types`), are padding (-1).
 final class NeighborSelection {
   private let selection: [Int]
+  /// Which section holds each type's neighbours: its own (se_e2_a) or the one shared (mixed types).
+  private let sectionOfType: [Int]
   private let sectionStart: [Int]
   private let cutoffSquared: Double
   private let typeCount: Int
@@ -21,14 +23,26 @@ final class NeighborSelection {
     }
   }
 
-  init(model: DeepPotentialModel) {
-    selection = model.selection
+  convenience init(model: DeepPotentialModel) {
+    self.init(selection: model.selection, sectionOfType: Array(0..<model.typeCount), cutoff: model.cutoff,
+              pairExcluded: model.pairExcluded)
+  }
+
+  /// Mixed types (DPA-1): one section of `model.selection` slots, the nearest neighbours of any type.
+  convenience init(model: AttentionModel) {
+    self.init(selection: [model.selection], sectionOfType: [Int](repeating: 0, count: model.typeCount),
+              cutoff: model.cutoff, pairExcluded: model.pairExcluded)
+  }
+
+  private init(selection: [Int], sectionOfType: [Int], cutoff: Double, pairExcluded: [Bool]) {
+    self.selection = selection
+    self.sectionOfType = sectionOfType
     var start = [0]
-    for s in model.selection { start.append(start[start.count - 1] + s) }
+    for s in selection { start.append(start[start.count - 1] + s) }
     sectionStart = start
-    cutoffSquared = model.cutoff * model.cutoff
-    typeCount = model.typeCount
-    pairExcluded = model.pairExcluded
+    cutoffSquared = cutoff * cutoff
+    typeCount = sectionOfType.count
+    self.pairExcluded = pairExcluded
   }
 
   /// Writes neighbour indices into `slots` (Σsel entries, -1 for padding) and returns whether any
@@ -56,11 +70,11 @@ final class NeighborSelection {
     return withUnsafeTemporaryAllocation(of: Int.self, capacity: selection.count) { used in
       used.initialize(repeating: 0)
       for candidate in UnsafeBufferPointer(start: candidates, count: min(count, total)) {
-        let t = Int(types[Int(candidate.index)])
-        if used[t] < selection[t] {
+        let t = Int(types[Int(candidate.index)]), s = sectionOfType[t]
+        if used[s] < selection[s] {
           // Model-level pair exclusion turns the neighbour into padding, after the truncation.
-          if !pairExcluded[centreType * typeCount + t] { slots[sectionStart[t] + used[t]] = candidate.index }
-          used[t] += 1
+          if !pairExcluded[centreType * typeCount + t] { slots[sectionStart[s] + used[s]] = candidate.index }
+          used[s] += 1
         } else {
           overflow = true
         }

@@ -14,6 +14,11 @@ struct PaddingEmbedding {
   let runs: [Int32]
 
   init(model: DeepPotentialModel, sectionStart: [Int]) {
+    // A DPA-1 model's padding is handled inside AttentionEvaluator.
+    if model.attention != nil {
+      (rows, embeddings, runs) = ([], [], [])
+      return
+    }
     let slotCount = model.slotCount, width = model.embeddingWidth
     var rows = [Double](repeating: 0, count: model.typeCount * slotCount * 4)
     var embeddings = [Double](repeating: 0, count: model.typeCount * slotCount * width)

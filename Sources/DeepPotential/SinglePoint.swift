@@ -21,38 +21,62 @@ extension DeepPotentialEvaluator {
   /// cell, then copies shifted by every lattice translation within ⌈r_c / face distance⌉ cells,
   /// so cells smaller than twice the cut-off work (an atom sees its own images).
   public func evaluate(positions: [Double], types: [Int32], cell: [Double]?) throws -> SinglePointResult {
-    let n = types.count
-    guard positions.count == 3 * n else {
-      throw DeepPotentialError("expected \(3 * n) coordinates for \(n) atoms, found \(positions.count)")
+    try evaluateSinglePoint(positions: positions, types: types, cell: cell, cutoff: model.cutoff,
+                            typeMap: model.typeMap) {
+      compute(positions: $0, types: $1, ownedCount: $2, totalCount: $3, neighborOffsets: $4, neighbors: $5,
+              forces: $6, atomEnergies: $7, atomVirials: $8)
     }
-    guard positions.allSatisfy(\.isFinite) else { throw DeepPotentialError("non-finite coordinates") }
-    for t in types where t < 0 || Int(t) >= model.typeCount {
-      throw DeepPotentialError("atom type \(t) is not in the model's type map \(model.typeMap)")
-    }
-    let extended = try cell.map { try PeriodicImages(positions: positions, cell: $0, cutoff: model.cutoff) }
-    let allPositions = extended?.positions ?? positions
-    let owner = extended?.owner ?? Array(0..<n)
-    let total = owner.count
-    let allTypes = owner.map { types[$0] }
-    let (offsets, neighbors) = fullNeighborList(positions: allPositions, ownedCount: n, cutoff: model.cutoff)
-
-    var forces = [Double](repeating: 0, count: 3 * total)
-    var atomEnergies = [Double](repeating: 0, count: n)
-    var atomVirials = [Double](repeating: 0, count: 9 * total)
-    let result = compute(positions: allPositions, types: allTypes, ownedCount: n, totalCount: total,
-                         neighborOffsets: offsets, neighbors: neighbors, forces: &forces,
-                         atomEnergies: &atomEnergies, atomVirials: &atomVirials)
-    // Images act on the atoms they copy.
-    var ownedForces = [Double](repeating: 0, count: 3 * n)
-    var ownedVirials = [Double](repeating: 0, count: 9 * n)
-    for a in 0..<total {
-      for c in 0..<3 { ownedForces[3 * owner[a] + c] += forces[3 * a + c] }
-      for c in 0..<9 { ownedVirials[9 * owner[a] + c] += atomVirials[9 * a + c] }
-    }
-    return SinglePointResult(energy: result.energy, forces: ownedForces, virial: result.virial.elements,
-                             atomEnergies: atomEnergies, atomVirials: ownedVirials,
-                             overflowAtoms: result.overflowAtoms)
   }
+}
+
+extension AttentionEvaluator {
+  /// Evaluates one configuration as `DeepPotentialEvaluator.evaluate(positions:types:cell:)` does.
+  public func evaluate(positions: [Double], types: [Int32], cell: [Double]?) throws -> SinglePointResult {
+    try evaluateSinglePoint(positions: positions, types: types, cell: cell, cutoff: model.cutoff,
+                            typeMap: model.typeMap) {
+      compute(positions: $0, types: $1, ownedCount: $2, totalCount: $3, neighborOffsets: $4, neighbors: $5,
+              forces: $6, atomEnergies: $7, atomVirials: $8)
+    }
+  }
+}
+
+/// One configuration through an evaluator's `compute` (`evaluation`, given positions, types,
+/// owned and total counts, neighbour offsets and indices, forces, atomic energies and virials):
+/// images built, the neighbour list made, ghosts' forces and virials folded back onto their atoms.
+private func evaluateSinglePoint(
+  positions: [Double], types: [Int32], cell: [Double]?, cutoff: Double, typeMap: [String],
+  evaluation: (UnsafePointer<Double>, UnsafePointer<Int32>, Int, Int, UnsafePointer<Int32>, UnsafePointer<Int32>,
+               UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> DeepPotentialResult
+) throws -> SinglePointResult {
+  let n = types.count
+  guard positions.count == 3 * n else {
+    throw DeepPotentialError("expected \(3 * n) coordinates for \(n) atoms, found \(positions.count)")
+  }
+  guard positions.allSatisfy(\.isFinite) else { throw DeepPotentialError("non-finite coordinates") }
+  for t in types where t < 0 || Int(t) >= typeMap.count {
+    throw DeepPotentialError("atom type \(t) is not in the model's type map \(typeMap)")
+  }
+  let extended = try cell.map { try PeriodicImages(positions: positions, cell: $0, cutoff: cutoff) }
+  let allPositions = extended?.positions ?? positions
+  let owner = extended?.owner ?? Array(0..<n)
+  let total = owner.count
+  let allTypes = owner.map { types[$0] }
+  let (offsets, neighbors) = fullNeighborList(positions: allPositions, ownedCount: n, cutoff: cutoff)
+
+  var forces = [Double](repeating: 0, count: 3 * total)
+  var atomEnergies = [Double](repeating: 0, count: n)
+  var atomVirials = [Double](repeating: 0, count: 9 * total)
+  let result = evaluation(allPositions, allTypes, n, total, offsets, neighbors, &forces, &atomEnergies, &atomVirials)
+  // Images act on the atoms they copy.
+  var ownedForces = [Double](repeating: 0, count: 3 * n)
+  var ownedVirials = [Double](repeating: 0, count: 9 * n)
+  for a in 0..<total {
+    for c in 0..<3 { ownedForces[3 * owner[a] + c] += forces[3 * a + c] }
+    for c in 0..<9 { ownedVirials[9 * owner[a] + c] += atomVirials[9 * a + c] }
+  }
+  return SinglePointResult(energy: result.energy, forces: ownedForces, virial: result.virial.elements,
+                           atomEnergies: atomEnergies, atomVirials: ownedVirials,
+                           overflowAtoms: result.overflowAtoms)
 }
 
 /// A periodic configuration extended by its images: the originals (wrapped) first, then shift by
