@@ -86,7 +86,6 @@ let package = Package(
                 dependencies: ["Geometry", "Atoms", "Communication", "H5MD", "CHDF5", "TesseraTestSupport"]),
     .testTarget(name: "TestSupportTests", dependencies: ["TesseraTestSupport"]),
     .testTarget(name: "TrajectoryTests", dependencies: ["Trajectory", "TesseraTestSupport"]),
-    .testTarget(name: "InputDeckTests", dependencies: ["InputDeck"]),
     .testTarget(name: "EndToEndTests", dependencies: ["Trajectory", "TesseraTestSupport"]),
   ]
 )
