@@ -198,6 +198,12 @@ private struct FrozenDescriptor {
       }
     }
     embeddings = networks
+    if let declared = section["neuron"].list?.compactMap(\.number).map(Int.init) {
+      for network in networks.compactMap({ $0 }) where network.layers.map(\.outputWidth) != declared {
+        throw DeepPotentialError("\(path): node '\(script.node)': model.descriptor.neuron \(declared) disagrees with the "
+          + "graph's embedding layers \(network.layers.map(\.outputWidth)) (damaged graph?)")
+      }
+    }
 
     // se_e2_a's descriptor width M1·M2 is the fitting input, the only place the graph keeps M2.
     let fittingInput = try graph.constant("layer_0_type_0/matrix").shape
@@ -279,9 +285,11 @@ extension FrozenGraph {
       layers.append(layer)
       l += 1
     }
-    guard let first = layers.first else {
-      throw DeepPotentialError("\(path): the graph has no node '\(scope)/matrix_1_\(neighbor)' (the embedding network; truncated file?)")
+    // A layer's weights missing between its neighbours' is damage, not a shorter network.
+    if has("\(scope)/bias_\(l)_\(neighbor)") || has("\(scope)/matrix_\(l + 1)_\(neighbor)") || layers.isEmpty {
+      throw DeepPotentialError("\(path): the graph has no node '\(scope)/matrix_\(l)_\(neighbor)' (a layer of the embedding network; truncated or damaged file?)")
     }
+    let first = layers[0]
     guard first.inputWidth == 1 else {
       throw DeepPotentialError("\(path): node '\(scope)/matrix_1_\(neighbor)' takes \(first.inputWidth) inputs, expected 1")
     }
@@ -295,12 +303,17 @@ extension FrozenGraph {
     var l = 0
     while has("layer_\(l)_type_\(t)/matrix") {
       let first = l == 0
-      layers.append(try denseLayer(prefix: "layer_\(l)_type_\(t)", suffix: "", activation: activation) { inputs, outputs in
+      layers.append(try denseLayer(prefix: "layer_\(l)_type_\(t)", suffix: "", activation: activation,
+                                   requiresBias: true) { inputs, outputs in
         !first && inputs == outputs ? .identity : .none
       })
       l += 1
     }
-    layers.append(try denseLayer(prefix: "final_layer_type_\(t)", suffix: "", activation: .linear) { _, _ in .none })
+    if has("layer_\(l)_type_\(t)/bias") || has("layer_\(l + 1)_type_\(t)/matrix") {
+      throw DeepPotentialError("\(path): the graph has no node 'layer_\(l)_type_\(t)/matrix' (a layer of the fitting network; truncated or damaged file?)")
+    }
+    layers.append(try denseLayer(prefix: "final_layer_type_\(t)", suffix: "", activation: .linear,
+                                 requiresBias: true) { _, _ in .none })
     guard layers[0].inputWidth == inputWidth else {
       throw DeepPotentialError("\(path): node '\(l == 0 ? "final_layer" : "layer_0")_type_\(t)/matrix' takes \(layers[0].inputWidth) inputs, expected \(inputWidth) (the descriptor width)")
     }
@@ -313,8 +326,9 @@ extension FrozenGraph {
     return DenseNetwork(layers: layers)
   }
 
-  /// One layer from `<prefix>/matrix<suffix>` ([in, out]), `bias` ([out]) and optional `idt` ([out] or [1, out]).
-  private func denseLayer(prefix: String, suffix: String, activation: Activation,
+  /// One layer from `<prefix>/matrix<suffix>` ([in, out]), `bias` ([out]) and optional `idt` ([out] or
+  /// [1, out]). TensorFlow's fitting layers always have a bias; an embedding network may be built without.
+  private func denseLayer(prefix: String, suffix: String, activation: Activation, requiresBias: Bool = false,
                           residual: (Int, Int) -> Residual) throws -> DenseLayer {
     let matrix = try constant("\(prefix)/matrix\(suffix)")
     guard matrix.shape.count == 2 else { throw matrix.fail("expected a matrix, found shape \(matrix.shape)") }
@@ -326,6 +340,9 @@ extension FrozenGraph {
         throw tensor.fail("expected shape [\(outputs)], found \(tensor.shape)")
       }
       return try tensor.doubles()
+    }
+    if requiresBias && !has("\(prefix)/bias\(suffix)") {
+      throw DeepPotentialError("\(path): the graph has no node '\(prefix)/bias\(suffix)' (truncated or damaged file?)")
     }
     return DenseLayer(inputWidth: inputs, outputWidth: outputs, weights: try matrix.doubles(), bias: try vector("bias"),
                       timestep: try vector("idt"), activation: activation, residual: residual(inputs, outputs))
