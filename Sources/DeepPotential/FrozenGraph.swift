@@ -24,6 +24,11 @@ struct FrozenGraph {
     guard !graph.node.isEmpty else {
       throw DeepPotentialError("\(path): not a TensorFlow frozen graph (no graph nodes in \(data.count) bytes)")
     }
+    self.init(graph, path: path)
+  }
+
+  /// A decoded graph; `path` names it in messages.
+  init(_ graph: Tensorflow_GraphDef, path: String) {
     self.path = path
     nodes = graph.node
     var index = [String: Int]()
@@ -98,6 +103,8 @@ struct GraphTensor {
     shape = tensor.tensorShape.dim.map { Int($0.size) }
   }
 
+  static let largestRepeatedCount = 1 << 24
+
   /// The number of elements the shape holds (1 for a scalar), or nil when it overflows.
   var count: Int? {
     var n = 1
@@ -116,16 +123,24 @@ struct GraphTensor {
   /// TensorFlow stores values either as raw little-endian bytes (`tensor_content`) or in the typed
   /// repeated field, where fewer values than the shape holds repeat the last one (a single value
   /// fills the tensor, as `tf.constant(0.5, shape=…)` writes it).
-  private func values<T>(typed: [T], width: Int, decode: (UnsafeRawBufferPointer, Int) -> T) throws -> [T] {
+  private func values<T: FixedWidthInteger>(typed: [T]) throws -> [T] {
     guard let count else { throw fail("shape \(shape) is too large") }
     let content = tensor.tensorContent
+    let width = MemoryLayout<T>.size
     if !content.isEmpty {
-      guard content.count == count * width else {
-        throw fail("holds \(content.count) bytes for shape \(shape) (\(count * width) expected; truncated?)")
+      guard content.count % width == 0, content.count / width == count else {
+        throw fail("holds \(content.count) bytes for shape \(shape) (\(count) values of \(width) bytes expected; truncated?)")
       }
-      return content.withUnsafeBytes { raw in (0..<count).map { decode(raw, $0 * width) } }
+      // One copy of the bytes (megabytes for the fitting matrices and tables), then the byte order.
+      let copied = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+        content.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }
+        initialized = count
+      }
+      return copied.map(T.init(littleEndian:))
     }
     if typed.count == count { return typed }
+    // A damaged shape can claim any size; no constant Tessera reads is repeated beyond this.
+    guard count <= Self.largestRepeatedCount else { throw fail("shape \(shape) is too large for \(typed.count) stored values") }
     guard let last = typed.last, typed.count < count else {
       throw fail(typed.isEmpty && count > 0 ? "holds no values for shape \(shape)" : "holds \(typed.count) values for shape \(shape)")
     }
@@ -137,9 +152,7 @@ struct GraphTensor {
     guard dataType == .dtDouble else {
       throw fail("expected float64 values, found \(dataType) (float64 models only)")
     }
-    let v = try values(typed: tensor.doubleVal, width: 8) { raw, at in
-      Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)))
-    }
+    let v = try values(typed: tensor.doubleVal.map(\.bitPattern)).map(Double.init(bitPattern:))
     guard v.allSatisfy(\.isFinite) else { throw fail("holds NaN or infinite values") }
     return v
   }
@@ -158,13 +171,9 @@ struct GraphTensor {
   func ints() throws -> [Int] {
     switch dataType {
     case .dtInt32:
-      return try values(typed: tensor.intVal.map(Int.init), width: 4) { raw, at in
-        Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: Int32.self)))
-      }
+      return try values(typed: tensor.intVal).map(Int.init)
     case .dtInt64:
-      return try values(typed: tensor.int64Val.map(Int.init), width: 8) { raw, at in
-        Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: Int64.self)))
-      }
+      return try values(typed: tensor.int64Val).map(Int.init)
     default:
       throw fail("expected integers, found \(dataType)")
     }

@@ -152,7 +152,7 @@ private struct FrozenDescriptor {
       throw DeepPotentialError("\(path): node '\(op.name)': radial-only neighbours (sel_r \(selR.i)) are not supported")
     }
     selection = try graph.constant("descrpt_attr/sel").ints()
-    guard selection.count == n, selection.allSatisfy({ $0 >= 0 }), selection.reduce(0, +) > 0,
+    guard selection.count == n, selection.allSatisfy({ (0...(1 << 20)).contains($0) }), selection.reduce(0, +) > 0,
           selA.i.map(Int.init) == selection else {
       throw DeepPotentialError("\(path): node 'descrpt_attr/sel' = \(selection): expected \(n) counts, as '\(op.name)' sel_a \(selA.i)")
     }
@@ -198,7 +198,7 @@ private struct FrozenDescriptor {
       }
     }
     embeddings = networks
-    if let declared = section["neuron"].list?.compactMap(\.number).map(Int.init) {
+    if let declared = section["neuron"].list?.compactMap(\.int) {
       for network in networks.compactMap({ $0 }) where network.layers.map(\.outputWidth) != declared {
         throw DeepPotentialError("\(path): node '\(script.node)': model.descriptor.neuron \(declared) disagrees with the "
           + "graph's embedding layers \(network.layers.map(\.outputWidth)) (damaged graph?)")
@@ -210,8 +210,8 @@ private struct FrozenDescriptor {
     if compressed {
       let built = try graph.tables(typeCount: n, oneSide: oneSide, excluded: pairs, scope: { scope($0).name })
       tables = built
-      guard let width = built.compactMap({ $0?.width }).first else {
-        throw DeepPotentialError("\(path): the compressed graph holds no TabulateFusionSeA table")
+      guard let width = built.compactMap({ $0?.width }).first, built.allSatisfy({ $0 == nil || $0!.width == width }) else {
+        throw DeepPotentialError("\(path): the compressed graph's TabulateFusionSeA tables must exist and share one last_layer_size")
       }
       embeddingWidth = width
     } else {
@@ -222,12 +222,12 @@ private struct FrozenDescriptor {
       }
       embeddingWidth = width
     }
-    guard fittingInput.count == 2, fittingInput[0] % embeddingWidth == 0, fittingInput[0] > 0 else {
+    guard embeddingWidth > 0, fittingInput.count == 2, fittingInput[0] % embeddingWidth == 0, fittingInput[0] > 0 else {
       throw DeepPotentialError("\(path): node 'layer_0_type_0/matrix': shape \(fittingInput) does not take a multiple of the embedding width \(embeddingWidth)")
     }
     axisCount = fittingInput[0] / embeddingWidth
-    if let declared = section["axis_neuron"].number, Int(declared) != axisCount {
-      throw section["axis_neuron"].unsupported("axis_neuron \(Int(declared)) with a fitting input of \(fittingInput[0]) = \(embeddingWidth) × \(axisCount)")
+    if let declared = section["axis_neuron"].int, declared != axisCount {
+      throw section["axis_neuron"].unsupported("axis_neuron \(declared) with a fitting input of \(fittingInput[0]) = \(embeddingWidth) × \(axisCount)")
     }
     guard axisCount <= embeddingWidth else {
       throw DeepPotentialError("\(path): node 'layer_0_type_0/matrix': axis_neuron \(axisCount) exceeds the embedding width \(embeddingWidth)")
@@ -331,7 +331,9 @@ extension FrozenGraph {
   private func denseLayer(prefix: String, suffix: String, activation: Activation, requiresBias: Bool = false,
                           residual: (Int, Int) -> Residual) throws -> DenseLayer {
     let matrix = try constant("\(prefix)/matrix\(suffix)")
-    guard matrix.shape.count == 2 else { throw matrix.fail("expected a matrix, found shape \(matrix.shape)") }
+    guard matrix.shape.count == 2, matrix.shape.allSatisfy({ $0 > 0 }) else {
+      throw matrix.fail("expected a matrix, found shape \(matrix.shape)")
+    }
     let (inputs, outputs) = (matrix.shape[0], matrix.shape[1])
     func vector(_ name: String) throws -> [Double]? {
       guard has("\(prefix)/\(name)\(suffix)") else { return nil }
@@ -387,7 +389,7 @@ extension FrozenGraph {
   }
 
   private func table(_ node: Tensorflow_NodeDef) throws -> EmbeddingTable {
-    guard node.input.count >= 2, case .i(let width)? = node.attr["last_layer_size"]?.value, width > 0 else {
+    guard node.input.count >= 2, case .i(let width)? = node.attr["last_layer_size"]?.value, (1...(1 << 20)).contains(width) else {
       throw DeepPotentialError("\(path): node '\(node.name)': expected table and info inputs and last_layer_size")
     }
     let data = try constant(Self.nodeName(ofInput: node.input[0]))
@@ -398,7 +400,8 @@ extension FrozenGraph {
       throw DeepPotentialError("\(path): node '\(node.name)': malformed compression table (shape \(data.shape), info \(l))")
     }
     let intervals = data.shape[0]
-    guard Int(((l[1] - l[0]) / l[3]).rounded(.towardZero)) <= intervals else {
+    guard ((l[1] - l[0]) / l[3]).rounded(.towardZero) <= Double(intervals),
+          ((l[2] - l[1]) / l[4]).rounded(.towardZero) <= Double(intervals) else {
       throw DeepPotentialError("\(path): node '\(node.name)': \(intervals) intervals cannot cover [\(l[0]), \(l[1])) in steps of \(l[3])")
     }
     let values = try data.doubles()
@@ -431,6 +434,8 @@ private struct ScriptNode {
   var isNull: Bool { if case .null = value { true } else { false } }
   var string: String? { if case .string(let s) = value { s } else { nil } }
   var number: Double? { if case .number(let x) = value { x } else { nil } }
+  /// An integral number small enough for any count or index.
+  var int: Int? { number.flatMap { $0 == $0.rounded() && abs($0) < 1e9 ? Int($0) : nil } }
   var bool: Bool? { if case .bool(let b) = value { b } else { nil } }
   var list: [ScriptNode]? {
     guard case .array(let items) = value else { return nil }
@@ -453,7 +458,7 @@ private struct ScriptNode {
   func typePairs(typeCount n: Int) throws -> [Bool] {
     var mask = [Bool](repeating: false, count: n * n)
     for pair in list ?? [] {
-      let p = (pair.list ?? []).compactMap(\.number).map(Int.init)
+      let p = (pair.list ?? []).compactMap(\.int)
       guard p.count == 2, p.allSatisfy({ (0..<n).contains($0) }) else {
         throw DeepPotentialError("\(path): node '\(node)': \(pair.keyPath): expected a pair of type indices below \(n)")
       }

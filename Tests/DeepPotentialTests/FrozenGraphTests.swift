@@ -278,4 +278,61 @@ final class FrozenGraphTests: XCTestCase {
     try assertRefused(try edited { g in g.node.removeAll { $0.name == "train_attr/training_script" } },
                       ["train_attr/training_script"], "no training script")
   }
+
+  /// Damaged constants and cut files are refused with a DeePMD-kit error, never a trap: the
+  /// constants of every kind the reader uses (the attributes, the first layer of each network kind,
+  /// the tables) given absurd shapes, no values, another type or removed, in the one-side compressed
+  /// graph and the two-side graph; and the cu graph cut at 8 lengths.
+  func testDamagedGraphsNeverTrap() throws {
+    var outcomes = [String: Int]()
+    for name in ["cu_se_e2_a_compressed", "cuau_se_e2_a"] {
+      let graph = try Tensorflow_GraphDef(serializedBytes: try Data(contentsOf: URL(fileURLWithPath: Self.graphPath(name))))
+      let kinds = ["attr/", "filter_type_0/matrix_1_1", "filter_type_1/bias_3_0", "layer_0_type_0/", "layer_1_type_1/idt",
+                   "final_layer_type_0/", "TabulateFusionSeA/table_info"]
+      let constants = graph.node.indices.filter { i in
+        let node = graph.node[i]
+        return node.op == "Const" && (node.name == "Const" || kinds.contains { node.name.contains($0) })
+      }
+      XCTAssertGreaterThan(constants.count, 12, name)
+      let mutations: [(String, (inout Tensorflow_TensorProto) -> Void)] = [
+        ("huge shape", { $0.tensorShape.dim = [.with { $0.size = 1 << 40 }, .with { $0.size = 1 << 30 }] }),
+        ("empty shape", { $0.tensorShape.dim = [.with { $0.size = 0 }] }),
+        ("one repeated value", { t in t.tensorContent = Data(); t.doubleVal = [0.5]; t.intVal = [3] }),
+        ("another type", { $0.dtype = .dtInt32 }),
+        ("no values", { t in t.tensorContent = Data(); t.doubleVal = []; t.intVal = []; t.stringVal = [] }),
+      ]
+      for i in constants {
+        for (what, mutate) in mutations {
+          var damaged = graph
+          var tensor = damaged.node[i].attr["value"]!.tensor
+          mutate(&tensor)
+          damaged.node[i].attr["value"]!.tensor = tensor
+          outcomes[loadOutcome(FrozenGraph(damaged, path: name), "\(name) \(graph.node[i].name) \(what)"), default: 0] += 1
+        }
+        var removed = graph
+        removed.node.remove(at: i)
+        outcomes[loadOutcome(FrozenGraph(removed, path: name), "\(name) without \(graph.node[i].name)"), default: 0] += 1
+      }
+    }
+    let original = try Data(contentsOf: URL(fileURLWithPath: Self.graphPath("cu_se_e2_a")))
+    let path = try makeScratchDirectory("frozen-graph-cut").appendingPathComponent("graph.pb").path
+    for k in 1...8 {
+      try original.prefix(original.count * k / 9).write(to: URL(fileURLWithPath: path))
+      XCTAssertThrowsError(try DeepPotentialModel.load(path: path), "cut \(k)/9") { error in
+        XCTAssertTrue(error is DeepPotentialError && "\(error)".hasPrefix(path + ": "), "cut \(k)/9: \(error)")
+      }
+    }
+    XCTAssertGreaterThan(outcomes["refused", default: 0], 100, "\(outcomes)")
+  }
+
+  /// "loaded" or "refused"; any other error fails the test.
+  private func loadOutcome(_ graph: FrozenGraph, _ label: String) -> String {
+    do {
+      _ = try FrozenGraphReader(graph: graph).model()
+      return "loaded"
+    } catch {
+      XCTAssertTrue(error is DeepPotentialError && "\(error)".hasPrefix(graph.path + ": "), "\(label): \(error)")
+      return "refused"
+    }
+  }
 }
