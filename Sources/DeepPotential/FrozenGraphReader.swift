@@ -22,7 +22,8 @@ struct FrozenGraphReader {
   /// than silently ignored. Its Gelu ops are the tanh approximation Tessera's `gelu` is.
   private static let deePMDOpPrefixes = [
     "ProdEnvMat", "ProdForce", "ProdVirial", "TabulateFusion", "Descrpt", "SoftMin", "PairTab", "EwaldRecp",
-    "MapAparam", "GeluCustom", "GeluGradCustom", "GeluGradGradCustom", "UnaggregatedDy", "ParallelProdForce", "DprcPairwise", "ConvertForwardMap",
+    "MapAparam", "GeluCustom", "GeluGradCustom", "GeluGradGradCustom", "UnaggregatedDy", "ParallelProdForce",
+    "DprcPairwise", "ConvertForwardMap",
   ]
 
   func model() throws -> DeepPotentialModel {
@@ -121,9 +122,10 @@ private struct FrozenDescriptor {
     if let protection = section["env_protection"].number, protection != 0 {
       throw section["env_protection"].unsupported("env_protection \(protection) (TensorFlow's se_e2_a has none)")
     }
-    for key in ["tebd_input_mode", "spin"] where !section[key].isNull && section[key].string != "concat" {
-      throw section[key].unsupported(key)
+    if let mode = section["tebd_input_mode"].string, mode != "concat" {
+      throw section["tebd_input_mode"].unsupported("tebd_input_mode '\(mode)'")
     }
+    if !section["spin"].isNull { throw section["spin"].unsupported("a spin descriptor") }
 
     let environment = graph.nodes.filter { $0.op == "ProdEnvMatA" }
     guard environment.count == 1, let op = environment.first else {
