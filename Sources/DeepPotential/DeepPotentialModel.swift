@@ -48,8 +48,12 @@ public struct DeepPotentialModel: Sendable {
   /// Whether the descriptor is DPA-1 (type-embedded, attention over one mixed-type section).
   public var isAttentionModel: Bool { attention != nil }
 
+  /// Reads a `.dp` (HDF5, recognised by its signature) or a TensorFlow frozen graph (`.pb`).
   public static func load(path: String) throws -> DeepPotentialModel {
-    try ModelReader(file: try ModelFile(path: path)).model()
+    if !FrozenGraph.startsWithHDF5Signature(path: path), path.lowercased().hasSuffix(".pb") {
+      return try FrozenGraphReader(graph: try FrozenGraph(path: path)).model()
+    }
+    return try ModelReader(file: try ModelFile(path: path)).model()
   }
 
   /// Whether `other` chooses the same neighbour slots from the same atoms (same r_c, sel, type map
