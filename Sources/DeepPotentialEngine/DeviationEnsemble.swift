@@ -122,11 +122,16 @@ public final class DeviationEnsemble {
     if options.atomic {
       var pairs = [Double]()
       pairs.reserveCapacity(2 * owned)
-      for i in 0..<owned { pairs += [Double(atoms.tag[i]), deviation[i]] }
+      for i in 0..<owned {
+        pairs.append(Double(atoms.tag[i]))
+        pairs.append(deviation[i])
+      }
       let gathered = comm.gather(pairs, root: 0)
       if comm.rank == 0 {
-        perAtom = [Double](repeating: 0, count: Int(atomCount))
-        for k in stride(from: 0, to: gathered.count, by: 2) { perAtom[Int(gathered[k]) - 1] = gathered[k + 1] }
+        // In id order, as DeePMD-kit writes them; ids may have gaps (deleted atoms), so sort rather
+        // than index by id.
+        let order = stride(from: 0, to: gathered.count, by: 2).sorted { gathered[$0] < gathered[$1] }
+        perAtom = order.map { gathered[$0 + 1] }
       }
     }
     pendingRow = (step, [virial.max, virial.min, virial.avg, extremes[0], -extremes[1], sums[sums.count - 1] / atomCount]
