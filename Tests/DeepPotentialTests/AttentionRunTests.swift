@@ -95,6 +95,15 @@ final class AttentionRunTests: XCTestCase {
     }
   }
 
+  /// DPA-1 runs in float64 only: `precision float32` is refused by name instead of silently running float64.
+  func testFloat32IsRefused() throws {
+    let text = deck(model: "cuag_se_atten_v2_l2", steps: 0)
+      .replacingOccurrences(of: "cuag_se_atten_v2_l2.dp\n", with: "cuag_se_atten_v2_l2.dp precision float32\n")
+    XCTAssertTrue(text.contains("precision float32"))
+    let result = try run(text, cells: 2, ranks: 1)
+    assertRunRefused(result, saying: "precision float32 is not supported for attention (DPA-1) models yet", "float32 DPA-1")
+  }
+
   func testThermoIsIndependentOfRankCount() throws {
     try assertRankIndependent(model: "cuag_se_atten_v2_l2", cells: 3, steps: 30, ranks: [2, 4])
     try assertRankIndependent(model: "cuag_se_atten_concat", cells: 3, steps: 30, ranks: [2])
