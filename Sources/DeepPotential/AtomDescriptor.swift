@@ -26,7 +26,7 @@ extension DeepPotentialEvaluator {
           d[0] = r.x; d[1] = r.y; d[2] = r.z
           let length = (r * r).sum().squareRoot()
           let rho = length + model.protection
-          let w = switching(length).value
+          let w = smoothSwitch(length, smoothingStart: model.smoothingStart, cutoff: model.cutoff).value
           let rhoSquared = rho * rho
           let raw = SIMD4(1 / rho * w, r.x / rhoSquared * w, r.y / rhoSquared * w, r.z / rhoSquared * w)
           let statistics = (ti * slotCount + k) * 4

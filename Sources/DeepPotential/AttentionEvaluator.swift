@@ -60,17 +60,6 @@ public final class AttentionEvaluator {
     return result
   }
 
-  /// s(r) switch (spec §3.1): 1 below r_s, 0 beyond r_c, C² in between.
-  @inline(__always)
-  func switching(_ r: Double) -> (value: Double, slope: Double) {
-    let rs = model.smoothingStart, rc = model.cutoff
-    if r <= rs { return (1, 0) }
-    if r >= rc { return (0, 0) }
-    let u = (r - rs) / (rc - rs)
-    let value = u * u * u * (-6 * u * u + 15 * u - 10) + 1
-    let slope = -30 * u * u * (1 - u) * (1 - u) / (rc - rs)
-    return (value, slope)
-  }
 }
 
 /// One atom's forward values (kept for the backward pass) and backward scratch, sized for the

@@ -50,7 +50,7 @@ extension AttentionEvaluator {
             d[0] = r.x; d[1] = r.y; d[2] = r.z
             let length = (r * r).sum().squareRoot()
             let rho = length + model.protection
-            let (w, dw) = switching(length)
+            let (w, dw) = smoothSwitch(length, smoothingStart: model.smoothingStart, cutoff: model.cutoff)
             let raw = SIMD4(w / rho, r.x / (rho * rho) * w, r.y / (rho * rho) * w, r.z / (rho * rho) * w)
             for c in 0..<4 { row[c] = (raw[c] - average[statistics + c]) / deviation[statistics + c] }
             s.switchValue[k] = w

@@ -89,14 +89,7 @@ extension DeepPotentialModel {
 
   /// Per centre type, DeePMD-kit's floor(lower) and ceil(upper) of the normalised s(r).
   private func normalisedRange(minNeighborDistance r: Double) -> (lower: [Double], upper: [Double]) {
-    let rs = smoothingStart, rc = cutoff
-    var sw = 0.0
-    if r < rs {
-      sw = 1
-    } else if r < rc {
-      let u = (r - rs) / (rc - rs)
-      sw = u * u * u * (-6 * u * u + 15 * u - 10) + 1
-    }
+    let sw = smoothSwitch(r, smoothingStart: smoothingStart, cutoff: cutoff).value
     var lower = [Double](), upper = [Double]()
     for t in 0..<typeCount {
       var low = Double.infinity, high = -Double.infinity

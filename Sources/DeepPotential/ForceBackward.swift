@@ -52,7 +52,7 @@ extension DeepPotentialEvaluator {
         let r = SIMD3(d[0], d[1], d[2])
         let length = (r * r).sum().squareRoot()
         let rho = length + model.protection
-        let (w, dw) = switching(length)
+        let (w, dw) = smoothSwitch(length, smoothingStart: model.smoothingStart, cutoff: model.cutoff)
         let angular = SIMD3(dR[1], dR[2], dR[3])
         // g = ∂E_i/∂r_ij through R_0 = w/ρ and R_a = w·r_a/ρ² (spec §3.5).
         let radialPart = dR[0] * (dw / rho - w / (rho * rho))
