@@ -9,7 +9,8 @@ import Output
 /// The further models of `pair_style deepmd M1 M2 … out_freq N out_file FILE`: on steps that are a
 /// multiple of N, each is evaluated on the neighbour list and ghosts the driving model used, and one
 /// row of DeePMD-kit's plugin's statistics goes to FILE. The further models run with the driving
-/// model's kernels: its precision and threads, and tables when it was tabulated at load.
+/// model's threads, tables when it was tabulated at load, and its precision unless `devi_precision`
+/// sets theirs.
 public final class DeviationEnsemble {
   let evaluators: [ThreadedEvaluator]
   let every: Int

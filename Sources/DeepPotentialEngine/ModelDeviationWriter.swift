@@ -12,10 +12,14 @@ public final class ModelDeviationWriter: Writer {
   private let ensemble: DeviationEnsemble
   private var handle: FileHandle?
   private let writesFile: Bool
+  /// A comment line above DeePMD-kit's header when the file differs from what the plugin would
+  /// write (the further models' precision); readers (NumPy's loadtxt, dpgen2) skip `#` lines.
+  private let note: String?
 
-  public init(path: String, ensemble: DeviationEnsemble, writesFile: Bool, command: Command) throws {
+  public init(path: String, ensemble: DeviationEnsemble, note: String? = nil, writesFile: Bool, command: Command) throws {
     self.path = path
     self.ensemble = ensemble
+    self.note = note
     self.writesFile = writesFile
     guard writesFile else { return }
     guard FileManager.default.createFile(atPath: path, contents: Data(header.utf8)) else {
@@ -24,7 +28,8 @@ public final class ModelDeviationWriter: Writer {
   }
 
   private var header: String {
-    var text = "#" + padded("step", 11, right: true)
+    var text = note.map { $0 + "\n" } ?? ""
+    text += "#" + padded("step", 11, right: true)
     for name in ["max_devi_v", "min_devi_v", "avg_devi_v", "max_devi_f", "min_devi_f", "avg_devi_f"]
       + (ensemble.options.atomic ? ["atm_devi_f(N)"] : []) {
       text += padded(name, 19, right: true)

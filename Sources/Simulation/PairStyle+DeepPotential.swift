@@ -9,6 +9,9 @@ struct DeepPotentialSettings: PairStyle {
   var model: DeepPotentialModel
   var overflowIsError = false
   var precision = NetworkPrecision.float64
+  /// Precision of the further models of an ensemble (`devi_precision`); nil: the driving model's.
+  /// Deviations need far less precision than the forces that drive the dynamics.
+  var deviationPrecision: NetworkPrecision?
   /// Threads evaluating the model inside each rank (the deck's `threads N`); nil: the command
   /// line's `--threads` (`Simulation.modelThreads`).
   var threads: Int?
@@ -64,6 +67,7 @@ extension Simulation {
       switch key {
       case "sel_overflow": settings.overflowIsError = try reader.choice(["error": true, "warn": false])
       case "precision": settings.precision = try reader.choice(["float64": .float64, "float32": .float32])
+      case "devi_precision": settings.deviationPrecision = try reader.choice(["float64": .float64, "float32": .float32])
       case "threads": settings.threads = try reader.positiveInteger("thread count")
       case "compress": tabulation = tabulation ?? TabulationSettings()
       case "stride", "extrapolate", "min_nbor_dist":
@@ -81,7 +85,7 @@ extension Simulation {
       case _ where Self.unsupportedDeepPotentialKeywords.contains(key):
         throw c.error("keyword '\(key)' of DeePMD-kit's pair_style deepmd is not supported by Tessera yet")
       default:
-        throw reader.unknownKeyword("sel_overflow error|warn, precision float64|float32, threads N, compress [stride S] [extrapolate X] [min_nbor_dist D], out_freq N, out_file FILE, atomic, relative E, relative_v E", "unknown keyword")
+        throw reader.unknownKeyword("sel_overflow error|warn, precision float64|float32, devi_precision float64|float32, threads N, compress [stride S] [extrapolate X] [min_nbor_dist D], out_freq N, out_file FILE, atomic, relative E, relative_v E", "unknown keyword")
       }
     }
     for (p, m) in zip(paths, models).dropFirst() {
@@ -92,6 +96,14 @@ extension Simulation {
     if settings.precision == .float32,
        let index = ([model] + settings.ensemble).firstIndex(where: \.isAttentionModel) {
       throw c.error("precision float32 is not supported for attention (DPA-1) models yet (\(paths[index])); use precision float64")
+    }
+    if settings.deviationPrecision == .float32 {
+      guard !settings.ensemble.isEmpty else {
+        throw c.error("devi_precision sets the precision of an ensemble's further models, but only one model is given")
+      }
+      if let index = settings.ensemble.firstIndex(where: \.isAttentionModel) {
+        throw c.error("devi_precision float32 is not supported for attention (DPA-1) models yet (\(paths[index + 1])); use devi_precision float64")
+      }
     }
     if let tabulation {
       do {
@@ -170,13 +182,16 @@ extension DeepPotentialSettings {
       + "sel [\(model.selection.map(String.init).joined(separator: ", "))]"]
     if !settings.ensemble.isEmpty && settings.outFrequency > 0 {
       let ensemble = DeviationEnsemble(driving: settings.model, models: settings.ensemble, every: settings.outFrequency,
-                                       options: settings.deviation, precision: settings.precision,
+                                       options: settings.deviation,
+                                       precision: settings.deviationPrecision ?? settings.precision,
                                        threads: settings.threads ?? modelThreads)
       force.ensemble = ensemble
       forceField.didFoldForces = { step, atoms, halo, comm in
         if force.deviationPending { ensemble.record(step: step, atoms: atoms, halo: halo, comm: comm) }
       }
-      forceField.writers = [try ModelDeviationWriter(path: settings.outFile, ensemble: ensemble,
+      let precisionNote = settings.deviationPrecision.flatMap { further in further == settings.precision ? nil
+        : "# devi_precision \(further.rawValue): the further models in \(further.rawValue), the driving model in \(settings.precision.rawValue)" }
+      forceField.writers = [try ModelDeviationWriter(path: settings.outFile, ensemble: ensemble, note: precisionNote,
                                                      writesFile: simulation.comm.rank == 0 && !simulation.validateOnly, command: c)]
     }
     return forceField

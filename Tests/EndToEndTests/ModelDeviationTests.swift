@@ -141,6 +141,46 @@ final class ModelDeviationTests: XCTestCase {
                     try rows(dir.appendingPathComponent("model_devi.out").path), "compressed, 2 threads", relative: 1e-6)
   }
 
+  /// `devi_precision float32` evaluates the further models in float32 while the driving model stays
+  /// float64: the trajectory is the float64 run's to the bit (the same positions step by step), the
+  /// statistics within 1e-5 relative (the bound; float32 networks err ~1e-7 relative on the
+  /// forces, and the deviations are differences of forces), and the file says so above the header.
+  func testSinglePrecisionDeviationModelsKeepTheStatistics() throws {
+    let plainDir = try makeScratchDirectory("devi-f64")
+    let plain = try runDeck(ranks: 1, in: plainDir)
+    XCTAssertEqual(plain.status, 0, plain.combined)
+    let dir = try makeScratchDirectory("devi-f32")
+    let deck = try String(contentsOfFile: inputPath("cu_ensemble/in.devi"), encoding: .utf8)
+      .replacingOccurrences(of: "out_freq 5", with: "out_freq 5 devi_precision float32")
+    XCTAssertTrue(deck.contains("devi_precision float32"))
+    let path = dir.appendingPathComponent("in.f32")
+    try deck.write(to: path, atomically: true, encoding: .utf8)
+    let result = try runTessera(ranks: 1, ["run", path.path, "--log", "none", "-var", "models", inputPath("models"),
+                                           "-var", "steps", "20"], in: dir)
+    XCTAssertEqual(result.status, 0, result.combined)
+    let file = dir.appendingPathComponent("model_devi.out").path
+    let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
+    XCTAssertEqual(lines.first.map(String.init),
+                   "# devi_precision float32: the further models in float32, the driving model in float64")
+    let expected = try rows(plainDir.appendingPathComponent("model_devi.out").path)
+    let single = try rows(file)
+    XCTAssertEqual(single.map { $0[0] }, [0, 5, 10, 15, 20])
+    // Away from vanishing values: step 0 is a perfect lattice whose forces are round-off.
+    assertRowsAgree(Array(expected.dropFirst()), Array(single.dropFirst()), "float32 deviation models", relative: 1e-5)
+    // The differences are float32's, not zero: the further models did run in single precision.
+    let largest = zip(expected, single).flatMap { zip($0.dropFirst(), $1.dropFirst()).map { abs($0 - $1) / max(abs($0), 1e-300) } }.max()!
+    XCTAssertGreaterThan(largest, 1e-9, "the float32 ensemble's rows differ from float64's")
+    XCTAssertEqual(thermoRows(plain.output), thermoRows(result.output), "the driving model alone moves the atoms")
+  }
+
+  /// Thermo rows of a run's output (the lines of numbers under the `Step` header).
+  private func thermoRows(_ output: String) -> [String] {
+    output.split(separator: "\n").map(String.init).filter {
+      let words = $0.split(separator: " ")
+      return words.count > 3 && words.allSatisfy { Double($0) != nil }
+    }
+  }
+
   /// `tessera check` validates the ensemble and writes no model_devi.out.
   func testCheckWritesNoDeviationFile() throws {
     let dir = try makeScratchDirectory("devi-check")
@@ -161,6 +201,7 @@ final class ModelDeviationTests: XCTestCase {
       ("fraction", "out_freq 5", "out_freq 2.5", "expected step count >= 0 after out_freq, got '2.5'"),
       ("relative", "${out} atomic", "${out} relative", "missing level ε (eV/Å or eV) after relative"),
       ("relative_v", "${out} atomic", "${out} relative_v x", "expected level ε (eV/Å or eV) >= 0 after relative_v, got 'x'"),
+      ("devi_precision", "${out} atomic", "${out} devi_precision float16", "float16"),
     ] {
       var text = deck.replacingOccurrences(of: from, with: to)
       if name == "typemap" { text = text.replacingOccurrences(of: "${models}/\(other)", with: other) }

@@ -2,9 +2,10 @@
 # Model deviation benchmark (issue 7): the cost of an MD step of fcc copper with the ensemble's
 # deviation written every step (pair_style deepmd M1 … M4 out_freq 1), relative to the same step
 # with the first model alone, uncompressed and with `compress` (every model tabulated at load).
-# Two ensembles:
+# Three ensembles:
 #   mixed  : cu_se_e2_a driving + the three small models of inputs/models/cu_ensemble (the tested ensemble)
 #   4×same : four copies of cu_se_e2_a (four equally expensive models)
+#   4×same, devi_precision float32: the same, the three further models in float32 (the driving one float64)
 # Each ensemble run's summary line gives the driving model's evaluation time D (its neighbour
 # selection included), a further model's M and the statistics' X per evaluation; with the loop's time
 # outside Pair per step O, S = (D − M) + X + O is what the four models share (neighbour list, ghosts,
@@ -72,6 +73,7 @@ for _ in $(seq "$repeats"); do
     run_deck "$kind-one" "$keywords" "$base"
     run_deck "$kind-same" "$keywords" "$base" "$base" "$base" "$base"
     run_deck "$kind-mixed" "$keywords" "$base" "${small[@]}"
+    run_deck "$kind-same32" "$keywords devi_precision float32" "$base" "$base" "$base" "$base"
   done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -79,10 +81,11 @@ atoms=$((4 * cells * cells * cells))
 
 rows() {
   for kind in plain compressed; do
-    local one=${t[$kind-one]} same=${t[$kind-same]} mixed=${t[$kind-mixed]}
+    local one=${t[$kind-one]} same=${t[$kind-same]} mixed=${t[$kind-mixed]} same32=${t[$kind-same32]}
     echo "| $kind | 1 model (cu_se_e2_a) | $one | 1.00 |"
     echo "| $kind | cu_se_e2_a + 3 small cu_ensemble models | $mixed | $(ratio "$mixed" "$one") |"
     echo "| $kind | 4 × cu_se_e2_a | $same | $(ratio "$same" "$one") |"
+    echo "| $kind | 4 × cu_se_e2_a, \`devi_precision float32\` | $same32 | $(ratio "$same32" "$one") |"
   done
 }
 # The summary line: "Model deviation: N evaluations; per evaluation (s, mean over ranks): driving model D
@@ -105,6 +108,7 @@ report=$(cat <<TXT
 $(date -u +%Y-%m-%d), $(nproc --all) vCPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $atoms atoms, $steps steps, $ranks rank(s), deviation every step, fastest of $repeats repeats.
 Load average before and after: $load_before / $load_after (other jobs share these vCPUs: the times are rough).
 \`compressed\`: \`pair_style deepmd … $compress\`, every model of the ensemble tabulated at load.
+\`devi_precision float32\`: the three further models' networks (and tables) in float32, the driving model in float64; the deviation statistics stay within 1e-5 relative of the float64 ensemble's (ModelDeviationTests).
 
 | embedding | ensemble | loop time (s) | relative to 1 model |
 | --- | --- | ---: | ---: |
