@@ -54,6 +54,8 @@ public final class Simulation {
   var restoredFromRestart = false
   /// Shared by the commands that move atoms to their owners outside a run (`balance`).
   let migration = AtomMigration()
+  /// Set by a `next` that exhausted its variable: the next `jump` is skipped.
+  var skipNextJump = false
   /// The last reduced thermodynamic state (for `print` and equal-style variables after a run).
   var lastThermo: ThermoState?
 
