@@ -18,7 +18,7 @@ public struct BooleanExpression {
     var parser = BooleanExpression(text: Array(text), location: location)
     let value = try parser.or()
     parser.skipSpace()
-    if parser.position < parser.text.count { throw parser.fail("unexpected '\(parser.text[parser.position])'") }
+    if parser.position < parser.text.count { throw parser.unexpected(parser.text[parser.position]) }
     return try parser.truth(value)
   }
 
@@ -138,7 +138,10 @@ public struct BooleanExpression {
       while position < text.count, text[position].isLetter || text[position].isNumber || text[position] == "_" { position += 1 }
       return .word(String(text[start..<position]))
     }
-    if c == "^" { throw fail("'^' is not an operator here; exclusive or is '|^'") }
-    throw fail("unexpected '\(c)'")
+    throw unexpected(c)
+  }
+
+  private func unexpected(_ c: Character) -> DeckError {
+    fail(c == "^" ? "'^' is not an operator here; exclusive or is '|^'" : "unexpected '\(c)'")
   }
 }

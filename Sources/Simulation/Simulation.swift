@@ -30,6 +30,8 @@ public final class Simulation {
   public var requestedGrid = SIMD3<Int>(0, 0, 0)
   public var lattice: Lattice?
   public var regions: [String: Region] = [:]
+  /// `group` definitions (`all` is implicit).
+  var groups: [String: AtomGroup] = [:]
   /// Under `tessera check`: the planned rank count's grid once a `balance` has moved its cuts.
   var checkGrid: ProcessorGrid?
 

@@ -1,0 +1,136 @@
+import Foundation
+import TesseraTestSupport
+import XCTest
+
+/// The commands that change the state outside a run — `change_box`, `group` with `velocity GROUP
+/// set|zero` — and `run … upto|start|stop|post`, against Debian's `lmp` on the same deck: a small LJ
+/// liquid (864 atoms) changed, then run; every thermo column to 1e-8 on 1 and 4 ranks.
+final class StateCommandTests: XCTestCase {
+  let lammps = "/usr/bin/lmp"
+
+  func deck(_ body: String) -> String {
+    """
+    units lj
+    atom_style atomic
+    atom_modify map array
+    read_data liquid.data
+    pair_style lj/cut 2.5
+    pair_coeff 1 1 1.0 1.0 2.5
+    neighbor 0.3 bin
+    neigh_modify every 1 delay 0 check yes
+    timestep 0.002
+    thermo_style custom step temp pe ke etotal press vol lx ly lz xy xz yz pxx pyy pzz pxy pxz pyz
+    thermo_modify format float %.16g norm no
+    thermo 50
+    \(body)
+    """
+  }
+
+  func compare(_ body: String, rows: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+    guard FileManager.default.isExecutableFile(atPath: lammps) else { return XCTFail("Debian's lmp is not installed", file: file, line: line) }
+    let dir = try makeScratchDirectory("change-box")
+    try meltLiquidWithLammps(in: dir, region: "region box block 0 6 0 6 0 6")
+    try deck(body).write(to: dir.appendingPathComponent("in.deck"), atomically: true, encoding: .utf8)
+    for ranks in [1, 4] {
+      let reference = try runProcess("/usr/bin/mpirun", ["--oversubscribe", "-np", "\(ranks)", lammps, "-in", "in.deck", "-log", "none"], in: dir)
+      XCTAssertEqual(reference.status, 0, reference.combined, file: file, line: line)
+      let tessera = try runTessera(ranks: ranks, ["-in", "in.deck", "-log", "none"], in: dir)
+      XCTAssertEqual(tessera.status, 0, tessera.combined, file: file, line: line)
+      let expected = thermoRows(reference.output)
+      XCTAssertEqual(expected.count, rows, reference.output, file: file, line: line)
+      assertThermoTablesAgree(expected, thermoRows(tessera.output), tolerance: 1e-8, "\(ranks) ranks, LAMMPS vs Tessera",
+                              file: file, line: line)
+    }
+  }
+
+  /// Scaled, shifted and set lengths (box units, and the lattice units that are the default), made
+  /// triclinic and tilted with the atoms remapped; then a change without remap (the run wraps the
+  /// atoms into the new box).
+  func testChangeBoxWithAndWithoutRemap() throws {
+    try compare("""
+      fix 1 all nve
+      change_box all x scale 1.02 y delta -0.1 0.15 z final -0.05 10.1 remap units box
+      lattice fcc 0.8442
+      change_box all z delta 0 0.02 remap
+      change_box all triclinic
+      change_box all xy final 0.3 xz delta 0.2 yz final -0.1 remap units box
+      run 100
+      change_box all x delta 0 0.05 xy delta 0.1 units box
+      run 100
+      """, rows: 6)
+  }
+
+  /// A thermostat ramp spread over two runs by start/stop, the second ending at a step (`upto`) and
+  /// printing only its loop time (`post no`); `pre no` accepted.
+  func testRunUptoAndRampAcrossRuns() throws {
+    try compare("""
+      fix 1 all nvt temp 1.6 1.0 0.2
+      run 100 start 0 stop 300 pre yes
+      run 300 upto start 0 stop 300 pre no post no
+      """, rows: 3 + 5)
+  }
+
+  /// Groups by id ranges (with a stride, and added to), by type and by region; velocities set on
+  /// them in box and lattice units, replacing or added to (`sum yes`), one component or all; the
+  /// groups' momentum and rotation removed.
+  func testGroupsAndVelocities() throws {
+    try compare("""
+      region left block -1 5 -1 11 -1 11 units box
+      region slab block 0 10 0 10 2 4 units box
+      group low id 1:400
+      group low id 700:860:3
+      group left region left
+      group slab region slab
+      group first id 1
+      group t type 1
+      velocity first set 1.5 -0.5 2.0 units box
+      velocity left set 0.3 NULL NULL sum yes units box
+      lattice fcc 0.8442
+      velocity slab set NULL NULL 0.2 sum yes
+      velocity low zero linear
+      velocity left zero angular
+      fix 1 all nve
+      run 100
+      velocity t zero linear
+      run 100
+      """, rows: 6)
+  }
+
+  /// Bad change_box, group, velocity and run arguments are located errors (one rank, without mpirun).
+  func testBadArgumentsAreLocated() throws {
+    let dir = try makeScratchDirectory("change-box-errors")
+    let system = "units lj\nlattice fcc 0.8442\nregion box block 0 3 0 3 0 3\ncreate_box 1 box\ncreate_atoms 1 box\nmass 1 1.0\n"
+      + "pair_style lj/cut 2.5\npair_coeff 1 1 1 1\nfix 1 all nve\nrun 10\n"
+    for (line, message) in [
+      ("change_box all xy final 0.2", "in.bad:11: change_box: cannot change the tilt xy of an orthogonal box"),
+      ("change_box all triclinic xy final 0.2\nchange_box all ortho", "in.bad:12: change_box: cannot make the box orthogonal while a tilt is non-zero"),
+      ("change_box all x final 2 1", "in.bad:11: change_box: x bounds"),
+      ("change_box all x scale -1", "in.bad:11: change_box: expected x scale factor > 0 after x, got '-1'"),
+      ("change_box all x stretch 2", "in.bad:11: change_box: expected final, delta or scale after x, got 'stretch'"),
+      ("change_box all volume", "in.bad:11: change_box: unsupported operation 'volume'"),
+      ("change_box mobile x scale 2", "in.bad:11: change_box: only the group 'all' is supported"),
+      ("change_box all boundary p p f z delta 0 -3 units box", "atoms lie outside the new box across a fixed boundary"),
+      ("run 5 upto", "in.bad:11: run: run 5 upto: the current step 10 is already past it"),
+      ("run 10 start 20", "in.bad:11: run: start 20 is after the run's first step 10"),
+      ("run 10 stop 15", "in.bad:11: run: stop 15 is before the run's last step 20"),
+      ("run 10 every 5 \"print x\"", "in.bad:11: run: unsupported keyword 'every' (upto, start, stop, pre, post)"),
+      ("read_restart nothing.*", "the box is already defined"),
+      ("group all id 1", "in.bad:11: group: the group 'all' is predefined"),
+      ("group g id 5:2", "in.bad:11: group: empty range '5:2'"),
+      ("group g id 1:x", "in.bad:11: group: expected N, N:M or N:M:S for id, got '1:x'"),
+      ("group g region nowhere", "in.bad:11: group: unknown region 'nowhere'"),
+      ("group g molecule 1", "in.bad:11: group: unsupported group style 'molecule' (id, type, region)"),
+      ("velocity g set 1 0 0", "in.bad:11: velocity: unknown group 'g'"),
+      ("group g id 1\nvelocity g create 1.0 42", "in.bad:12: velocity: velocity create is supported for the group 'all' only, got 'g'"),
+      ("velocity all set 1 NULL", "in.bad:11: velocity: missing velocity component 3"),
+      ("velocity all zero spin", "in.bad:11: velocity: expected linear or angular after zero, got 'spin'"),
+      ("velocity all set 1 0 0 sum maybe", "in.bad:11: velocity: expected yes or no after sum, got 'maybe'"),
+    ] {
+      try (system + line + "\n").write(to: dir.appendingPathComponent("in.bad"), atomically: true, encoding: .utf8)
+      assertRunRefused(try runProcess(tesseraBinary, ["-in", "in.bad", "-log", "none"], in: dir), saying: message, line)
+    }
+    try "units lj\nread_restart nothing.*.bin\n".write(to: dir.appendingPathComponent("in.missing"), atomically: true, encoding: .utf8)
+    let missing = try runProcess(tesseraBinary, ["-in", "in.missing", "-log", "none"], in: dir)
+    assertRunRefused(missing, saying: "in.missing:2: read_restart: no restart file matches 'nothing.*.bin'", "no restart")
+  }
+}
