@@ -39,7 +39,7 @@ extension Simulation {
     case "custom":
       let keywords = Array(c.arguments.dropFirst())
       guard !keywords.isEmpty else { throw c.error("expected at least one keyword after custom") }
-      for k in keywords where ThermoFormat.column(k) == nil && parseFixReference(k) == nil {
+      for k in keywords where ThermoFormat.column(k) == nil && parseFixReference(k) == nil && parseVariableReference(k) == nil {
         throw c.error("unknown thermo keyword '\(k)'")
       }
       thermo.keywords = keywords

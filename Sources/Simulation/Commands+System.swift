@@ -65,42 +65,13 @@ extension Simulation {
     lattice = l
   }
 
-  /// `region ID block xlo xhi ylo yhi zlo zhi [units box|lattice]`, `region ID prism … xy xz yz …`.
-  func region(_ c: Command) throws {
-    let style = try c.word(1, "region style")
-    let valueCount: Int
-    switch style {
-    case "block": valueCount = 6
-    case "prism": valueCount = 9
-    default: throw c.error("unsupported region style '\(style)' (block, prism)")
-    }
-    var inLattice = true
-    var reader = KeywordReader(c, from: 2 + valueCount)
-    while let keyword = reader.nextKeyword() {
-      guard keyword == "units" else { throw reader.unknownKeyword("units") }
-      inLattice = try reader.choice(["box": false, "lattice": true])
-    }
-    var v = try (0..<valueCount).map { try c.double(2 + $0, "region bound \($0 + 1)") }
-    if inLattice {
-      guard let lattice else { throw c.error("region in lattice units needs a lattice command first") }
-      v = v.map { $0 * lattice.constant }
-    }
-    var r = Region(lo: SIMD3(v[0], v[2], v[4]), hi: SIMD3(v[1], v[3], v[5]))
-    for d in 0..<3 where r.hi[d] <= r.lo[d] { throw c.error("region bounds must have lo < hi in every dimension") }
-    if style == "prism" {
-      r.xy = v[6]; r.xz = v[7]; r.yz = v[8]
-      r.isPrism = true
-    }
-    regions[c.arguments[0]] = r
-  }
-
   /// `create_box N REGION`.
   func createBox(_ c: Command) throws {
     try c.expectCount(2, usage: "create_box NTYPES REGION")
     if box != nil { throw c.error("the box is already defined") }
     let types = try c.positiveInteger(0, "number of atom types")
     guard let r = regions[c.arguments[1]] else { throw c.error("unknown region '\(c.arguments[1])'") }
-    var b = r.box
+    guard var b = r.box else { throw c.error("create_box needs a block or prism region with finite bounds and side in, got '\(c.arguments[1])'") }
     b.periodic = periodic
     try defineBox(b, typeCount: types, c)
   }

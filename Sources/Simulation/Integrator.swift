@@ -39,7 +39,8 @@ final class Integrator {
   private let fullSummary: Bool
 
   init(span: RunSpan, system: System, setup: RunSetup, forceField: ForceField, thermoColumns: [ThermoColumn],
-       comm: Communicator, console: Console, job: JobControl) {
+       thermoVariable: @escaping (String, ThermoState) throws -> Double, comm: Communicator, console: Console,
+       job: JobControl) {
     steps = span.steps
     fullSummary = span.fullSummary
     self.system = system
@@ -60,7 +61,8 @@ final class Integrator {
                          atomCount: system.atomCount)
     thermo = ThermoWriter(columns: thermoColumns, settings: setup.thermo, console: console, units: system.units,
                           atomCount: system.atomCount, firstStep: step, lastStep: step + steps, timestep: dt,
-                          policy: policy, potential: potential, fixes: fixes)
+                          policy: policy, potential: potential, fixes: fixes,
+                          variable: thermoVariable)
     writers = [thermo] + setup.dumps + forceField.writers + [setup.restarts]
     setup.restarts.save = job.writeRestart
   }

@@ -2,8 +2,8 @@ import Foundation
 import TesseraTestSupport
 import XCTest
 
-/// The commands that change the state outside a run — `change_box`, `group` with `velocity GROUP
-/// set|zero` — and `run … upto|start|stop|post`, against Debian's `lmp` on the same deck: a small LJ
+/// The commands that change the state outside a run — `change_box`, `region` shapes, `group` with
+/// `velocity GROUP set|zero`, `delete_atoms` — `v_` thermo columns, and `run … upto|start|stop|post`, against Debian's `lmp` on the same deck: a small LJ
 /// liquid (864 atoms) changed, then run; every thermo column to 1e-8 on 1 and 4 ranks.
 final class StateCommandTests: XCTestCase {
   let lammps = "/usr/bin/lmp"
@@ -38,6 +38,8 @@ final class StateCommandTests: XCTestCase {
       XCTAssertEqual(tessera.status, 0, tessera.combined, file: file, line: line)
       let expected = thermoRows(reference.output)
       XCTAssertEqual(expected.count, rows, reference.output, file: file, line: line)
+      func printed(_ output: String) -> [String] { output.split(separator: "\n").map(String.init).filter { $0.hasPrefix("P: ") } }
+      XCTAssertEqual(printed(tessera.output), printed(reference.output), "\(ranks) ranks: printed lines", file: file, line: line)
       assertThermoTablesAgree(expected, thermoRows(tessera.output), tolerance: 1e-8, "\(ranks) ranks, LAMMPS vs Tessera",
                               file: file, line: line)
     }
@@ -96,6 +98,94 @@ final class StateCommandTests: XCTestCase {
       """, rows: 6)
   }
 
+  /// `delete_atoms region|group` with and without compress (ids left with gaps, then renumbered),
+  /// the atom count and the temperature's degrees of freedom following.
+  func testDeleteAtoms() throws {
+    try compare("""
+      thermo_style custom step atoms temp pe ke etotal press pxx pyy pzz pxy pxz pyz
+      thermo_modify format float %.16g norm no
+      region hole sphere 5 5 5 2.5 units box
+      delete_atoms region hole compress no
+      group h id 1:50
+      region slab block INF INF INF INF 8 9 units box
+      group g region slab
+      delete_atoms group g compress no
+      fix 1 all nve
+      run 100
+      delete_atoms group h
+      run 100
+      """, rows: 6)
+  }
+
+  /// Equal-style variables of thermo keywords as `v_` thermo columns (evaluated at each row's step)
+  /// and in `print` after the run.
+  func testVariablesInThermoAndPrint() throws {
+    try compare("""
+      variable epa equal pe/atoms
+      variable mix equal temp*2+step-press/vol
+      thermo_style custom step temp pe v_epa v_mix press
+      thermo_modify format float %.16g norm no
+      fix 1 all nve
+      run 100
+      variable last equal step+atoms
+      print "P: ${last}"
+      """, rows: 3)
+  }
+
+  /// Region shapes (sphere, cylinder with INF and EDGE bounds, plane, union, intersect, side out,
+  /// lattice and box units) fill and select the same atoms as in LAMMPS: every "Created N atoms"
+  /// and "N atoms in group" line the same, on 1 and 4 ranks.
+  func testRegionShapesSelectWhatLammpsSelects() throws {
+    guard FileManager.default.isExecutableFile(atPath: lammps) else { return XCTFail("Debian's lmp is not installed") }
+    let dir = try makeScratchDirectory("regions")
+    try """
+      units lj
+      atom_style atomic
+      lattice fcc 0.8442
+      region box block 0 6 0 6 0 9
+      region slab block 0 6 0 6 0 6
+      create_box 1 box
+      create_atoms 1 region slab
+      region ball sphere 3 3 3 2.2
+      region rod cylinder z 3 3 1.5 INF EDGE side out
+      region half plane 3 3 3 1 1 0
+      region either union 2 ball half
+      region both intersect 2 rod either
+      region top block INF INF INF INF 7.5 INF
+      create_atoms 1 region top
+      region shell sphere 5.0 5.0 5.0 4.0 side out units box
+      region tube cylinder x 5.0 5.0 3.0 EDGE 8.0 units box
+      region tilted prism 0 3 0 3 0 3 1 0.5 0 units lattice
+      group g1 region ball
+      group g2 region rod
+      group g3 region half
+      group g4 region either
+      group g5 region both
+      group g6 region shell
+      group g7 region tube
+      group g8 region tilted
+      group g9 region top
+      delete_atoms region half compress no
+      group g10 id 1:400
+      delete_atoms region ball
+      group g11 id 1:100000
+      """.write(to: dir.appendingPathComponent("in.regions"), atomically: true, encoding: .utf8)
+    func counts(_ output: String) -> [String] {
+      output.split(separator: "\n").map(String.init).filter {
+        $0.hasPrefix("Created ") && $0.hasSuffix(" atoms") || $0.contains(" atoms in group ") || $0.hasPrefix("Deleted ")
+      }
+    }
+    let reference = try runProcess(lammps, ["-in", "in.regions", "-log", "none"], in: dir)
+    XCTAssertEqual(reference.status, 0, reference.combined)
+    let expected = counts(reference.output)
+    XCTAssertEqual(expected.count, 15, reference.output)
+    for ranks in [1, 4] {
+      let tessera = try runTessera(ranks: ranks, ["-in", "in.regions", "-log", "none"], in: dir)
+      XCTAssertEqual(tessera.status, 0, tessera.combined)
+      XCTAssertEqual(counts(tessera.output), expected, "\(ranks) ranks")
+    }
+  }
+
   /// Bad change_box, group, velocity and run arguments are located errors (one rank, without mpirun).
   func testBadArgumentsAreLocated() throws {
     let dir = try makeScratchDirectory("change-box-errors")
@@ -116,6 +206,18 @@ final class StateCommandTests: XCTestCase {
       ("run 10 every 5 \"print x\"", "in.bad:11: run: unsupported keyword 'every' (upto, start, stop, pre, post)"),
       ("read_restart nothing.*", "the box is already defined"),
       ("group all id 1", "in.bad:11: group: the group 'all' is predefined"),
+      ("thermo_style custom step v_nope\nrun 1", "in.bad:12: run: thermo keyword 'v_nope' names no defined variable"),
+      ("variable s index 3\nthermo_style custom step v_s\nrun 1", "in.bad:13: run: thermo keyword 'v_s': the variable must be equal-style"),
+      ("region r sphere 1 2 3", "in.bad:11: region: region sphere expects 4 values after the style, got 3"),
+      ("region r cylinder w 1 1 1 0 1", "in.bad:11: region: expected x, y or z for the cylinder's axis, got 'w'"),
+      ("region r plane 0 0 0 0 0 0", "in.bad:11: region: the plane's normal must not be zero"),
+      ("region r union 2 a b", "in.bad:11: region: unknown region 'a'"),
+      ("region r sphere 1 2 3 1 side up", "in.bad:11: region: expected in or out after side, got 'up'"),
+      ("region r cone 1 2 3", "in.bad:11: region: unsupported region style 'cone'"),
+      ("delete_atoms overlap 0.5 all all", "in.bad:11: delete_atoms: delete_atoms overlap is not supported (region, group)"),
+      ("delete_atoms region nowhere", "in.bad:11: delete_atoms: unknown region 'nowhere'"),
+      ("delete_atoms group all compress maybe", "in.bad:11: delete_atoms: expected yes or no after compress, got 'maybe'"),
+      ("region r sphere 1 1 1 1\ncreate_box 1 r", "in.bad:12: create_box: the box is already defined"),
       ("group g id 5:2", "in.bad:11: group: empty range '5:2'"),
       ("group g id 1:x", "in.bad:11: group: expected N, N:M or N:M:S for id, got '1:x'"),
       ("group g region nowhere", "in.bad:11: group: unknown region 'nowhere'"),
