@@ -55,10 +55,10 @@ public struct VelocityScaling {
   }
 }
 
-/// Subtracts the centre-of-mass velocity.
-public func removeMomentum(_ atoms: AtomStore, masses: Masses, comm: Communicator) {
+/// Subtracts the centre-of-mass velocity of the owned atoms that are `members` (every one by default).
+public func removeMomentum(_ atoms: AtomStore, masses: Masses, comm: Communicator, members: (Int) -> Bool = { _ in true }) {
   var p = [Double](repeating: 0, count: 4)
-  for i in 0..<atoms.ownedCount {
+  for i in 0..<atoms.ownedCount where members(i) {
     let m = masses[atoms.type[i]]
     let v = atoms.velocityOf(i)
     p[0] += m * v.x; p[1] += m * v.y; p[2] += m * v.z; p[3] += m
@@ -66,13 +66,15 @@ public func removeMomentum(_ atoms: AtomStore, masses: Masses, comm: Communicato
   comm.allReduce(&p, .sum)
   guard p[3] > 0 else { return }
   let vcm = SIMD3(p[0], p[1], p[2]) / p[3]
-  for i in 0..<atoms.ownedCount { atoms.setVelocity(i, atoms.velocityOf(i) - vcm) }
+  for i in 0..<atoms.ownedCount where members(i) { atoms.setVelocity(i, atoms.velocityOf(i) - vcm) }
 }
 
-/// Subtracts the rigid rotation ω × (r − r_cm) with ω = I⁻¹ L, using unwrapped positions.
-public func removeRotation(_ atoms: AtomStore, masses: Masses, box: Box, comm: Communicator) {
+/// Subtracts the rigid rotation ω × (r − r_cm) with ω = I⁻¹ L, using unwrapped positions, of the
+/// owned atoms that are `members` (every one by default).
+public func removeRotation(_ atoms: AtomStore, masses: Masses, box: Box, comm: Communicator,
+                           members: (Int) -> Bool = { _ in true }) {
   var s = [Double](repeating: 0, count: 4)
-  for i in 0..<atoms.ownedCount {
+  for i in 0..<atoms.ownedCount where members(i) {
     let m = masses[atoms.type[i]]
     let x = box.unwrapped(atoms.positionOf(i), image: atoms.imageOf(i))
     s[0] += m * x.x; s[1] += m * x.y; s[2] += m * x.z; s[3] += m
@@ -81,7 +83,7 @@ public func removeRotation(_ atoms: AtomStore, masses: Masses, box: Box, comm: C
   guard s[3] > 0 else { return }
   let center = SIMD3(s[0], s[1], s[2]) / s[3]
   var q = [Double](repeating: 0, count: 9)  // L (3) and inertia tensor xx yy zz xy xz yz
-  for i in 0..<atoms.ownedCount {
+  for i in 0..<atoms.ownedCount where members(i) {
     let m = masses[atoms.type[i]]
     let r = box.unwrapped(atoms.positionOf(i), image: atoms.imageOf(i)) - center
     let l = m * cross(r, atoms.velocityOf(i))
@@ -92,7 +94,7 @@ public func removeRotation(_ atoms: AtomStore, masses: Masses, box: Box, comm: C
   comm.allReduce(&q, .sum)
   let inertia = [[q[3], q[6], q[7]], [q[6], q[4], q[8]], [q[7], q[8], q[5]]]
   guard let omega = solve3(inertia, SIMD3(q[0], q[1], q[2])) else { return }
-  for i in 0..<atoms.ownedCount {
+  for i in 0..<atoms.ownedCount where members(i) {
     let r = box.unwrapped(atoms.positionOf(i), image: atoms.imageOf(i)) - center
     atoms.setVelocity(i, atoms.velocityOf(i) - cross(omega, r))
   }

@@ -46,6 +46,9 @@ public final class Variables {
 
   public func delete(_ name: String) { entries[name] = nil }
 
+  /// The style of a defined variable; nil when undefined.
+  public func kind(of name: String) -> Kind? { entries[name]?.kind }
+
   /// The current value of a variable as text.
   public func value(of name: String, at location: SourceLocation?) throws -> String {
     guard let e = entries[name] else { throw DeckError("substitution for undefined variable '\(name)'", at: location) }

@@ -7,6 +7,9 @@ public final class Console {
   private var log: FileHandle?
   public private(set) var logPath: String?
   public var echo = false
+  /// Where `line` writes besides the log: standard output, a file (`-screen FILE`), or nowhere
+  /// (`-screen none`). Errors always go to standard error.
+  private var screen: FileHandle? = FileHandle.standardOutput
 
   public init(isWriter: Bool) { self.isWriter = isWriter }
 
@@ -27,6 +30,16 @@ public final class Console {
     logPath = path
   }
 
+  /// `-screen FILE|none`: nil sends the screen output nowhere.
+  public func redirectScreen(to path: String?) throws {
+    guard isWriter else { return }
+    guard let path else { screen = nil; return }
+    guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+      throw OutputError("cannot open screen file '\(path)' for writing")
+    }
+    screen = handle
+  }
+
   public func closeLog() {
     try? log?.synchronize()
     try? log?.close()
@@ -42,7 +55,7 @@ public final class Console {
   public func line(_ text: String = "") {
     guard isWriter else { return }
     let data = Data((text + "\n").utf8)
-    try? FileHandle.standardOutput.write(contentsOf: data)
+    try? screen?.write(contentsOf: data)
     writeLog(data)
   }
 

@@ -18,16 +18,17 @@ extension Simulation {
     }
   }
 
-  /// `next NAME`: advances an index variable.
+  /// `next NAME…`: advances index variables; once one is exhausted the next `jump` is skipped
+  /// (LAMMPS's loop ending).
   func next(_ c: Command) throws {
-    try c.expectCount(1, usage: "next NAME")
-    _ = variables.advance(c.arguments[0])
+    try c.expectCount(1, Int.max, usage: "next NAME…")
+    for name in c.arguments where !variables.advance(name) { skipNextJump = true }
   }
 
-  /// `print "TEXT"`.
+  /// `print "TEXT"`: as LAMMPS, the variables in the (quoted) text are substituted now.
   func printCommand(_ c: Command) throws {
     guard !c.arguments.isEmpty else { throw c.error("expected the text to print") }
-    console.line(c.arguments.joined(separator: " "))
+    console.line(try variables.substitute(c.arguments.joined(separator: " "), at: c.location))
   }
 
   /// `log FILE [append]`.

@@ -42,7 +42,7 @@ extension Simulation {
   }
 
   /// `restart N FILE [FILE2]` (alternating between two files), or `restart 0` to stop. `*` in FILE
-  /// becomes the step.
+  /// becomes the step; a single FILE without `*` is FILE.STEP, one file per restart, as in LAMMPS.
   func restartCommand(_ c: Command) throws {
     try c.expectCount(1, 3, usage: "restart N FILE [FILE2] | restart 0")
     let every = try c.integer(0, "restart interval")
@@ -53,7 +53,9 @@ extension Simulation {
       return
     }
     try c.expectCount(2, 3, usage: "restart N FILE [FILE2]")
-    restarts = RestartSchedule(every: every, files: Array(c.arguments.dropFirst()))
+    var files = Array(c.arguments.dropFirst())
+    if files.count == 1 && !files[0].contains("*") { files[0] += ".*" }
+    restarts = RestartSchedule(every: every, files: files)
   }
 
   /// Gathers every atom on rank 0, which writes the file through a temporary file, fsync and rename:
@@ -93,12 +95,14 @@ extension Simulation {
   }
 
   /// `read_restart FILE`: box, masses, atoms (each rank keeps its brick's), step and time; fix states
-  /// wait for the deck to define the same fixes again, the force field must be defined again.
+  /// wait for the deck to define the same fixes again, the force field must be defined again. A `*`
+  /// in FILE stands for the largest step among the files that match (LAMMPS's `file_search`).
   func readRestart(_ c: Command) throws {
     try c.expectCount(1, usage: "read_restart FILE")
     if box != nil { throw c.error("the box is already defined") }
+    let path = try latestRestart(matching: c.arguments[0], c)
     let file: RestartFile
-    do { file = try RestartFile(path: c.arguments[0]) } catch { throw c.error("\(error)") }
+    do { file = try RestartFile(path: path) } catch { throw c.error("\(error)") }
     let header = file.header
     guard header.units == units.name else {
       throw c.error("the restart was written with units \(header.units), the deck uses \(units.name)")
@@ -139,6 +143,29 @@ extension Simulation {
     }
     expectedModelChecksum = header.modelChecksum
     restoredFromRestart = true
-    console.line("  \(header.atomCount) atoms at step \(header.step) read from \(c.arguments[0]) (force field was: \(header.forceField))")
+    console.line("  \(header.atomCount) atoms at step \(header.step) read from \(path) (force field was: \(header.forceField))")
+  }
+}
+
+extension Simulation {
+  /// The path itself without `*`; with `*`, the file of that pattern in its folder whose `*` part is
+  /// the largest whole number.
+  func latestRestart(matching pattern: String, _ c: Command) throws -> String {
+    guard let star = pattern.firstIndex(of: "*") else { return pattern }
+    let url = URL(fileURLWithPath: pattern)
+    let folder = url.deletingLastPathComponent().path
+    let name = url.lastPathComponent
+    guard pattern.filter({ $0 == "*" }).count == 1, let nameStar = name.firstIndex(of: "*") else {
+      throw c.error("expected one '*', in the file name (not the folder): '\(pattern)'")
+    }
+    let prefix = name[..<nameStar], suffix = name[name.index(after: nameStar)...]
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+    let steps = entries.compactMap { entry -> Int? in
+      guard entry.count > prefix.count + suffix.count, entry.hasPrefix(prefix), entry.hasSuffix(suffix) else { return nil }
+      let middle = entry.dropFirst(prefix.count).dropLast(suffix.count)
+      return middle.allSatisfy(\.isNumber) ? Int(middle) : nil
+    }
+    guard let latest = steps.max() else { throw c.error("no restart file matches '\(pattern)' in \(folder)") }
+    return pattern.replacingCharacters(in: star...star, with: String(latest))
   }
 }

@@ -39,7 +39,7 @@ extension Simulation {
     case "custom":
       let keywords = Array(c.arguments.dropFirst())
       guard !keywords.isEmpty else { throw c.error("expected at least one keyword after custom") }
-      for k in keywords where ThermoFormat.column(k) == nil && parseFixReference(k) == nil {
+      for k in keywords where ThermoFormat.column(k) == nil && parseFixReference(k) == nil && parseVariableReference(k) == nil {
         throw c.error("unknown thermo keyword '\(k)'")
       }
       thermo.keywords = keywords
@@ -67,11 +67,32 @@ extension Simulation {
     }
   }
 
-  /// `run N`.
+  /// `run N [upto] [start S] [stop S] [pre yes|no] [post yes|no]` (LAMMPS `Run::command`): `upto`
+  /// runs to step N; start/stop set the steps that ramped targets (thermostat and barostat
+  /// set points) interpolate between, so one ramp spans several runs. `pre no` is accepted and the
+  /// setup still done in full (LAMMPS allows skipping it only when it would change nothing);
+  /// `post no` prints only the loop time.
   func run(_ c: Command) throws {
-    try c.expectCount(1, usage: "run N")
-    let steps = try c.integer(0, "number of steps")
-    guard steps >= 0 else { throw c.error("number of steps must be non-negative") }
+    var reader = KeywordReader(c, from: 1)
+    var upto = false, start: Int?, stop: Int?, fullSummary = true
+    while let keyword = reader.nextKeyword() {
+      switch keyword {
+      case "upto": upto = true
+      case "start": start = try reader.integer("start step")
+      case "stop": stop = try reader.integer("stop step")
+      case "pre": _ = try reader.yesNo()
+      case "post": fullSummary = try reader.yesNo()
+      default: throw reader.unknownKeyword("upto, start, stop, pre, post")
+      }
+    }
+    let n = try c.integer(0, "number of steps")
+    let steps = upto ? n - step : n
+    guard steps >= 0 else {
+      throw c.error(upto ? "run \(n) upto: the current step \(step) is already past it" : "number of steps must be non-negative")
+    }
+    if let start, start > step { throw c.error("start \(start) is after the run's first step \(step)") }
+    if let stop, stop < step + steps { throw c.error("stop \(stop) is before the run's last step \(step + steps)") }
+    let span = RunSpan(steps: steps, rampStart: start ?? step, rampEnd: stop ?? step + steps, fullSummary: fullSummary)
     let b = try requireBox(c)
     if let t = masses.firstUnset { throw c.error("mass of atom type \(t) is not set") }
     let forceField = try makeForceField(c)
@@ -81,6 +102,15 @@ extension Simulation {
       step += steps
       return
     }
-    try runSteps(steps, forceField: forceField, command: c)
+    try runSteps(span, forceField: forceField, command: c)
   }
+}
+
+/// What one `run` covers: its steps, the steps a ramped target spans (`start`/`stop`), and whether
+/// the full timing summary follows (`post`).
+struct RunSpan {
+  var steps: Int
+  var rampStart: Int
+  var rampEnd: Int
+  var fullSummary = true
 }

@@ -65,42 +65,13 @@ extension Simulation {
     lattice = l
   }
 
-  /// `region ID block xlo xhi ylo yhi zlo zhi [units box|lattice]`, `region ID prism … xy xz yz …`.
-  func region(_ c: Command) throws {
-    let style = try c.word(1, "region style")
-    let valueCount: Int
-    switch style {
-    case "block": valueCount = 6
-    case "prism": valueCount = 9
-    default: throw c.error("unsupported region style '\(style)' (block, prism)")
-    }
-    var inLattice = true
-    var reader = KeywordReader(c, from: 2 + valueCount)
-    while let keyword = reader.nextKeyword() {
-      guard keyword == "units" else { throw reader.unknownKeyword("units") }
-      inLattice = try reader.choice(["box": false, "lattice": true])
-    }
-    var v = try (0..<valueCount).map { try c.double(2 + $0, "region bound \($0 + 1)") }
-    if inLattice {
-      guard let lattice else { throw c.error("region in lattice units needs a lattice command first") }
-      v = v.map { $0 * lattice.constant }
-    }
-    var r = Region(lo: SIMD3(v[0], v[2], v[4]), hi: SIMD3(v[1], v[3], v[5]))
-    for d in 0..<3 where r.hi[d] <= r.lo[d] { throw c.error("region bounds must have lo < hi in every dimension") }
-    if style == "prism" {
-      r.xy = v[6]; r.xz = v[7]; r.yz = v[8]
-      r.isPrism = true
-    }
-    regions[c.arguments[0]] = r
-  }
-
   /// `create_box N REGION`.
   func createBox(_ c: Command) throws {
     try c.expectCount(2, usage: "create_box NTYPES REGION")
     if box != nil { throw c.error("the box is already defined") }
     let types = try c.positiveInteger(0, "number of atom types")
     guard let r = regions[c.arguments[1]] else { throw c.error("unknown region '\(c.arguments[1])'") }
-    var b = r.box
+    guard var b = r.box else { throw c.error("create_box needs a block or prism region with finite bounds and side in, got '\(c.arguments[1])'") }
     b.periodic = periodic
     try defineBox(b, typeCount: types, c)
   }
@@ -211,12 +182,20 @@ extension Simulation {
     return range
   }
 
-  /// `velocity all create T SEED [dist …] [mom …] [rot …] [loop …]` and `velocity all scale T`.
+  /// `velocity GROUP create T SEED [dist …] [mom …] [rot …] [loop …]`, `velocity GROUP scale T`
+  /// (both for `all`), `velocity GROUP set VX VY VZ [sum yes|no] [units box|lattice]` (NULL leaves a
+  /// component; lattice units, the default, multiply by the lattice constant as LAMMPS) and
+  /// `velocity GROUP zero linear|angular` (the group's centre-of-mass motion or rotation removed).
   func velocity(_ c: Command) throws {
     let b = try requireBox(c)
-    guard try c.word(0, "group") == "all" else { throw c.error("only the group 'all' is supported") }
+    let groupName = try c.word(0, "group")
+    let target = try group(named: groupName, c)
     if let t = masses.firstUnset { throw c.error("mass of atom type \(t) is not set") }
-    switch try c.word(1, "velocity style") {
+    let style = try c.word(1, "velocity style")
+    if style == "create" || style == "scale", target.ids != nil {
+      throw c.error("velocity \(style) is supported for the group 'all' only, got '\(groupName)'")
+    }
+    switch style {
     case "create":
       var v = VelocityCreation(temperature: try c.double(2, "temperature"), seed: try c.positiveInteger(3, "seed"))
       var reader = KeywordReader(c, from: 4)
@@ -234,7 +213,33 @@ extension Simulation {
     case "scale":
       try c.expectCount(3, usage: "velocity all scale T")
       VelocityScaling(temperature: try c.double(2, "temperature")).apply(atoms, masses: masses, units: units, comm: comm)
-    case let s: throw c.error("unsupported velocity style '\(s)' (create, scale)")
+    case "set":
+      let components: [Double?] = try (0..<3).map { k in
+        try c.word(2 + k, "velocity component \(k + 1)") == "NULL" ? nil : try c.double(2 + k, "velocity component \(k + 1)")
+      }
+      var sum = false, scale = lattice?.constant ?? 1
+      var reader = KeywordReader(c, from: 5)
+      while let keyword = reader.nextKeyword() {
+        switch keyword {
+        case "sum": sum = try reader.yesNo()
+        case "units": scale = try reader.choice(["box": 1, "lattice": lattice?.constant ?? 1])
+        default: throw reader.unknownKeyword("sum, units")
+        }
+      }
+      for i in 0..<atoms.ownedCount where target.contains(atoms.tag[i]) {
+        var v = atoms.velocityOf(i)
+        for k in 0..<3 { if let value = components[k] { v[k] = (sum ? v[k] : 0) + value * scale } }
+        atoms.setVelocity(i, v)
+      }
+    case "zero":
+      try c.expectCount(3, usage: "velocity GROUP zero linear|angular")
+      let members = { [atoms] (i: Int) in target.contains(atoms.tag[i]) }
+      switch c.arguments[2] {
+      case "linear": removeMomentum(atoms, masses: masses, comm: comm, members: members)
+      case "angular": removeRotation(atoms, masses: masses, box: b, comm: comm, members: members)
+      case let w: throw c.error("expected linear or angular after zero, got '\(w)'")
+      }
+    case let s: throw c.error("unsupported velocity style '\(s)' (create, scale, set, zero)")
     }
   }
 }

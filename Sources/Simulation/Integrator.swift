@@ -36,10 +36,13 @@ final class Integrator {
   let timer = StepTimer()
   var context: FixContext
   private let steps: Int
+  private let fullSummary: Bool
 
-  init(steps: Int, system: System, setup: RunSetup, forceField: ForceField, thermoColumns: [ThermoColumn],
-       comm: Communicator, console: Console, job: JobControl) {
-    self.steps = steps
+  init(span: RunSpan, system: System, setup: RunSetup, forceField: ForceField, thermoColumns: [ThermoColumn],
+       thermoVariable: @escaping (String, ThermoState) throws -> Double, comm: Communicator, console: Console,
+       job: JobControl) {
+    steps = span.steps
+    fullSummary = span.fullSummary
     self.system = system
     self.setup = setup
     self.comm = comm
@@ -54,11 +57,12 @@ final class Integrator {
     let step = system.clock.step
     let dt = system.clock.timestep ?? system.units.defaultTimestep
     context = FixContext(atoms: system.atoms, boxState: system.boxState!, masses: system.masses, units: system.units,
-                         comm: comm, timestep: dt, step: step, runStart: step, runEnd: step + steps,
+                         comm: comm, timestep: dt, step: step, runStart: span.rampStart, runEnd: span.rampEnd,
                          atomCount: system.atomCount)
     thermo = ThermoWriter(columns: thermoColumns, settings: setup.thermo, console: console, units: system.units,
                           atomCount: system.atomCount, firstStep: step, lastStep: step + steps, timestep: dt,
-                          policy: policy, potential: potential, fixes: fixes)
+                          policy: policy, potential: potential, fixes: fixes,
+                          variable: thermoVariable)
     writers = [thermo] + setup.dumps + forceField.writers + [setup.restarts]
     setup.restarts.save = job.writeRestart
   }
@@ -121,7 +125,8 @@ final class Integrator {
       }
       if let reason = job.stopReason() { try stop(reason) }
     }
-    printRunSummary(steps: steps, loopTime: StepTimer.now() - runStart, traffic: comm.traffic - trafficAtStart)
+    printRunSummary(steps: steps, loopTime: StepTimer.now() - runStart, traffic: comm.traffic - trafficAtStart,
+                    full: fullSummary)
   }
 
   /// An early stop: the restart goes to the deck's next periodic restart file, or `tessera.restart`.

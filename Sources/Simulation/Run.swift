@@ -5,11 +5,12 @@ import InputDeck
 extension Simulation {
   /// `run N` on the system as the commands left it: an integrator for this run, with the set-up's
   /// force field, fixes and writers.
-  func runSteps(_ steps: Int, forceField: ForceField, command: Command) throws {
+  func runSteps(_ span: RunSpan, forceField: ForceField, command: Command) throws {
     let job = JobControl(stopReason: { [unowned self] in self.stopReason() },
                          writeRestart: { [unowned self] path in try self.writeRestart(to: path, midRun: true) })
-    let integrator = Integrator(steps: steps, system: system, setup: setup, forceField: forceField,
-                                thermoColumns: try thermoColumns(command), comm: comm, console: console, job: job)
+    let integrator = Integrator(span: span, system: system, setup: setup, forceField: forceField,
+                                thermoColumns: try thermoColumns(command),
+                                thermoVariable: { [unowned self] in try self.thermoVariable($0, at: $1) }, comm: comm, console: console, job: job)
     defer { lastThermo = integrator.lastThermo ?? lastThermo }
     let canonicalOrder = restoredFromRestart
     restoredFromRestart = false

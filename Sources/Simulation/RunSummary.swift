@@ -8,12 +8,14 @@ extension Integrator {
   /// The end-of-run report in LAMMPS's layout: loop time, performance, the per-phase breakdown
   /// (min/avg/max over ranks), atom and neighbour statistics, rebuild counts, and what the run put on
   /// the wire (`traffic`, this rank's since the loop started).
-  func printRunSummary(steps: Int, loopTime: Double, traffic: CommunicationTraffic) {
+  /// `full` false (`run … post no`): the loop time only.
+  func printRunSummary(steps: Int, loopTime: Double, traffic: CommunicationTraffic, full: Bool) {
     let dt = context.timestep, units = system.units, potential = forceField.potential
     let ranks = comm.size
     let natoms = comm.allReduce(atoms.ownedCount, .sum)
     console.line(String(format: "Loop time of %g on %d procs for %d steps with %d atoms", loopTime, ranks, steps, natoms))
     console.line()
+    guard full else { return }
     if loopTime > 0 && steps > 0 {
       let stepsPerSecond = Double(steps) / loopTime
       if units.name == "metal" {

@@ -30,6 +30,8 @@ public final class Simulation {
   public var requestedGrid = SIMD3<Int>(0, 0, 0)
   public var lattice: Lattice?
   public var regions: [String: Region] = [:]
+  /// `group` definitions (`all` is implicit).
+  var groups: [String: AtomGroup] = [:]
   /// Under `tessera check`: the planned rank count's grid once a `balance` has moved its cuts.
   var checkGrid: ProcessorGrid?
 
@@ -54,6 +56,8 @@ public final class Simulation {
   var restoredFromRestart = false
   /// Shared by the commands that move atoms to their owners outside a run (`balance`).
   let migration = AtomMigration()
+  /// Set by a `next` that exhausted its variable: the next `jump` is skipped.
+  var skipNextJump = false
   /// The last reduced thermodynamic state (for `print` and equal-style variables after a run).
   var lastThermo: ThermoState?
 

@@ -88,6 +88,11 @@ func fixOutput(_ keyword: String, _ fixes: [(id: String, fix: Fix)]) -> Double? 
   return fix.output(index)
 }
 
+/// `v_NAME` → NAME; nil for anything else.
+func parseVariableReference(_ keyword: String) -> String? {
+  keyword.hasPrefix("v_") && keyword.count > 2 ? String(keyword.dropFirst(2)) : nil
+}
+
 /// `f_ID` → (ID, nil), `f_ID[k]` → (ID, k); nil for anything else.
 func parseFixReference(_ keyword: String) -> (String, Int?)? {
   guard keyword.hasPrefix("f_"), keyword.count > 2 else { return nil }
@@ -99,11 +104,16 @@ func parseFixReference(_ keyword: String) -> (String, Int?)? {
 }
 
 extension Simulation {
-  /// The thermo columns of the next run; `f_ID` columns need their fix defined by now (LAMMPS checks
-  /// at the run's setup too).
+  /// The thermo columns of the next run; `f_ID` columns need their fix defined by now, `v_NAME`
+  /// columns their variable (LAMMPS checks at the run's setup too).
   func thermoColumns(_ c: Command) throws -> [ThermoColumn] {
     try thermo.keywords.map { keyword in
       if let column = ThermoFormat.column(keyword) { return column }
+      if let name = parseVariableReference(keyword) {
+        guard let kind = variables.kind(of: name) else { throw c.error("thermo keyword '\(keyword)' names no defined variable") }
+        guard kind == .equal else { throw c.error("thermo keyword '\(keyword)': the variable must be equal-style, as LAMMPS requires") }
+        return ThermoColumn(keyword: keyword, header: keyword, isInteger: false)
+      }
       guard let (id, index) = parseFixReference(keyword), let entry = fixes.first(where: { $0.id == id }) else {
         throw c.error("thermo keyword '\(keyword)' names no defined fix")
       }
@@ -112,6 +122,15 @@ extension Simulation {
       }
       return ThermoColumn(keyword: keyword, header: keyword, isInteger: false)
     }
+  }
+
+  /// A `v_NAME` thermo column: the variable evaluated with the thermo keywords of the row being
+  /// printed (LAMMPS evaluates them at that step too).
+  func thermoVariable(_ name: String, at state: ThermoState) throws -> Double {
+    let saved = lastThermo
+    lastThermo = state
+    defer { lastThermo = saved }
+    return try variables.numericValue(of: name, at: nil)
   }
 
   /// Thermo keywords as values for equal-style formulas (after the first run).

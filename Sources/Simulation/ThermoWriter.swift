@@ -20,6 +20,8 @@ final class ThermoWriter: Writer {
   private let policy: RebuildPolicy
   private let potential: Potential
   private let fixes: [(id: String, fix: Fix)]
+  /// A `v_NAME` column's value for a row's state.
+  private let variable: (String, ThermoState) throws -> Double
   private var runStart = 0.0
   private var last = (step: 0, time: 0.0)
   /// The state of the last row (for `print` and equal-style variables after the run).
@@ -27,7 +29,7 @@ final class ThermoWriter: Writer {
 
   init(columns: [ThermoColumn], settings: ThermoSettings, console: Console, units: UnitSystem, atomCount: Int,
        firstStep: Int, lastStep: Int, timestep: Double, policy: RebuildPolicy, potential: Potential,
-       fixes: [(id: String, fix: Fix)]) {
+       fixes: [(id: String, fix: Fix)], variable: @escaping (String, ThermoState) throws -> Double) {
     self.columns = columns
     self.settings = settings
     self.console = console
@@ -39,6 +41,7 @@ final class ThermoWriter: Writer {
     self.policy = policy
     self.potential = potential
     self.fixes = fixes
+    self.variable = variable
   }
 
   /// The run's loop starts its clock: cpu, tpcpu and spcpu count from here.
@@ -54,9 +57,11 @@ final class ThermoWriter: Writer {
   func write(_ output: OutputStep) throws {
     let state = try reduce(output)
     let normalize = settings.normalize ?? (units.name == "lj")
-    console.line(settings.format.row(columns, columns.map {
-      state.value($0.keyword, units: units, normalize: normalize, fixOutput: { fixOutput($0, fixes) }) ?? 0
-    }))
+    let values = try columns.map { column in
+      if let name = parseVariableReference(column.keyword) { return try variable(name, state) }
+      return state.value(column.keyword, units: units, normalize: normalize, fixOutput: { fixOutput($0, fixes) }) ?? 0
+    }
+    console.line(settings.format.row(columns, values))
     if settings.flush { console.flush() }
   }
 

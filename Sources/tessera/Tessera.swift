@@ -12,13 +12,22 @@ struct Tessera: ParsableCommand {
     version: tesseraVersion,
     subcommands: [Run.self, Check.self, Eval.self])
 
-  /// LAMMPS writes `-var NAME VALUE`; argument-parser wants `--var NAME=VALUE`. Rewritten before
-  /// parsing so decks' familiar command lines work.
+  /// A command line that does not start with a subcommand is LAMMPS's (`tessera -i in.lammps -v t
+  /// 300`, `tessera < in.lammps`), so workflows that start `lmp` can start Tessera unchanged. In the
+  /// subcommands, LAMMPS's `-var NAME VALUE` is rewritten to argument-parser's `--var NAME=VALUE`.
   static func main() {
     // Past a file-size limit (RLIMIT_FSIZE, a quota) a write must fail with EFBIG, reported with its
     // path, rather than kill the rank with SIGXFSZ.
     signal(SIGXFSZ, SIG_IGN)
     var arguments = Array(CommandLine.arguments.dropFirst())
+    if LammpsCommandLine.applies(to: arguments) {
+      do {
+        try execute(try LammpsCommandLine.parse(arguments), validateOnly: false)
+      } catch {
+        exit(withError: error)
+      }
+      return
+    }
     var i = 0
     while i < arguments.count {
       if ["-var", "-v"].contains(arguments[i]) && i + 2 < arguments.count {
@@ -67,12 +76,42 @@ struct DeckOptions: ParsableArguments {
     return Double(parts.reduce(0) { $0 * 60 + $1! })
   }
 
-  func defineVariables(_ simulation: Simulation) throws {
-    for v in variables {
+  func settings() throws -> JobSettings {
+    guard threads >= 1 else { throw ValidationError("--threads expects a positive thread count, got \(threads)") }
+    let named = try variables.map { v in
       guard let eq = v.firstIndex(of: "="), eq != v.startIndex else {
         throw ValidationError("-var expects NAME VALUE, got '\(v)'")
       }
-      try simulation.variables.defineFromCommandLine(String(v[..<eq]), values: [String(v[v.index(after: eq)...])])
+      return (name: String(v[..<eq]), values: [String(v[v.index(after: eq)...])])
+    }
+    return JobSettings(deck: .file(deck), variables: named, log: log == "none" ? nil : log,
+                       wallTimeLimit: try wallTimeLimit(), threads: threads)
+  }
+}
+
+/// What a job runs and where its output goes, from either command line.
+struct JobSettings {
+  enum Deck {
+    case file(String)
+    /// Read by rank 0 and shared with every rank (mpirun gives standard input to rank 0 only).
+    case standardInput
+  }
+  var deck: Deck
+  var variables: [(name: String, values: [String])] = []
+  /// nil: no log file.
+  var log: String? = "log.tessera"
+  /// `-screen`: `.standardOutput`, a file, or nothing.
+  var screen: ScreenTarget = .standardOutput
+  var echo = false
+  var wallTimeLimit: Double?
+  var threads = 1
+
+  enum ScreenTarget { case standardOutput, none, file(String) }
+
+  var deckName: String {
+    switch deck {
+    case .file(let path): return path
+    case .standardInput: return "standard input"
     }
   }
 }
@@ -83,7 +122,7 @@ extension Tessera {
     @OptionGroup var options: DeckOptions
 
     func run() throws {
-      try execute(options, validateOnly: false)
+      try execute(try options.settings(), validateOnly: false)
     }
   }
 
@@ -98,14 +137,14 @@ extension Tessera {
 
     func run() throws {
       if let ranks, ranks < 1 { throw ValidationError("-np expects a positive rank count, got \(ranks)") }
-      try execute(options, validateOnly: true, plannedRanks: ranks)
+      try execute(try options.settings(), validateOnly: true, plannedRanks: ranks)
     }
   }
 }
 
 /// Runs or checks a deck on every rank. Errors that all ranks see (the deck is read by all) are
 /// printed once by rank 0 and end every rank with status 1.
-func execute(_ options: DeckOptions, validateOnly: Bool, plannedRanks: Int? = nil) throws {
+func execute(_ job: JobSettings, validateOnly: Bool, plannedRanks: Int? = nil) throws {
   let startTime = StepTimer.now()
   let comm = MPICommunicator()
   let console = Console(isWriter: comm.isRoot)
@@ -115,14 +154,29 @@ func execute(_ options: DeckOptions, validateOnly: Bool, plannedRanks: Int? = ni
   simulation.plannedRanks = plannedRanks
   StopRequest.installSignalHandlers()
   do {
-    simulation.wallTimeLimit = try options.wallTimeLimit()
-    guard options.threads >= 1 else { throw ValidationError("--threads expects a positive thread count, got \(options.threads)") }
-    simulation.modelThreads = options.threads
-    try options.defineVariables(simulation)
-    if !validateOnly && options.log != "none" { try console.openLog(options.log) }
+    simulation.wallTimeLimit = job.wallTimeLimit
+    simulation.modelThreads = job.threads
+    for v in job.variables { try simulation.variables.defineFromCommandLine(v.name, values: v.values) }
+    switch job.screen {
+    case .standardOutput: break
+    case .none: try console.redirectScreen(to: nil)
+    case .file(let path): try console.redirectScreen(to: path)
+    }
+    console.echo = job.echo
+    if !validateOnly, let log = job.log { try console.openLog(log) }
     console.line("Tessera \(tesseraVersion) (\(comm.size) MPI rank\(comm.size == 1 ? "" : "s"))")
-    try Interpreter(simulation: simulation).execute(file: options.deck)
-    if validateOnly { console.line("check: \(options.deck) is valid") }
+    let interpreter = Interpreter(simulation: simulation)
+    switch job.deck {
+    case .file(let path): try interpreter.execute(file: path)
+    case .standardInput:
+      let bytes = comm.isRoot ? [UInt8](FileHandle.standardInput.readDataToEndOfFile()) : []
+      let shared = comm.allGatherBytes(bytes)[0]
+      guard let text = String(bytes: shared, encoding: .utf8) else {
+        throw DeckError("not valid UTF-8 text", at: SourceLocation(file: job.deckName, line: DeckReader.firstLineNotUTF8(Data(shared))))
+      }
+      try interpreter.execute(text: text, name: job.deckName)
+    }
+    if validateOnly { console.line("check: \(job.deckName) is valid") }
     console.line("Total wall time: \(formatWallTime(StepTimer.now() - startTime))")
   } catch let stop as StoppedEarly {
     console.line("\(stop)")

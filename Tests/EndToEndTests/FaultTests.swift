@@ -158,7 +158,7 @@ final class FaultTests: XCTestCase {
       thermo_modify format float %.17g
       thermo 10
       """
-    try (system + "\n" + forces + "\nrestart 1 k.bin\nrun 100000000\n")
+    try (system + "\n" + forces + "\nrestart 1 k.bin k.bin\nrun 100000000\n")
       .write(to: dir.appendingPathComponent("in.deck"), atomically: true, encoding: .utf8)
     let output = dir.appendingPathComponent("output")
     let process = try startTessera(ranks: 1, ["run", "in.deck", "--log", "none"], in: dir, output: output)
@@ -173,13 +173,13 @@ final class FaultTests: XCTestCase {
     process.waitUntilExit()
     XCTAssertNotEqual(process.terminationStatus, 0)
 
-    let continued = try runDeck("units lj\natom_style atomic\nread_restart k.bin\n" + forces + "\nrestart 1 c.bin\nrun 20\n",
+    let continued = try runDeck("units lj\natom_style atomic\nread_restart k.bin\n" + forces + "\nrestart 1 c.bin c.bin\nrun 20\n",
                                 named: "in.continue", ranks: 1, in: dir)
     XCTAssertEqual(continued.status, 0, continued.combined)
     guard let first = thermoRows(continued.output).first?["Step"] else { return XCTFail(continued.combined) }
     let killedAt = Int(first)
     XCTAssertGreaterThan(killedAt, 0)
-    let whole = try runDeck(system + "\n" + forces + "\nrestart 1 u.bin\nrun \(killedAt + 20)\n",
+    let whole = try runDeck(system + "\n" + forces + "\nrestart 1 u.bin u.bin\nrun \(killedAt + 20)\n",
                             named: "in.whole", ranks: 1, in: dir)
     XCTAssertEqual(whole.status, 0, whole.combined)
     XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("c.bin")),

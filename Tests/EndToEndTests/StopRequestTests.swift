@@ -9,7 +9,7 @@ final class StopRequestTests: XCTestCase {
     pair_style lj/cut 2.5
     pair_coeff 1 1 1.0 1.0 2.5
     fix 1 all nve
-    restart 100000 job.restart
+    restart 100000 job.restart job.restart
     thermo 100
     run 100000000
     print "not reached"

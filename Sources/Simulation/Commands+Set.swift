@@ -1,0 +1,126 @@
+import Foundation
+import InputDeck
+
+extension Simulation {
+  /// `set atom IDS|type TYPES|group ID|region ID KEYWORD VALUES…` (LAMMPS `Set`), keywords in order:
+  /// `type T`, `type/fraction T FRACTION SEED` (each selected atom becomes T when its uniform number —
+  /// LAMMPS's Park–Miller generator seeded from SEED and the atom's coordinates, so the same on any
+  /// rank count and the same atoms as in LAMMPS — is at most FRACTION), `image NX NY NZ` (NULL keeps
+  /// one; periodic dimensions only). `IDS` and `TYPES` are N, `*`, `N*`, `*M` or `N*M`.
+  func set(_ c: Command) throws {
+    _ = try requireBox(c)
+    let selector = try c.word(0, "set style"), what = try c.word(1, "atoms to set")
+    let selected: (Int) -> Bool
+    switch selector {
+    case "atom":
+      let range = try idRange(what, c)
+      selected = { [atoms] i in range.contains(atoms.tag[i]) }
+    case "type":
+      let range = try typeRange(what, c)
+      selected = { [atoms] i in range.contains(Int(atoms.type[i])) }
+    case "group":
+      let g = try group(named: what, c)
+      selected = { [atoms] i in g.contains(atoms.tag[i]) }
+    case "region":
+      guard let region = regions[what] else { throw c.error("unknown region '\(what)'") }
+      selected = { [atoms] i in region.contains(atoms.positionOf(i)) }
+    default: throw c.error("unsupported set style '\(selector)' (atom, type, group, region)")
+    }
+    var reader = KeywordReader(c, from: 2)
+    guard !reader.isAtEnd else { throw c.error("expected a keyword to set (type, type/fraction, image)") }
+    console.line("Setting atom values ...")
+    while let keyword = reader.nextKeyword() {
+      var count = 0
+      switch keyword {
+      case "type":
+        let type = try atomType(try reader.word("atom type"), c)
+        for i in 0..<atoms.ownedCount where selected(i) { atoms.type[i] = Int32(type); count += 1 }
+      case "type/fraction":
+        let type = try atomType(try reader.word("atom type"), c)
+        let fraction = try reader.double("fraction")
+        guard (0...1).contains(fraction) else { throw c.error("type/fraction needs a fraction from 0 to 1, got \(fraction)") }
+        let seed = try reader.positiveInteger("seed")
+        guard seed <= Int(Int32.max) else { throw c.error("type/fraction seed \(seed) is larger than \(Int32.max)") }
+        for i in 0..<atoms.ownedCount where selected(i) {
+          var random = ParkMillerRandom(seed: Int32(seed), position: atoms.positionOf(i))
+          if random.uniform() > fraction { continue }
+          atoms.type[i] = Int32(type)
+          count += 1
+        }
+      case "image":
+        let box = self.box!
+        let flags: [Int32?] = try (0..<3).map { d in
+          let word = try reader.word("image flag \(d + 1)")
+          if word == "NULL" { return nil }
+          guard let n = Int32(word) else { throw c.error("expected an integer or NULL for image flag \(d + 1), got '\(word)'") }
+          guard n == 0 || box.periodic[d] else { throw c.error("cannot set a non-zero image flag for a non-periodic dimension") }
+          return n
+        }
+        for i in 0..<atoms.ownedCount where selected(i) {
+          var image = atoms.imageOf(i)
+          for d in 0..<3 { if let n = flags[d] { image[d] = n } }
+          atoms.setImage(i, image)
+          count += 1
+        }
+      case "mass":
+        throw c.error("atom_style atomic keeps masses per type: use the mass command")
+      default: throw reader.unknownKeyword("type, type/fraction, image")
+      }
+      console.line("  \(comm.allReduce(count, .sum)) settings made for \(keyword)")
+    }
+  }
+
+  private func atomType(_ word: String, _ c: Command) throws -> Int {
+    guard let t = Int(word), t >= 1, t <= masses.typeCount else {
+      throw c.error("expected an atom type from 1 to \(masses.typeCount), got '\(word)'")
+    }
+    return t
+  }
+
+  /// An atom id range: `N`, `*`, `N*`, `*M`, `N*M`.
+  private func idRange(_ word: String, _ c: Command) throws -> ClosedRange<Int64> {
+    func bound(_ s: Substring, _ fallback: Int64) throws -> Int64 {
+      if s.isEmpty { return fallback }
+      guard let v = Int64(s), v >= 1 else { throw c.error("expected an atom id or range N*M, got '\(word)'") }
+      return v
+    }
+    guard let star = word.firstIndex(of: "*") else { let id = try bound(Substring(word), 0); return id...id }
+    let lo = try bound(word[..<star], 1), hi = try bound(word[word.index(after: star)...], Int64.max)
+    guard lo <= hi else { throw c.error("empty atom id range '\(word)'") }
+    return lo...hi
+  }
+}
+
+/// LAMMPS's `RanPark` (Park and Miller's minimal standard generator) as `set type/fraction` seeds
+/// it for one atom: a Jenkins one-at-a-time hash of the seed's and the coordinates' bytes (read as
+/// signed chars, as on x86), 27 bits of it, warmed up by five draws.
+struct ParkMillerRandom {
+  private var seed: Int32
+
+  init(seed base: Int32, position: SIMD3<Double>) {
+    var hash: UInt32 = 0
+    func mix(_ bytes: UnsafeRawBufferPointer) {
+      for byte in bytes {
+        hash = hash &+ UInt32(bitPattern: Int32(Int8(bitPattern: byte)))
+        hash = hash &+ (hash << 10)
+        hash ^= hash >> 6
+      }
+    }
+    withUnsafeBytes(of: base) { mix($0) }
+    let coordinates = [position.x, position.y, position.z]
+    coordinates.withUnsafeBytes { mix($0) }
+    hash = hash &+ (hash << 3)
+    hash ^= hash >> 11
+    hash = hash &+ (hash << 15)
+    seed = Int32(hash & 0x7ff_ffff)
+    if seed == 0 { seed = 1 }
+    for _ in 0..<5 { _ = uniform() }
+  }
+
+  mutating func uniform() -> Double {
+    let k = seed / 127_773
+    seed = 16807 &* (seed - k * 127_773) &- 2836 &* k
+    if seed < 0 { seed = seed &+ 2_147_483_647 }
+    return Double(seed) * (1.0 / 2_147_483_647)
+  }
+}
