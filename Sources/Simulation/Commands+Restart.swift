@@ -91,7 +91,9 @@ extension Simulation {
     if comm.allReduce(failure.isEmpty ? 0 : 1, .max) > 0 {
       throw RunError(comm.isRoot ? failure : "a restart file could not be written (see rank 0)")
     }
-    console.line("Restart file \(path) written at step \(step)")
+    // A run's periodic restarts are silent, as LAMMPS's: a line inside the thermo table would break
+    // the log parsers that read it (dpdata, dpgen2, pizza's log.py).
+    if !midRun { console.line("Restart file \(path) written at step \(step)") }
   }
 
   /// `read_restart FILE`: box, masses, atoms (each rank keeps its brick's), step and time; fix states
