@@ -16,6 +16,10 @@ struct ModelReader {
     if case .string(let type) = model["descriptor"]["type"].value, AttentionModelReader.descriptorTypes.contains(type) {
       return DeepPotentialModel(wrapping: try AttentionModelReader(file: file).model())
     }
+    if case .string("dpa3") = model["descriptor"]["type"].value {
+      // RepflowModel reads it and RepflowEvaluator evaluates it, but not yet behind this interface.
+      throw model["descriptor"]["type"].unsupported("a DPA-3 model (dpa3) in pair_style deepmd, MD or tessera eval (only the library's RepflowEvaluator evaluates it so far)")
+    }
 
     let descriptor = try Descriptor(model["descriptor"], typeCount: n)
     let fitting = model["fitting"]
