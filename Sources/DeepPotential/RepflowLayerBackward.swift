@@ -98,53 +98,56 @@ extension RepflowLayerStep {
       addEdge(e, gEdgeOwnAll[e][...])
     }
     // Angle messages of the edges.
+    var toEdge = AngleProjection(layer.edgeAngle1, model: m, node: node, edges: edges, firstEdge: e0, count: a)
+    var toAngle = AngleProjection(layer.angleSelf, model: m, node: node, edges: edges, firstEdge: e0, count: a)
     let angleScale = 1 / Double(m.angleSelection).squareRoot()
     var gReduced = [Double](repeating: 0, count: a * ne)
+    var z1 = [Double](repeating: 0, count: ne), z2 = [Double](repeating: 0, count: na)
     for e in 0..<count {
-      let own = edge(e)
-      let message = e < a ? [Double](repeating: 0, count: ne) : m.smoothEdgeUpdate ? [Double](repeating: 0, count: ne) : own
-      var reduced = message
+      var message = e < a || m.smoothEdgeUpdate ? [Double](repeating: 0, count: ne) : edge(e)
       if e < a {
         // Recompute the reduced angle message of edge e.
         for k in 0..<a {
-          let input = Array(angles[(p0 + e * a + k) * na..<(p0 + e * a + k + 1) * na]) + node + edge(k) + own
+          toEdge.z(angles, angleRow: (p0 + e * a + k) * na, j: e, k: k, into: &z1)
           let w = g.angleSwitch[s0 + e] * g.angleSwitch[s0 + k]
-          for (c, v) in affine(layer.edgeAngle1, input).enumerated() { reduced[c] += w * m.activation.value(v) * angleScale }
+          for c in 0..<ne { message[c] += w * m.activation.value(z1[c]) * angleScale }
         }
       }
-      let gMessage = activatedBackward(layer.edgeAngle2, reduced, gEdgeUpdatesAll[e][1])
+      let gMessage = activatedBackward(layer.edgeAngle2, message, gEdgeUpdatesAll[e][1])
       if e < a {
         for c in 0..<ne { gReduced[e * ne + c] = gMessage[c] * angleScale }
       } else if !m.smoothEdgeUpdate {
         addEdge(e, gMessage[...])
       }
     }
-    // Angles: both linear maps read [angle_jk, node_i, edge_ik, edge_ij].
+    // Angles: both maps read [angle_jk, node_i, edge_ik, edge_ij].
+    let (own, update) = angleCoefficients
+    var gz1 = [Double](repeating: 0, count: ne), gz2 = [Double](repeating: 0, count: na)
     for j in 0..<a {
       for k in 0..<a {
         let row = (p0 + j * a + k) * na
-        let angle = Array(angles[row..<row + na])
-        let input = angle + node + edge(k) + edge(j)
         let w = g.angleSwitch[s0 + j] * g.angleSwitch[s0 + k]
-        let z = affine(layer.edgeAngle1, input)
-        var gz = [Double](repeating: 0, count: ne), dot = 0.0
+        toEdge.z(angles, angleRow: row, j: j, k: k, into: &z1)
+        var dot = 0.0
         for c in 0..<ne {
-          let y = m.activation.value(z[c])
+          let y = m.activation.value(z1[c])
           dot += gReduced[j * ne + c] * y
-          gz[c] = gReduced[j * ne + c] * w * m.activation.derivative(z[c], output: y)
+          gz1[c] = gReduced[j * ne + c] * w * m.activation.derivative(z1[c], output: y)
         }
         geometry.angleSwitch[s0 + j] += dot * g.angleSwitch[s0 + k]
         geometry.angleSwitch[s0 + k] += dot * g.angleSwitch[s0 + j]
-        var gInput = affineBackward(layer.edgeAngle1, gz)
-        let (gAngleOwn, gAngleUpdates) = combineBackward(Array(angleGradient[row..<row + na]), updates: 1,
-                                                         m.updateStyle == .residual ? layer.angleResiduals : [])
-        gInput = add(gInput, activatedBackward(layer.angleSelf, input, gAngleUpdates[0]))
-        for c in 0..<na { angleGradient[row + c] = gAngleOwn[c] + gInput[c] }
-        for c in 0..<nd { gNode[c] += gInput[na + c] }
-        addEdge(k, gInput[(na + nd)..<(na + nd + ne)])
-        addEdge(j, gInput[(na + nd + ne)..<(na + nd + 2 * ne)])
+        toAngle.z(angles, angleRow: row, j: j, k: k, into: &z2)
+        for c in 0..<na {
+          let upstream = angleGradient[row + c]
+          gz2[c] = update[c] * upstream * m.activation.derivative(z2[c], output: m.activation.value(z2[c]))
+          angleGradient[row + c] = own * upstream
+        }
+        toEdge.accumulate(gz1, j: j, k: k, angleGradient: &angleGradient, row: row)
+        toAngle.accumulate(gz2, j: j, k: k, angleGradient: &angleGradient, row: row)
       }
     }
+    toEdge.distribute(nodeGradient: &gNode, edgeGradient: &gEdges)
+    toAngle.distribute(nodeGradient: &gNode, edgeGradient: &gEdges)
     edgeGradient.replaceSubrange(e0 * ne..<(e0 + count) * ne, with: gEdges)
     for c in 0..<nd { gNodes[i * nd + c] += gNode[c] }
   }

@@ -51,17 +51,20 @@ struct RepflowLayerStep {
     let updated = combine(node, [selfUpdate, symmetric, message.map { $0 / Double(m.selection) }], layer.nodeResiduals)
 
     // Angles, and the angle messages of the edges they join.
+    let toEdge = AngleProjection(layer.edgeAngle1, model: m, node: node, edges: edges, firstEdge: e0, count: a)
+    let toAngle = AngleProjection(layer.angleSelf, model: m, node: node, edges: edges, firstEdge: e0, count: a)
+    let (own, update) = angleCoefficients
     var reduced = [Double](repeating: 0, count: a * ne)
     var newAngles = [Double](repeating: 0, count: a * a * na)
+    var z1 = [Double](repeating: 0, count: ne), z2 = [Double](repeating: 0, count: na)
     for j in 0..<a {
       for k in 0..<a {
         let row = (p0 + j * a + k) * na
-        let angle = Array(angles[row..<row + na])
-        let input = angle + node + edge(k) + edge(j)
+        toEdge.z(angles, angleRow: row, j: j, k: k, into: &z1)
         let w = g.angleSwitch[s0 + j] * g.angleSwitch[s0 + k]
-        for (c, v) in activated(layer.edgeAngle1, input).enumerated() { reduced[j * ne + c] += w * v }
-        let next = combine(angle, [activated(layer.angleSelf, input)], layer.angleResiduals)
-        newAngles.replaceSubrange((j * a + k) * na..<(j * a + k + 1) * na, with: next)
+        for c in 0..<ne { reduced[j * ne + c] += w * m.activation.value(z1[c]) }
+        toAngle.z(angles, angleRow: row, j: j, k: k, into: &z2)
+        for c in 0..<na { newAngles[(j * a + k) * na + c] = own * angles[row + c] + update[c] * m.activation.value(z2[c]) }
       }
     }
     let angleScale = 1 / Double(m.angleSelection).squareRoot()
@@ -74,6 +77,15 @@ struct RepflowLayerStep {
     }
     angles.replaceSubrange(p0 * na..<(p0 + a * a) * na, with: newAngles)
     next.replaceSubrange(i * nd..<(i + 1) * nd, with: updated)
+  }
+
+  /// The angle update is combine(angle, [u]) = α·angle + β ⊙ u: (α, β) by the update style.
+  var angleCoefficients: (Double, [Double]) {
+    switch model.updateStyle {
+    case .residual: return (1, layer.angleResiduals[0])
+    case .average: return (1 / 2.0.squareRoot(), [Double](repeating: 1 / 2.0.squareRoot(), count: model.angleWidth))
+    case .increment: return (1, [Double](repeating: 1, count: model.angleWidth))
+    }
   }
 
   /// φ(x·W + b) with the descriptor's activation.
