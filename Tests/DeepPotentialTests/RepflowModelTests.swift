@@ -10,7 +10,7 @@ import XCTest
 /// reference configuration against DeePMD-kit, finite differences, the periodic images acting as
 /// ghosts whose node features are forwarded before every layer, and the reader's refusals.
 final class RepflowModelTests: XCTestCase {
-  static let models = ["cuag_dpa3"]
+  static let models = ["cuag_dpa3", "cuag_dpa3_avg", "cuag_dpa3_incr"]
 
   func testLibraryMatchesDeePMDKit() throws {
     for name in Self.models {
@@ -136,9 +136,9 @@ final class RepflowModelTests: XCTestCase {
   }
 
   func testReaderRefusesWhatItDoesNotEvaluate() throws {
-    // The se_e2_a / DPA-1 loader behind pair_style deepmd and tessera eval: no forces for DPA-3.
+    // The se_e2_a / DPA-1 loader behind tessera eval and the deviation ensembles refuses DPA-3.
     XCTAssertThrowsError(try DeepPotentialModel.load(path: ModelEditing.modelPath("cuag_dpa3"))) { error in
-      XCTAssertTrue("\(error)".contains("model.descriptor.type: a DPA-3 model (dpa3) in pair_style deepmd, MD"), "\(error)")
+      XCTAssertTrue("\(error)".contains("model.descriptor.type: a DPA-3 model (dpa3) here (tessera eval"), "\(error)")
     }
     let refusals: [(String, JSONValue, String)] = [
       ("model.descriptor.repflow_args.use_dynamic_sel", .bool(true), "use_dynamic_sel true"),

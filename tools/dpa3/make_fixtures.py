@@ -72,6 +72,20 @@ def training_input(options: dict, data: Path, steps: int) -> dict:
     }
 
 
+def eager_reference(checkpoint: Path, frames: list, out: Path) -> None:
+    """tools/dpa1's `reference` on a training checkpoint, with torch.jit.script made the identity
+    for the call: DeepPot scripts the model it loads, which fails as freezing does, and evaluates
+    the eager PyTorch model (autograd forces) otherwise alike."""
+    import torch
+
+    script = torch.jit.script
+    torch.jit.script = lambda module, *args, **kwargs: module
+    try:
+        reference(checkpoint, frames, out, rcut=E_RCUT, sel=E_SEL)
+    finally:
+        torch.jit.script = script
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=200)
@@ -93,12 +107,21 @@ def main() -> None:
             config = training_input(options, work / "data", args.steps)
             (run / "input.json").write_text(json.dumps(config, indent=1))
             dp("--pt", "train", "input.json", cwd=run)
-            dp("--pt", "freeze", "-o", f"{name}.pth", cwd=run)
-            dp("convert-backend", f"{name}.pth", str(folder / f"{name}.dp"), cwd=run)
+            # DeePMD-kit 3.2 cannot TorchScript res_avg / res_incr models (its sequential-update
+            # branch indexes the residual vectors those styles lack): they are converted from the
+            # training checkpoint and evaluated by the eager PyTorch model (`eager_reference`).
+            source = f"{name}.pth" if config["model"]["descriptor"]["repflow"].get("update_style", "res_residual") \
+                == "res_residual" else "model.ckpt.pt"
+            if source.endswith(".pth"):
+                dp("--pt", "freeze", "-o", source, cwd=run)
+            dp("convert-backend", source, str(folder / f"{name}.dp"), cwd=run)
             config["training"]["training_data"]["systems"] = ["(EMT frames made by tools/dpa1/make_fixtures.py)"]
             (folder / "input.json").write_text(json.dumps(config, indent=1) + "\n")
             write_full_precision_extxyz(folder / "fixtures" / "configs.xyz", frames)
-            reference(run / f"{name}.pth", frames, folder / "fixtures", rcut=E_RCUT, sel=E_SEL)
+            if source.endswith(".pth"):
+                reference(run / source, frames, folder / "fixtures", rcut=E_RCUT, sel=E_SEL)
+            else:
+                eager_reference(run / source, frames, folder / "fixtures")
             print(f"wrote {folder}")
 
 
