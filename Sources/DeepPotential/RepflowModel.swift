@@ -15,7 +15,7 @@ public struct RepflowModel: Sendable {
   let smoothingStart: Double
   public let selection: Int
   /// a_rcut, a_rcut_smth, a_sel: the angle list, a prefix of the edge list.
-  let angleCutoff: Double
+  public let angleCutoff: Double
   let angleSmoothingStart: Double
   let angleSelection: Int
   let nodeWidth, edgeWidth, angleWidth, axisCount: Int
@@ -75,9 +75,20 @@ public struct RepflowModel: Sendable {
   }
 
   public var typeCount: Int { typeMap.count }
+  public var layerCount: Int { layers.count }
   var descriptorWidth: Int { nodeWidth + (appendsTypeEmbedding ? nodeWidth : 0) }
 
   public static func load(path: String) throws -> RepflowModel {
     try RepflowModelReader(file: try ModelFile(path: path)).model()
+  }
+}
+
+extension RepflowModel {
+  /// Whether `path` is a `.dp` file whose descriptor is DPA-3 (false for anything unreadable, which
+  /// the general loader then reports).
+  public static func isDPA3(path: String) -> Bool {
+    guard let file = try? ModelFile(path: path), let root = try? file.rootNode() else { return false }
+    if case .string("dpa3") = root["model"]["descriptor"]["type"].value { return true }
+    return false
   }
 }
