@@ -117,6 +117,14 @@ struct RepflowModelReader {
     let angleInput = angleWidth + nodeWidth + 2 * edgeWidth
     let layers = try stored.map { layer -> RepflowModel.RepflowLayer in
       try layer.checkVersion(1...2)
+      // DeePMD-kit builds each layer from its own keys: they must be the block's.
+      for key in layer.keys.sorted() where !["@class", "@version", "@variables", "ntypes"].contains(key) {
+        let own = layer[key], block = key == "activation_function" ? d[key] : a[key]
+        if case .object = own.value { continue }  // the layer's networks
+        if !block.isNull, !sameValue(own.value, block.value) {
+          throw DeepPotentialError("\(path): \(own.keyPath): disagrees with \(block.keyPath)")
+        }
+      }
       for key in ["a_compress_n_linear", "a_compress_e_linear"] where !layer[key].isNull {
         throw layer[key].unsupported("angular message compression (\(key))")
       }
@@ -194,6 +202,21 @@ struct RepflowModelReader {
     let value = try node.int()
     guard value > 0 else { throw DeepPotentialError("\(file.path): \(node.keyPath): expected a positive integer, found \(value)") }
     return value
+  }
+
+  /// JSON equality of hyper-parameters (numbers, flags, names, lists of them).
+  private func sameValue(_ x: JSONValue, _ y: JSONValue) -> Bool {
+    switch (x, y) {
+    case (.null, .null): return true
+    case (.bool(let p), .bool(let q)): return p == q
+    case (.number(let p), .number(let q)): return p == q
+    case (.string(let p), .string(let q)): return p == q
+    case (.array(let p), .array(let q)): return p.count == q.count && zip(p, q).allSatisfy { sameValue($0, $1) }
+    // e_sel is an integer in repflow_args and a one-element list in the layers.
+    case (.array(let p), .number): return p.count == 1 && sameValue(p[0], y)
+    case (.number, .array(let q)): return q.count == 1 && sameValue(x, q[0])
+    default: return false
+    }
   }
 
   private func intOrDefault(_ node: DocumentNode, _ fallback: Int) throws -> Int { node.isNull ? fallback : try node.int() }

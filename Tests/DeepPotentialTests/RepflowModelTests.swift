@@ -153,6 +153,8 @@ final class RepflowModelTests: XCTestCase {
       ("model.pair_exclude_types", .array([.array([.number(0), .number(1)])]), "pair_exclude_types"),
       ("model.descriptor.repflow_args.nlayers", .number(2), "3 layers stored, nlayers is 2"),
       ("model.descriptor.repflow_args.n_dim", .number(8), "expected n_dim = 8"),
+      ("model.descriptor.repflow_variable.repflow_layers.1.smooth_edge_update", .bool(false),
+       "repflow_layers[1].smooth_edge_update: disagrees with model.descriptor.repflow_args.smooth_edge_update"),
     ]
     for (key, value, message) in refusals {
       let path = try ModelEditing.copy("cuag_dpa3") { $0[path: key] = value }
