@@ -1,7 +1,7 @@
 import Atoms
 import Foundation
 
-/// Energies of a DPA-3 model (`RepflowModel`) on one rank's atoms, owned atoms first, then ghosts,
+/// Energies, forces and virial of a DPA-3 model (`RepflowModel`) on one rank's atoms, owned atoms first, then ghosts,
 /// with a full neighbour list of the owned atoms (the contract of `DeepPotentialEvaluator.compute`).
 ///
 /// The plain float64 reference path, atom by atom, following DeePMD-kit's NumPy descriptor
@@ -17,13 +17,14 @@ import Foundation
 public final class RepflowEvaluator {
   public let model: RepflowModel
   let selection: NeighborSelection
-  private let fitting: NetworkTape
+  /// One per type (the same network for every type when the fitting has mixed types).
+  private let fittings: [NetworkTape]
   private let slots: UnsafeMutablePointer<Int32>
 
   public init(model: RepflowModel) {
     self.model = model
     selection = NeighborSelection(model: model)
-    fitting = NetworkTape(model.fittings[0], capacity: 1)
+    fittings = model.fittings.map { NetworkTape($0, capacity: 1) }
     slots = zeroedBuffer(model.selection)
   }
 
@@ -57,7 +58,7 @@ public final class RepflowEvaluator {
     for layer in m.layers {
       nodes.withUnsafeMutableBufferPointer { ghosts.forward($0.baseAddress!, width: nd) }
       if forces != nil { tape.append((nodes, edges, angles)) }
-      var step = RepflowLayerStep(model: m, layer: layer)
+      let step = RepflowLayerStep(model: m, layer: layer)
       for i in 0..<ownedCount where types[i] >= 0 {
         step.update(atom: i, graph: graph, nodes: nodes, next: &next, edges: &edges, angles: &angles)
       }
@@ -69,7 +70,7 @@ public final class RepflowEvaluator {
     var one = 1.0
     for i in 0..<ownedCount {
       guard types[i] >= 0 else { atomEnergies[i] = 0; continue }
-      let t = Int(types[i])
+      let t = Int(types[i]), fitting = fittings[t]
       for c in 0..<nd { fitting.input[c] = nodes[i * nd + c] }
       if m.appendsTypeEmbedding { for c in 0..<nd { fitting.input[nd + c] = m.typeEmbedding[t * nd + c] } }
       fitting.forward(rows: 1)

@@ -15,7 +15,7 @@ struct RepflowLayerStep {
   let model: RepflowModel
   let layer: RepflowModel.RepflowLayer
 
-  mutating func update(atom i: Int, graph g: RepflowGraph, nodes: [Double], next: inout [Double],
+  func update(atom i: Int, graph g: RepflowGraph, nodes: [Double], next: inout [Double],
                        edges: inout [Double], angles: inout [Double]) {
     let m = model, nd = m.nodeWidth, ne = m.edgeWidth, na = m.angleWidth
     let e0 = g.edgeStart[i], count = g.edgeStart[i + 1] - e0
