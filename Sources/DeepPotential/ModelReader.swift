@@ -17,8 +17,8 @@ struct ModelReader {
       return DeepPotentialModel(wrapping: try AttentionModelReader(file: file).model())
     }
     if case .string("dpa3") = model["descriptor"]["type"].value {
-      // RepflowModel reads it; pair_style deepmd runs it through RepflowForce, nothing else yet.
-      throw model["descriptor"]["type"].unsupported("a DPA-3 model (dpa3) here (tessera eval, deviation ensembles; pair_style deepmd runs one DPA-3 model)")
+      // RepflowModel reads it for pair_style deepmd (one model) and tessera eval; not for ensembles yet.
+      throw model["descriptor"]["type"].unsupported("a DPA-3 model (dpa3) in a model deviation ensemble (pair_style deepmd and tessera eval take one DPA-3 model)")
     }
 
     let descriptor = try Descriptor(model["descriptor"], typeCount: n)

@@ -22,28 +22,8 @@ final class RepflowModelTests: XCTestCase {
         let label = frame.label(model: name)
         let result = try evaluator.evaluate(positions: frame.positions, types: frame.types(in: evaluator.model.typeMap),
                                             cell: frame.periodicCell)
-        guard case .double(let energy)? = frame.info["energy"],
-              case .reals(let atomEnergies)? = frame.property(named: "energies")?.values,
-              case .reals(let forces)? = frame.property(named: "forces")?.values,
-              let virial = frame.matrix3x3("virial") else {
-          return XCTFail("\(label): reference values missing")
-        }
-        XCTAssertEqual(atomEnergies.count, frame.atomCount, label)
-        XCTAssertEqual(forces.count, 3 * frame.atomCount, label)
-        XCTAssertEqual(virial.count, 9, label)
-        XCTAssertEqual(result.energy, energy, accuracy: 1e-10 * abs(energy), label)
-        for (key, computed, reference) in [("energies", result.atomEnergies, atomEnergies), ("forces", result.forces, forces),
-                                           ("virial", result.virial, virial)] {
-          XCTAssertEqual(computed.count, reference.count, "\(label): \(key)")
-          // Relative to the largest reference value (forces vanish by symmetry in the perfect lattice).
-          let scale = max(reference.map(abs).max()!, 1e-3)
-          for (k, (a, b)) in zip(computed, reference).enumerated() where abs(a - b) > 1e-10 * scale {
-            XCTFail("\(label): \(key)[\(k)] \(a) vs \(b)")
-            break
-          }
-          worst[key] = max(worst[key] ?? 0, zip(computed, reference).map { abs($0 - $1) }.max()! / scale)
-        }
-        worst["energy"] = max(worst["energy"] ?? 0, abs(result.energy - energy) / abs(energy))
+        Self.assertMatchesDeePMDKit(energy: result.energy, atomEnergies: result.atomEnergies, forces: result.forces,
+                                    virial: result.virial, reference: frame, label: label, worst: &worst)
         // dense_over_sel is the only configuration with more neighbours than e_sel (78 against 60).
         let overSel = frame.info["config"] == .string("dense_over_sel")
         XCTAssertEqual(result.overflowAtoms, overSel ? frame.atomCount : 0, "\(label) overflow count")
@@ -51,6 +31,35 @@ final class RepflowModelTests: XCTestCase {
       print("\(name) vs DeePMD-kit, largest |difference| / largest |reference|:",
             worst.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
     }
+  }
+
+  /// Energy to 1e-10 relative; per-atom energies, forces and virial to 1e-10 of the largest
+  /// reference value (forces vanish by symmetry in the perfect lattice). `worst` collects the
+  /// largest relative differences per quantity.
+  static func assertMatchesDeePMDKit(energy computedEnergy: Double, atomEnergies: [Double], forces: [Double],
+                                     virial: [Double], reference frame: ExtendedXYZFrame, label: String,
+                                     worst: inout [String: Double], file: StaticString = #filePath, line: UInt = #line) {
+    guard case .double(let energy)? = frame.info["energy"],
+          case .reals(let referenceEnergies)? = frame.property(named: "energies")?.values,
+          case .reals(let referenceForces)? = frame.property(named: "forces")?.values,
+          let referenceVirial = frame.matrix3x3("virial") else {
+      return XCTFail("\(label): reference values missing", file: file, line: line)
+    }
+    XCTAssertEqual(referenceEnergies.count, frame.atomCount, label, file: file, line: line)
+    XCTAssertEqual(referenceForces.count, 3 * frame.atomCount, label, file: file, line: line)
+    XCTAssertEqual(referenceVirial.count, 9, label, file: file, line: line)
+    XCTAssertEqual(computedEnergy, energy, accuracy: 1e-10 * abs(energy), label, file: file, line: line)
+    for (key, computed, reference) in [("energies", atomEnergies, referenceEnergies), ("forces", forces, referenceForces),
+                                       ("virial", virial, referenceVirial)] {
+      XCTAssertEqual(computed.count, reference.count, "\(label): \(key)", file: file, line: line)
+      let scale = max(reference.map(abs).max()!, 1e-3)
+      for (k, (a, b)) in zip(computed, reference).enumerated() where abs(a - b) > 1e-10 * scale {
+        XCTFail("\(label): \(key)[\(k)] \(a) vs \(b)", file: file, line: line)
+        break
+      }
+      worst[key] = max(worst[key] ?? 0, (zip(computed, reference).map { abs($0 - $1) }.max() ?? .infinity) / scale)
+    }
+    worst["energy"] = max(worst["energy"] ?? 0, abs(computedEnergy - energy) / abs(energy))
   }
 
   /// Central differences of the model's own energy (step 1e-5 Å, and 1e-6 of strain) against the
@@ -136,9 +145,9 @@ final class RepflowModelTests: XCTestCase {
   }
 
   func testReaderRefusesWhatItDoesNotEvaluate() throws {
-    // The se_e2_a / DPA-1 loader behind tessera eval and the deviation ensembles refuses DPA-3.
+    // The se_e2_a / DPA-1 loader behind the deviation ensembles refuses DPA-3.
     XCTAssertThrowsError(try DeepPotentialModel.load(path: ModelEditing.modelPath("cuag_dpa3"))) { error in
-      XCTAssertTrue("\(error)".contains("model.descriptor.type: a DPA-3 model (dpa3) here (tessera eval"), "\(error)")
+      XCTAssertTrue("\(error)".contains("model.descriptor.type: a DPA-3 model (dpa3) in a model deviation ensemble"), "\(error)")
     }
     let refusals: [(String, JSONValue, String)] = [
       ("model.descriptor.repflow_args.use_dynamic_sel", .bool(true), "use_dynamic_sel true"),

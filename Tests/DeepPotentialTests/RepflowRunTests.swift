@@ -1,5 +1,6 @@
 import Foundation
 import TesseraTestSupport
+import Trajectory
 import XCTest
 
 /// A DPA-3 model in decks (`pair_style deepmd cuag_dpa3.dp`, run through `RepflowForce`): the node
@@ -16,6 +17,35 @@ final class RepflowRunTests: XCTestCase {
   /// than the cut-off.
   func testTinyPeriodicBoxWithGhostsSeveralImagesDeep() throws {
     try assertRankIndependent(model: "cuag_dpa3", cells: 1, steps: 20, ranks: [2, 4])
+  }
+
+  /// `tessera eval` on the reference configurations of every DPA-3 model: energy, per-atom
+  /// energies, forces and virial against DeePMD-kit (no atom_virial column: not computed yet).
+  func testEvalMatchesDeePMDKit() throws {
+    let directory = try makeScratchDirectory("eval-dpa3")
+    for name in RepflowModelTests.models {
+      let output = directory.appendingPathComponent("\(name).xyz").path
+      let result = try runProcess(tesseraBinary, ["eval", "--model", inputPath("models/\(name)/\(name).dp"),
+                                                   inputPath("models/\(name)/fixtures/configs.xyz"), "-o", output])
+      XCTAssertEqual(result.status, 0, result.combined)
+      XCTAssertTrue(result.error.contains("WARNING:") && result.error.contains("than sel 60"), result.combined)
+      let computed = try ExtendedXYZ.read(contentsOf: output)
+      let reference = try ExtendedXYZ.read(contentsOf: inputPath("models/\(name)/fixtures/reference.xyz"))
+      XCTAssertEqual(reference.count, 7, name)
+      XCTAssertEqual(computed.count, reference.count, name)
+      var worst: [String: Double] = [:]
+      for (c, r) in zip(computed, reference) {
+        let label = "eval \(r.label(model: name))"
+        guard case .double(let energy)? = c.info["energy"], case .reals(let energies)? = c.property(named: "energies")?.values,
+              case .reals(let forces)? = c.property(named: "forces")?.values, let virial = c.matrix3x3("virial") else {
+          XCTFail("\(label): output values missing")
+          continue
+        }
+        XCTAssertNil(c.property(named: "atom_virial"), label)
+        RepflowModelTests.assertMatchesDeePMDKit(energy: energy, atomEnergies: energies, forces: forces, virial: virial,
+                                                 reference: r, label: label, worst: &worst)
+      }
+    }
   }
 
   func testUnsupportedOptionsAreRefused() throws {
