@@ -45,7 +45,9 @@ public final class RepflowEvaluator {
                              ownedCount: ownedCount, neighborOffsets: neighborOffsets, neighbors: neighbors)
     result.overflowAtoms = graph.overflowAtoms
     let m = model, nd = m.nodeWidth
-    var nodes = [Double](repeating: 0, count: totalCount * nd)
+    // At least one row, so that a rank without atoms still has buffers to join the exchanges with.
+    let rows = max(totalCount, 1)
+    var nodes = [Double](repeating: 0, count: rows * nd)
     for i in 0..<ownedCount where types[i] >= 0 {
       for c in 0..<nd { nodes[i * nd + c] = m.activation.value(m.typeEmbedding[Int(types[i]) * nd + c]) }
     }
@@ -64,7 +66,7 @@ public final class RepflowEvaluator {
       }
       swap(&nodes, &next)
     }
-    var nodeGradient = [Double](repeating: 0, count: totalCount * nd)
+    var nodeGradient = [Double](repeating: 0, count: rows * nd)
     let fittingGradient = UnsafeMutablePointer<Double>.allocate(capacity: m.descriptorWidth)
     defer { fittingGradient.deallocate() }
     var one = 1.0
@@ -89,7 +91,7 @@ public final class RepflowEvaluator {
     var angleGradient = [Double](repeating: 0, count: angles.count)
     for (l, layer) in m.layers.enumerated().reversed() {
       let step = RepflowLayerStep(model: m, layer: layer)
-      var inputGradient = [Double](repeating: 0, count: totalCount * nd)
+      var inputGradient = [Double](repeating: 0, count: rows * nd)
       for i in 0..<ownedCount where types[i] >= 0 {
         step.backward(atom: i, graph: graph, nodes: tape[l].nodes, edges: tape[l].edges, angles: tape[l].angles,
                       nodeGradient: nodeGradient[i * nd..<(i + 1) * nd], edgeGradient: &edgeGradient,

@@ -35,11 +35,12 @@ public final class RepflowForce: Potential {
   public func compute(_ atoms: AtomStore, _ list: NeighborList, _ box: Box, _ request: ForceRequest,
                       ghosts: GhostRows) throws -> EnergyVirial {
     let total = atoms.totalCount, owned = atoms.ownedCount
-    if types.count < total { types = [Int32](repeating: 0, count: atoms.capacity) }
+    // At least one entry each: a rank holding no atoms still passes buffers (and joins the exchanges).
+    if types.count < max(total, 1) { types = [Int32](repeating: 0, count: max(atoms.capacity, total, 1)) }
     for i in 0..<total { types[i] = modelTypes[Int(atoms.type[i])] }
     wantsPerAtom = request.contains(.perAtomEnergy)
     // An atom's energy belongs to it as a centre: ghosts get none.
-    if energies.count != total { energies = [Double](repeating: 0, count: total) }
+    if energies.count != max(total, 1) { energies = [Double](repeating: 0, count: max(total, 1)) }
     let result = list.offsets.withUnsafeBufferPointer { offsets in
       list.neighbors.withUnsafeBufferPointer { neighbors in
         energies.withUnsafeMutableBufferPointer { e in

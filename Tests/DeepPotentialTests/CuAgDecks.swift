@@ -5,8 +5,9 @@ import XCTest
 /// Cu–Ag decks with `pair_style deepmd` for the DPA-1 and DPA-3 run tests: the data file, an NVE
 /// deck, a run through the tessera binary, and thermo compared between rank counts to 1e-10.
 extension XCTestCase {
-  /// A Cu–Ag fcc solid solution of cells³ cubic cells (a₀ 3.85 Å), types from a fixed pattern.
-  func dataFile(cells: Int) -> String {
+  /// A Cu–Ag fcc solid solution of cells³ cubic cells (a₀ 3.85 Å), types from a fixed pattern;
+  /// `vacuum` Å added above it in z (a slab).
+  func dataFile(cells: Int, vacuum: Double = 0) -> String {
     let a = 3.85
     let basis: [[Double]] = [[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]]
     var atoms: [String] = []
@@ -30,7 +31,7 @@ extension XCTestCase {
 
       0 \(edge) xlo xhi
       0 \(edge) ylo yhi
-      0 \(edge) zlo zhi
+      0 \(edge + vacuum) zlo zhi
 
       Masses
 
@@ -63,22 +64,22 @@ extension XCTestCase {
     """
   }
 
-  func run(_ deck: String, cells: Int, ranks: Int) throws -> ProcessResult {
+  func run(_ deck: String, cells: Int, vacuum: Double = 0, ranks: Int) throws -> ProcessResult {
     let dir = try makeScratchDirectory("deepmd-run")
-    try dataFile(cells: cells).write(to: dir.appendingPathComponent("data.cuag"), atomically: true, encoding: .utf8)
+    try dataFile(cells: cells, vacuum: vacuum).write(to: dir.appendingPathComponent("data.cuag"), atomically: true, encoding: .utf8)
     try deck.write(to: dir.appendingPathComponent("in.cuag"), atomically: true, encoding: .utf8)
     return try runTessera(ranks: ranks, ["run", "in.cuag", "--log", "none"], in: dir)
   }
 
-  func assertRankIndependent(model: String, cells: Int, steps: Int, ranks: [Int],
+  func assertRankIndependent(model: String, cells: Int, vacuum: Double = 0, steps: Int, ranks: [Int],
                              file: StaticString = #filePath, line: UInt = #line) throws {
     let text = deck(model: model, steps: steps)
-    let reference = try run(text, cells: cells, ranks: 1)
+    let reference = try run(text, cells: cells, vacuum: vacuum, ranks: 1)
     XCTAssertEqual(reference.status, 0, reference.combined, file: file, line: line)
     let expected = thermoRows(reference.output)
     XCTAssertEqual(expected.count, steps / 10 + 1, reference.output, file: file, line: line)
     for n in ranks {
-      let result = try run(text, cells: cells, ranks: n)
+      let result = try run(text, cells: cells, vacuum: vacuum, ranks: n)
       XCTAssertEqual(result.status, 0, result.combined, file: file, line: line)
       let rows = thermoRows(result.output)
       XCTAssertEqual(rows.count, expected.count, result.output, file: file, line: line)

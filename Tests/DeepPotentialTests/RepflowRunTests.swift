@@ -19,6 +19,12 @@ final class RepflowRunTests: XCTestCase {
     try assertRankIndependent(model: "cuag_dpa3", cells: 1, steps: 20, ranks: [2, 4])
   }
 
+  /// The 32-atom crystal as a slab under 22 Å of vacuum: on 4 ranks split along z, some ranks hold no
+  /// atoms and still join every layer's exchanges.
+  func testSlabWithRanksHoldingNoAtoms() throws {
+    try assertRankIndependent(model: "cuag_dpa3", cells: 2, vacuum: 22, steps: 10, ranks: [4])
+  }
+
   /// `tessera eval` on the reference configurations of every DPA-3 model: energy, per-atom
   /// energies, forces and virial against DeePMD-kit (no atom_virial column: not computed yet).
   func testEvalMatchesDeePMDKit() throws {
