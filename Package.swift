@@ -39,7 +39,7 @@ let package = Package(
     // so that DeepPotential holds no generated code and the generated code no hot-loop flags.
     .target(name: "TensorFlowGraph", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: cpuBaseline),
-    .target(name: "DeepPotential", dependencies: ["Geometry", "CHDF5", "CBLAS", "TensorFlowGraph"],
+    .target(name: "DeepPotential", dependencies: ["Geometry", "Atoms", "CHDF5", "CBLAS", "TensorFlowGraph"],
             swiftSettings: hotLoops),
     .target(name: "Dynamics", dependencies: ["Geometry", "Atoms", "Communication", "Decomposition"],
             swiftSettings: hotLoops),
@@ -76,7 +76,7 @@ let package = Package(
             path: "Sources/TesseraTestSupport"),
     .testTarget(name: "GeometryTests", dependencies: ["Geometry", "TesseraTestSupport"]),
     .testTarget(name: "DeepPotentialTests",
-                dependencies: ["DeepPotential", "CHDF5", "Trajectory", "TesseraTestSupport", "ModelFileEditing",
+                dependencies: ["DeepPotential", "Atoms", "CHDF5", "Trajectory", "TesseraTestSupport", "ModelFileEditing",
                                "TensorFlowGraph"]),
     .testTarget(name: "EngineTests",
                 dependencies: ["Geometry", "Atoms", "Communication", "Decomposition", "Neighbors",

@@ -138,8 +138,9 @@ struct AttentionModelReader {
     return try DenseNetwork.load(networks[0], inputWidth: inputWidth, outputWidth: nil)
   }
 
-  /// The TypeEmbedNet applied to one-hot types, with DeePMD-kit's zero padding row appended.
-  private func readTypeEmbedding(_ node: DocumentNode, typeCount n: Int) throws -> [Double] {
+  /// The TypeEmbedNet applied to one-hot types, with DeePMD-kit's zero padding row appended (DPA-1
+  /// and DPA-3 store it alike).
+  func readTypeEmbedding(_ node: DocumentNode, typeCount n: Int) throws -> [Double] {
     guard try node["@class"].string() == "TypeEmbedNet" else {
       throw DeepPotentialError("\(file.path): \(node.keyPath).@class: expected 'TypeEmbedNet'")
     }

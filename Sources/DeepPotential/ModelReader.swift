@@ -16,6 +16,10 @@ struct ModelReader {
     if case .string(let type) = model["descriptor"]["type"].value, AttentionModelReader.descriptorTypes.contains(type) {
       return DeepPotentialModel(wrapping: try AttentionModelReader(file: file).model())
     }
+    if case .string("dpa3") = model["descriptor"]["type"].value {
+      // RepflowModel reads it for pair_style deepmd (one model) and tessera eval; not for ensembles yet.
+      throw model["descriptor"]["type"].unsupported("a DPA-3 model (dpa3) in a model deviation ensemble (pair_style deepmd and tessera eval take one DPA-3 model)")
+    }
 
     let descriptor = try Descriptor(model["descriptor"], typeCount: n)
     let fitting = model["fitting"]

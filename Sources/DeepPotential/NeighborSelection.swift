@@ -34,6 +34,12 @@ final class NeighborSelection {
               cutoff: model.cutoff, pairExcluded: model.pairExcluded)
   }
 
+  /// DPA-3: one section of e_sel slots, the nearest first (the angle list is a prefix of it).
+  convenience init(model: RepflowModel) {
+    self.init(selection: [model.selection], sectionOfType: [Int](repeating: 0, count: model.typeCount),
+              cutoff: model.cutoff, pairExcluded: [Bool](repeating: false, count: model.typeCount * model.typeCount))
+  }
+
   private init(selection: [Int], sectionOfType: [Int], cutoff: Double, pairExcluded: [Bool]) {
     self.selection = selection
     self.sectionOfType = sectionOfType

@@ -10,14 +10,24 @@ import Trajectory
 /// `typeMap` names the element of each model type when the frames use other names than the
 /// model's `type_map`. Output goes to `outputPath` (written whole or not at all) or, when nil, to
 /// standard output. Returns the number of frames with neighbours beyond `sel`.
+/// A DPA-3 model's frames carry no `atom_virial` (its per-atom virials are not computed yet).
 @discardableResult
 public func runSinglePoint(modelPath: String, typeMap: [String]?, inputPath: String, outputPath: String?) throws -> Int {
-  let model = try DeepPotentialModel.load(path: modelPath)
-  let names = typeMap ?? model.typeMap
-  guard names.count == model.typeMap.count else {
-    throw DeepPotentialError("--type-map names \(names.count) elements but \(modelPath) has \(model.typeMap.count) types (\(model.typeMap.joined(separator: ",")))")
+  let modelTypeMap: [String], cutoff: Double, selection: String
+  let evaluate: ([Double], [Int32], [Double]?) throws -> SinglePointResult
+  if RepflowModel.isDPA3(path: modelPath) {
+    let evaluator = RepflowEvaluator(model: try RepflowModel.load(path: modelPath))
+    (modelTypeMap, cutoff, selection) = (evaluator.model.typeMap, evaluator.model.cutoff, "\(evaluator.model.selection)")
+    evaluate = { try evaluator.evaluate(positions: $0, types: $1, cell: $2) }
+  } else {
+    let evaluator = DeepPotentialEvaluator(model: try DeepPotentialModel.load(path: modelPath))
+    (modelTypeMap, cutoff, selection) = (evaluator.model.typeMap, evaluator.model.cutoff, "\(evaluator.model.selection)")
+    evaluate = { try evaluator.evaluate(positions: $0, types: $1, cell: $2) }
   }
-  let evaluator = DeepPotentialEvaluator(model: model)
+  let names = typeMap ?? modelTypeMap
+  guard names.count == modelTypeMap.count else {
+    throw DeepPotentialError("--type-map names \(names.count) elements but \(modelPath) has \(modelTypeMap.count) types (\(modelTypeMap.joined(separator: ",")))")
+  }
   var frames = try ExtendedXYZ.read(contentsOf: inputPath)
   var overflowFrames = 0
   for f in frames.indices {
@@ -26,13 +36,13 @@ public func runSinglePoint(modelPath: String, typeMap: [String]?, inputPath: Str
     let (types, cell) = try evaluationInputs(frame, names: names, location: location)
     let result: SinglePointResult
     do {
-      result = try evaluator.evaluate(positions: frame.positions, types: types, cell: cell)
+      result = try evaluate(frame.positions, types, cell)
     } catch {
       throw DeepPotentialError("\(location): \(error)")
     }
     if result.overflowAtoms > 0 {
       overflowFrames += 1
-      FileHandle.standardError.write(Data("WARNING: \(location): \(result.overflowAtoms) atoms have more neighbours within rcut \(model.cutoff) than sel \(model.selection); the farthest were dropped, as DeePMD-kit does\n".utf8))
+      FileHandle.standardError.write(Data("WARNING: \(location): \(result.overflowAtoms) atoms have more neighbours within rcut \(cutoff) than sel \(selection); the farthest were dropped, as DeePMD-kit does\n".utf8))
     }
     var output = frame
     output.info["energy"] = .double(result.energy)
@@ -40,9 +50,8 @@ public func runSinglePoint(modelPath: String, typeMap: [String]?, inputPath: Str
     let computed: [ExtendedXYZProperty] = [
       ExtendedXYZProperty(name: "forces", width: 3, values: .reals(result.forces)),
       ExtendedXYZProperty(name: "energies", width: 1, values: .reals(result.atomEnergies)),
-      ExtendedXYZProperty(name: "atom_virial", width: 9, values: .reals(result.atomVirials)),
-    ]
-    output.arrays.removeAll { property in computed.contains { $0.name == property.name } }
+    ] + (result.atomVirials.isEmpty ? [] : [ExtendedXYZProperty(name: "atom_virial", width: 9, values: .reals(result.atomVirials))])
+    output.arrays.removeAll { ["forces", "energies", "atom_virial"].contains($0.name) }
     output.arrays += computed
     frames[f] = output
   }

@@ -42,6 +42,7 @@ extension Simulation {
     while paths.count + 1 < c.arguments.count, Self.isModelFile(c.arguments[paths.count + 1]) {
       paths.append(c.arguments[paths.count + 1])
     }
+    if RepflowModel.isDPA3(path: path) { return try repflowStyle(c, path: path, modelCount: paths.count) }
     let models: [DeepPotentialModel]
     do {
       models = try paths.map { try DeepPotentialModel.load(path: $0) }
@@ -131,42 +132,16 @@ extension Simulation {
   }
 
   /// The model file's identity in restarts: FNV-1a 64 of its bytes.
-  private func fileChecksum(_ path: String, _ c: Command) throws -> String {
+  func fileChecksum(_ path: String, _ c: Command) throws -> String {
     guard let data = FileManager.default.contents(atPath: path) else { throw c.error("cannot read \(path)") }
     return String(RestartFile.checksum(data), radix: 16)
   }
 }
 
 extension DeepPotentialSettings {
-  /// `pair_coeff * * ELEMENT…`: one model element (or NULL: not this potential) per LAMMPS type, by
-  /// name, as DeePMD-kit's plugin; a bare `pair_coeff * *` maps type k to model type k−1.
+  /// `pair_coeff * * ELEMENT…` (`deepmdModelTypes`).
   mutating func coefficients(_ c: Command, _ simulation: Simulation) throws {
-    let masses = simulation.masses
-    guard c.arguments.count >= 2, c.arguments[0] == "*", c.arguments[1] == "*" else {
-      throw c.error("expected 'pair_coeff * * ELEMENT…' for pair_style deepmd")
-    }
-    let elements = Array(c.arguments.dropFirst(2))
-    let typeMap = model.typeMap
-    if elements.isEmpty {
-      guard masses.typeCount <= typeMap.count else {
-        throw c.error("\(masses.typeCount) atom types but the model knows only \(typeMap.count) elements (\(typeMap.joined(separator: ", "))); name them: pair_coeff * * ELEMENT…")
-      }
-      modelTypes = (0...masses.typeCount).map { Int32(max($0 - 1, 0)) }
-    } else {
-      guard elements.count == masses.typeCount else {
-        throw c.error("expected \(masses.typeCount) element names (one per atom type), got \(elements.count)")
-      }
-      for (k, element) in elements.enumerated() {
-        if element == "NULL" {
-          modelTypes[k + 1] = -1
-          continue
-        }
-        guard let index = typeMap.firstIndex(of: element) else {
-          throw c.error("element '\(element)' is not in the model's type map (\(typeMap.joined(separator: ", ")))")
-        }
-        modelTypes[k + 1] = Int32(index)
-      }
-    }
+    modelTypes = try deepmdModelTypes(c, simulation, typeMap: model.typeMap)
     coefficientsSet = true
   }
 
@@ -196,4 +171,36 @@ extension DeepPotentialSettings {
     }
     return forceField
   }
+}
+
+/// `pair_coeff * * ELEMENT…` of `pair_style deepmd`: the model type of each LAMMPS type (index 0
+/// unused; NULL: -1, not this potential), by name, as DeePMD-kit's plugin; a bare `pair_coeff * *`
+/// maps type k to model type k−1.
+func deepmdModelTypes(_ c: Command, _ simulation: Simulation, typeMap: [String]) throws -> [Int32] {
+  let masses = simulation.masses
+  guard c.arguments.count >= 2, c.arguments[0] == "*", c.arguments[1] == "*" else {
+    throw c.error("expected 'pair_coeff * * ELEMENT…' for pair_style deepmd")
+  }
+  let elements = Array(c.arguments.dropFirst(2))
+  var modelTypes = (0...masses.typeCount).map { Int32(max($0 - 1, 0)) }
+  if elements.isEmpty {
+    guard masses.typeCount <= typeMap.count else {
+      throw c.error("\(masses.typeCount) atom types but the model knows only \(typeMap.count) elements (\(typeMap.joined(separator: ", "))); name them: pair_coeff * * ELEMENT…")
+    }
+    return modelTypes
+  }
+  guard elements.count == masses.typeCount else {
+    throw c.error("expected \(masses.typeCount) element names (one per atom type), got \(elements.count)")
+  }
+  for (k, element) in elements.enumerated() {
+    if element == "NULL" {
+      modelTypes[k + 1] = -1
+      continue
+    }
+    guard let index = typeMap.firstIndex(of: element) else {
+      throw c.error("element '\(element)' is not in the model's type map (\(typeMap.joined(separator: ", ")))")
+    }
+    modelTypes[k + 1] = Int32(index)
+  }
+  return modelTypes
 }

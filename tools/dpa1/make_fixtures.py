@@ -195,8 +195,9 @@ def write_full_precision_extxyz(path: Path, frames: list) -> None:
         ase.io.extxyz.output_column_format = column_format
 
 
-def reference(model_file: Path, frames: list, out: Path) -> None:
-    """DeepPot(model.pth) in float64 on every frame: reference.xyz and summary.json."""
+def reference(model_file: Path, frames: list, out: Path, rcut: float = RCUT, sel: int = SEL) -> None:
+    """DeepPot(model.pth) in float64 on every frame: reference.xyz and summary.json (neighbour
+    counts within `rcut` against `sel`)."""
     exec(PATCH)
     from ase import Atoms
     from ase.neighborlist import neighbor_list
@@ -217,17 +218,17 @@ def reference(model_file: Path, frames: list, out: Path) -> None:
         a.arrays["energies"] = ae.reshape(n)
         a.arrays["atom_virial"] = av.reshape(n, 9)
         written.append(a)
-        i, _ = neighbor_list("ij", atoms, RCUT)
+        i, _ = neighbor_list("ij", atoms, rcut)
         largest = int(np.bincount(i, minlength=n).max())
         entries.append({
             "config": atoms.info["config"], "natoms": n, "pbc": atoms.pbc.tolist(),
             "energy": float(e.reshape(())), "virial": v.reshape(3, 3).tolist(),
-            "max_abs_force": float(np.max(np.abs(f))), "max_neighbours": largest, "sel": SEL,
-            "exceeds_sel": largest > SEL,
+            "max_abs_force": float(np.max(np.abs(f))), "max_neighbours": largest, "sel": sel,
+            "exceeds_sel": largest > sel,
         })
     write_full_precision_extxyz(out / "reference.xyz", written)
     summary = {"model": model_file.name, "deepmd_kit_version": deepmd.__version__, "type_map": type_map,
-               "rcut": RCUT, "frames": entries, "output": "reference.xyz",
+               "rcut": rcut, "frames": entries, "output": "reference.xyz",
                "precision": "float64 (DeepPot on the PyTorch model, atomic=True)"}
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
 
