@@ -34,11 +34,7 @@ extension Simulation {
   func writeRestartCommand(_ c: Command) throws {
     try c.expectCount(1, usage: "write_restart FILE")
     _ = try requireBox(c)
-    guard !validateOnly else {
-      console.line("write_restart \(c.arguments[0]) at step \(step)")
-      return
-    }
-    try writeRestart(to: c.arguments[0])
+    try execution.writeFile(c.arguments[0], command: c, self) { try writeRestart(to: c.arguments[0]) }
   }
 
   /// `restart N FILE [FILE2]` (alternating between two files), or `restart 0` to stop. `*` in FILE

@@ -176,8 +176,8 @@ extension DeepPotentialSettings {
       forceField.didFoldForces = { step, atoms, halo, comm in
         if force.deviationPending { ensemble.record(step: step, atoms: atoms, halo: halo, comm: comm) }
       }
-      forceField.writers = [try ModelDeviationWriter(path: settings.outFile, ensemble: ensemble,
-                                                     writesFile: simulation.comm.rank == 0 && !simulation.validateOnly, command: c)]
+      forceField.writers = [ModelDeviationWriter(path: settings.outFile, ensemble: ensemble,
+                                                 writesFile: simulation.comm.rank == 0)]
     }
     return forceField
   }

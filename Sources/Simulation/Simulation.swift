@@ -8,7 +8,8 @@ import Neighbors
 import Output
 import Potentials
 
-/// The deck's interpreter state on one rank: the job (communicator, console, variables, check mode),
+/// The deck's interpreter state on one rank: the job (communicator, console, variables, whether it
+/// runs or checks),
 /// the settings that precede the box, and the two things commands build — the `system` (box, atoms,
 /// masses, units, clock) and the `setup` of the runs (force field, fixes, writers, neighbour
 /// settings). Each `run` hands both to an `Integrator`, which owns everything that lives only while
@@ -18,20 +19,16 @@ public final class Simulation {
   public let comm: Communicator
   public let console: Console
   public let variables = Variables()
-  /// `tessera check`: validate every command, read every file, run nothing and write nothing.
-  public let validateOnly: Bool
+  /// What `run`, `write_data`, `write_restart` and `balance` do: act (a run) or report (`tessera check`).
+  let execution: Execution
   /// Recorded as the creator's version in the files Tessera writes (H5MD).
   public var programVersion = "unknown"
-  /// `tessera check -np N`: the rank count whose decomposition the check reports.
-  public var plannedRanks: Int?
 
   // Settings fixed before the box exists.
   public var periodic = [true, true, true]
   public var requestedGrid = SIMD3<Int>(0, 0, 0)
   public var lattice: Lattice?
   public var regions: [String: Region] = [:]
-  /// Under `tessera check`: the planned rank count's grid once a `balance` has moved its cuts.
-  var checkGrid: ProcessorGrid?
 
   let system = System()
   let setup = RunSetup()
@@ -87,10 +84,15 @@ public final class Simulation {
   /// Effective rebuild settings: the deck's, or the unit system's defaults (skin 0.3 σ / 2 Å).
   var effectiveRebuild: RebuildSettings { setup.effectiveRebuild(units) }
 
-  public init(comm: Communicator, console: Console, validateOnly: Bool = false) {
+  public init(comm: Communicator, console: Console, job: Job = .run) {
     self.comm = comm
     self.console = console
-    self.validateOnly = validateOnly
+    switch job {
+    case .run: execution = Performing()
+    case .check(let plannedRanks):
+      execution = Checking(plannedRanks: plannedRanks)
+      console.opensLogFiles = false
+    }
     variables.keywordValue = { [unowned self] name in self.keywordValue(name) }
   }
 
@@ -99,6 +101,14 @@ public final class Simulation {
     guard let box else { throw command.error("the simulation box is not defined yet (create_box or read_data first)") }
     return box
   }
+}
+
+/// What a job does with its deck.
+public enum Job: Sendable {
+  case run
+  /// `tessera check [-np N]`: every command builds the system and the set-up as in a run, every file
+  /// is read; nothing runs and nothing is written, and each `run` reports its plan (for N ranks).
+  case check(plannedRanks: Int?)
 }
 
 /// `pair_modify` settings that apply to the classical pair styles.

@@ -83,7 +83,7 @@ extension Tessera {
     @OptionGroup var options: DeckOptions
 
     func run() throws {
-      try execute(options, validateOnly: false)
+      try execute(options, job: .run)
     }
   }
 
@@ -98,31 +98,30 @@ extension Tessera {
 
     func run() throws {
       if let ranks, ranks < 1 { throw ValidationError("-np expects a positive rank count, got \(ranks)") }
-      try execute(options, validateOnly: true, plannedRanks: ranks)
+      try execute(options, job: .check(plannedRanks: ranks))
     }
   }
 }
 
 /// Runs or checks a deck on every rank. Errors that all ranks see (the deck is read by all) are
 /// printed once by rank 0 and end every rank with status 1.
-func execute(_ options: DeckOptions, validateOnly: Bool, plannedRanks: Int? = nil) throws {
+func execute(_ options: DeckOptions, job: Job) throws {
   let startTime = StepTimer.now()
   let comm = MPICommunicator()
   let console = Console(isWriter: comm.isRoot)
-  let simulation = Simulation(comm: comm, console: console, validateOnly: validateOnly)
+  let simulation = Simulation(comm: comm, console: console, job: job)
   simulation.jobStart = startTime
   simulation.programVersion = tesseraVersion
-  simulation.plannedRanks = plannedRanks
   StopRequest.installSignalHandlers()
   do {
     simulation.wallTimeLimit = try options.wallTimeLimit()
     guard options.threads >= 1 else { throw ValidationError("--threads expects a positive thread count, got \(options.threads)") }
     simulation.modelThreads = options.threads
     try options.defineVariables(simulation)
-    if !validateOnly && options.log != "none" { try console.openLog(options.log) }
+    if options.log != "none" { try console.openLog(options.log) }
     console.line("Tessera \(tesseraVersion) (\(comm.size) MPI rank\(comm.size == 1 ? "" : "s"))")
     try Interpreter(simulation: simulation).execute(file: options.deck)
-    if validateOnly { console.line("check: \(options.deck) is valid") }
+    if case .check = job { console.line("check: \(options.deck) is valid") }
     console.line("Total wall time: \(formatWallTime(StepTimer.now() - startTime))")
   } catch let stop as StoppedEarly {
     console.line("\(stop)")
