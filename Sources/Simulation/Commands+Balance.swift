@@ -56,7 +56,7 @@ extension Simulation {
     var iterations = 0
     if let shift {
       do {
-        iterations = try shift.balance(&grid, fractions: fractions, skin: effectiveRebuild.skin, lengths: box.length, comm: comm)
+        iterations = try shift.balance(&grid, fractions: fractions, skin: setup.effectiveRebuild(units).skin, lengths: box.length, comm: comm)
       } catch { throw c.error("\(error)") }
     }
     for (d, cuts) in explicitCuts { grid.setCuts(cuts, along: d) }

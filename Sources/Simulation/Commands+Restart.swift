@@ -69,10 +69,10 @@ extension Simulation {
         tilts: [box.xy, box.xz, box.yz], periodic: box.periodic, triclinic: box.isTriclinic,
         masses: Array(masses.values), atomCount: frame.count,
         fixes: fixes.map {
-          RestartFile.FixRecord(id: $0.id, style: fixStyles[$0.id] ?? "", state: $0.fix.restartState,
+          RestartFile.FixRecord(id: $0.id, style: setup.fixStyles[$0.id] ?? "", state: $0.fix.restartState,
                                 perAtom: midRun && $0.fix.restartValuesPerAtom > 0 ? $0.fix.restartValuesPerAtom : nil)
         },
-        forceField: forceFieldDescription, modelChecksum: modelChecksum,
+        forceField: setup.forceFieldDescription, modelChecksum: setup.modelChecksum,
         processorGrid: [grid!.counts.x, grid!.counts.y, grid!.counts.z])
       let file = RestartFile(header: header, ids: frame.ids, types: frame.types, images: frame.images,
                              positions: frame.positions, velocities: frame.velocities, fixValues: fixValues)

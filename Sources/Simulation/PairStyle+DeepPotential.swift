@@ -51,9 +51,9 @@ extension Simulation {
         throw c.error("\(other) has type map \(m.typeMap.joined(separator: " ")) but \(path) has \(model.typeMap.joined(separator: " ")); the models of an ensemble need the same type map")
       }
     }
-    modelChecksum = try fileChecksum(path, c)
-    if let expected = expectedModelChecksum, expected != modelChecksum {
-      throw c.error("\(path) is not the model the restart was written with (checksum \(modelChecksum!) instead of \(expected))")
+    setup.modelChecksum = try fileChecksum(path, c)
+    if let expected = expectedModelChecksum, expected != setup.modelChecksum {
+      throw c.error("\(path) is not the model the restart was written with (checksum \(setup.modelChecksum!) instead of \(expected))")
     }
     var settings = DeepPotentialSettings(
       model: model, modelTypes: (0...masses.typeCount).map { Int32(max($0 - 1, 0)) })

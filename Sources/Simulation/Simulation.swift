@@ -68,21 +68,12 @@ public final class Simulation {
 
   // The set-up's fields.
   var forceField: ForceField? { get { setup.forceField } set { setup.forceField = newValue } }
-  var pairStyleSettings: PairStyle? { get { setup.pairStyle } set { setup.pairStyle = newValue } }
-  var pairSettings: PairSettings { get { setup.pairSettings } set { setup.pairSettings = newValue } }
-  var forceFieldDescription: String { get { setup.forceFieldDescription } set { setup.forceFieldDescription = newValue } }
-  var modelChecksum: String? { get { setup.modelChecksum } set { setup.modelChecksum = newValue } }
   var skin: Double? { get { setup.skin } set { setup.skin = newValue } }
   var rebuild: RebuildSettings? { get { setup.rebuild } set { setup.rebuild = newValue } }
-  var neighborOneLimit: Int { get { setup.neighborOneLimit } set { setup.neighborOneLimit = newValue } }
   var fixes: [(id: String, fix: Fix)] { get { setup.fixes } set { setup.fixes = newValue } }
-  var fixStyles: [String: String] { get { setup.fixStyles } set { setup.fixStyles = newValue } }
   var thermo: ThermoSettings { get { setup.thermo } set { setup.thermo = newValue } }
   var dumps: [Dump] { get { setup.dumps } set { setup.dumps = newValue } }
   var restarts: RestartSchedule { get { setup.restarts } set { setup.restarts = newValue } }
-  var energyComputes: Set<String> { get { setup.energyComputes } set { setup.energyComputes = newValue } }
-  /// Effective rebuild settings: the deck's, or the unit system's defaults (skin 0.3 σ / 2 Å).
-  var effectiveRebuild: RebuildSettings { setup.effectiveRebuild(units) }
 
   public init(comm: Communicator, console: Console, job: Job = .run) {
     self.comm = comm
