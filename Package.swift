@@ -76,7 +76,7 @@ let package = Package(
             path: "Sources/TesseraTestSupport"),
     .testTarget(name: "GeometryTests", dependencies: ["Geometry", "TesseraTestSupport"]),
     .testTarget(name: "DeepPotentialTests",
-                dependencies: ["DeepPotential", "Atoms", "CHDF5", "Trajectory", "TesseraTestSupport", "ModelFileEditing",
+                dependencies: ["DeepPotential", "DeepPotentialEngine", "Atoms", "CHDF5", "Trajectory", "TesseraTestSupport", "ModelFileEditing",
                                "TensorFlowGraph"]),
     .testTarget(name: "EngineTests",
                 dependencies: ["Geometry", "Atoms", "Communication", "Decomposition", "Neighbors",

@@ -23,10 +23,20 @@ final class CellBins {
   /// The "upper" half of `fullStencil` (z, then y, then x positive), for half lists.
   private(set) var upperStencil: [SIMD3<Int>] = []
 
+  /// At most this many bins per box volume. Cutoff-wide bins over a box much larger than the cutoff
+  /// with few atoms in it (the bounding box of a cluster spread far apart) would be mostly empty;
+  /// wider bins only lengthen the stencil's scan, the list holds the same pairs. It depends on the box
+  /// and the cutoff alone, so every rank still uses the same grid; a box with this many cutoff-wide
+  /// bins holds tens of millions of atoms at any condensed density.
+  static let binsPerBoxLimit = 1 << 22
+
   func assign(_ atoms: AtomStore, box: Box, cutoff: Double) {
     let n = atoms.totalCount
     let reach = cutoff / box.faceDistance
     for d in 0..<3 { perUnit[d] = max(1, (1 / reach[d]).rounded(.down)) }
+    while perUnit.x * perUnit.y * perUnit.z > Double(Self.binsPerBoxLimit) {
+      for d in 0..<3 { perUnit[d] = max(1, (perUnit[d] / 2).rounded(.down)) }
+    }
     makeStencils(extent: SIMD3<Int>((reach * perUnit).rounded(.up)))
     var coordinates = [SIMD3<Int>](repeating: .zero, count: n)
     var lo = SIMD3<Int>(repeating: .max), hi = SIMD3<Int>(repeating: .min)

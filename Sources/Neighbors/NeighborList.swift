@@ -14,8 +14,9 @@ public enum NeighborKind: Sendable {
 }
 
 /// Neighbours of owned atoms in compressed-row form: `neighbors[offsets[i]..<offsets[i+1]]` are
-/// local indices (owned or ghost) within `cutoff` of atom i, built from cell bins over owned and ghost
-/// atoms.
+/// local indices (owned or ghost) within `cutoff` of atom i, r ≤ cutoff as LAMMPS's neighbour lists
+/// (`rsq <= cutneighsq`) and DeePMD-kit's `build_neighbor_list` keep them (each potential then applies
+/// its own cut-off rule), built from cell bins over owned and ghost atoms.
 public final class NeighborList {
   public let kind: NeighborKind
   public private(set) var cutoff: Double
@@ -75,7 +76,7 @@ public final class NeighborList {
                 continue
               }
             }
-            if dx * dx + dy * dy + dz * dz < cut2 { pair(Int32(j)) }
+            if dx * dx + dy * dy + dz * dz <= cut2 { pair(Int32(j)) }
           }
           let home = bins.binCoordinates(homeBin)
           for offset in stencil {
@@ -85,7 +86,7 @@ public final class NeighborList {
             for s in Int(start[b])..<Int(start[b + 1]) {
               let j = Int(members[s])
               let dx = x[3 * j] - xi, dy = x[3 * j + 1] - yi, dz = x[3 * j + 2] - zi
-              if dx * dx + dy * dy + dz * dz < cut2 { pair(Int32(j)) }
+              if dx * dx + dy * dy + dz * dz <= cut2 { pair(Int32(j)) }
             }
           }
           atomDone()

@@ -10,12 +10,14 @@ public final class Console {
   /// Where `line` writes besides the log: standard output, a file (`-screen FILE`), or nowhere
   /// (`-screen none`). Errors always go to standard error.
   private var screen: FileHandle? = FileHandle.standardOutput
+  /// False under `tessera check`, which writes no files: `openLog` then opens nothing.
+  public var opensLogFiles = true
 
   public init(isWriter: Bool) { self.isWriter = isWriter }
 
   /// Opens (truncates, or appends to) a log file; closes the previous one.
   public func openLog(_ path: String, append: Bool = false) throws {
-    guard isWriter else { return }
+    guard isWriter && opensLogFiles else { return }
     closeLog()
     if !append || !FileManager.default.fileExists(atPath: path) {
       guard FileManager.default.createFile(atPath: path, contents: nil) else {

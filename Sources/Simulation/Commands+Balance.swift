@@ -11,9 +11,11 @@ func significant8(_ x: Double) -> String { String(format: "%#.8g", x) }
 extension Simulation {
   /// `balance thresh shift dimstr Niter stopthresh` or `balance thresh x|y|z uniform|cuts… …`
   /// (LAMMPS's `Balance::command`, styles `shift` and `x y z`; `rcb`, `weight` and `out` refused).
-  /// Under `tessera check` the cuts are worked out for the planned grid and reported, nothing moves.
+  /// Under `tessera check` the cuts are worked out for the planned grid and reported (`Execution`).
   func balance(_ c: Command) throws {
     let box = try requireBox(c)
+    gatherAtomsOnOwners(box)
+    var grid = execution.gridToBalance(self, box: box)
     let threshold = try c.double(0, "imbalance threshold")
     let style = try c.word(1, "balance style")
     var explicitCuts: [Int: [Double]] = [:]
@@ -23,11 +25,10 @@ extension Simulation {
       _ = reader.nextKeyword()
       shift = try shiftSettings(&reader, interpolates: false)
     } else {
-      let planned = plannedGrid()
       while let letter = reader.peek, let d = ["x", "y", "z"].firstIndex(of: letter) {
         _ = reader.nextKeyword()
         guard explicitCuts[d] == nil else { throw c.error("\(letter) given twice") }
-        let n = planned.counts[d]
+        let n = grid.counts[d]
         if reader.take("uniform") {
           explicitCuts[d] = (0...n).map { Double($0) / Double(n) }
           continue
@@ -49,32 +50,17 @@ extension Simulation {
     }
     console.line("Balancing ...")
     let start = Date()
-    if !validateOnly { gatherAtomsOnOwners(box) }
-    var grid = plannedGrid()
     let fractions = wrappedFractions(atoms, box)
-    let initialLoads = ShiftBalancer.brickLoads(grid, fractions: fractions, comm: comm)
-    let initial = validateOnly ? (ShiftBalancer.imbalance(loads: initialLoads), initialLoads.max() ?? 0)
-      : imbalanceFactor(ownedCount: atoms.ownedCount, comm: comm)
+    let initial = execution.imbalance(grid, fractions: fractions, self)
     guard initial.0 >= threshold else { return }
     var iterations = 0
     if let shift {
       do {
-        iterations = try shift.balance(&grid, fractions: fractions, skin: effectiveRebuild.skin, lengths: box.length, comm: comm)
+        iterations = try shift.balance(&grid, fractions: fractions, skin: setup.effectiveRebuild(units).skin, lengths: box.length, comm: comm)
       } catch { throw c.error("\(error)") }
     }
     for (d, cuts) in explicitCuts { grid.setCuts(cuts, along: d) }
-    let final: (Double, Double)
-    if validateOnly {
-      checkGrid = grid
-      let loads = ShiftBalancer.brickLoads(grid, fractions: fractions, comm: comm)
-      final = (ShiftBalancer.imbalance(loads: loads), loads.max() ?? 0)
-    } else {
-      self.grid = grid
-      gatherAtomsOnOwners(box)
-      let count = comm.allReduce(atoms.ownedCount, .sum)
-      guard count == atomCount else { throw c.error("lost atoms via balance: original \(atomCount) current \(count)") }
-      final = imbalanceFactor(ownedCount: atoms.ownedCount, comm: comm)
-    }
+    let final = try execution.adopt(grid, box: box, fractions: fractions, command: c, self)
     console.line(String(format: " rebalancing time: %.3f seconds", Date().timeIntervalSince(start)))
     console.line("  iteration count = \(iterations)")
     console.line("  initial/final maximal load/proc = \(significant8(initial.1)) \(significant8(final.1))")
@@ -110,14 +96,6 @@ extension Simulation {
     let stop = try reader.double("stopthresh")
     guard stop >= 1 else { throw reader.error("stopthresh must be at least 1.0, got \(stop)") }
     return ShiftBalancer(dimensions: dimensions, maxIterations: iterations, stopThreshold: stop, interpolates: interpolates)
-  }
-
-  /// The grid a balance works on: the run's, or under `tessera check` the planned rank count's.
-  func plannedGrid() -> ProcessorGrid {
-    guard validateOnly, let box else { return grid! }
-    if let checkGrid { return checkGrid }
-    let counts = ProcessorGrid.choose(ranks: plannedRanks ?? comm.size, box: box, requested: requestedGrid) ?? grid!.counts
-    return ProcessorGrid(counts: counts, rank: 0)
   }
 
   /// Atoms wrapped into the box and moved to the ranks whose bricks hold them (ghosts dropped; the

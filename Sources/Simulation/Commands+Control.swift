@@ -35,7 +35,6 @@ extension Simulation {
   func log(_ c: Command) throws {
     try c.expectCount(1, 2, usage: "log FILE [append]")
     if c.arguments.count == 2 && c.arguments[1] != "append" { throw c.error("expected 'append', got '\(c.arguments[1])'") }
-    guard !validateOnly else { return }
     if c.arguments[0] == "none" { console.closeLog(); return }
     do {
       try console.openLog(c.arguments[0], append: c.arguments.count == 2)

@@ -42,7 +42,10 @@ extension Simulation {
   func writeData(_ c: Command) throws {
     try c.expectCount(1, 3, usage: "write_data FILE")
     let b = try requireBox(c)
-    guard !validateOnly else { return }
+    try execution.writeFile(c.arguments[0], command: c, self) { try writeData(b, c) }
+  }
+
+  private func writeData(_ b: Box, _ c: Command) throws {
     var failure: String?
     if let frame = gatherAtomsOnRoot() {
       var text = "LAMMPS data file via write_data, tessera, timestep = \(step), units = \(units.name)\n\n"

@@ -29,7 +29,7 @@ extension Simulation {
     try c.expectCount(3, usage: "compute ID all pe/atom")
     guard c.arguments[1] == "all" else { throw c.error("only the group 'all' is supported") }
     guard c.arguments[2] == "pe/atom" else { throw c.error("unsupported compute style '\(c.arguments[2])' (pe/atom)") }
-    energyComputes.insert(c.arguments[0])
+    setup.energyComputes.insert(c.arguments[0])
   }
 
   /// Every dump style, by name, with the parser of its words after `dump ID all STYLE N FILE`; in the
@@ -66,7 +66,7 @@ extension Simulation {
     guard !names.isEmpty else { throw c.error("dump custom needs at least one field") }
     let fields = try names.map { name in
       if name.hasPrefix("c_") {
-        guard energyComputes.contains(String(name.dropFirst(2))) else {
+        guard setup.energyComputes.contains(String(name.dropFirst(2))) else {
           throw c.error("'\(name)': no compute '\(name.dropFirst(2))' of style pe/atom")
         }
         return DumpField.energy

@@ -54,7 +54,7 @@ extension Simulation {
         try made.restorePerAtom(pendingPerAtomStates.removeValue(forKey: id) ?? [:])
       } catch { throw c.error("fix \(id): cannot take its state from the restart: \(error)") }
     }
-    fixStyles[id] = c.arguments[2]
+    setup.fixStyles[id] = c.arguments[2]
     if let index = fixes.firstIndex(where: { $0.id == id }) {
       fixes[index].fix = made
     } else {

@@ -24,19 +24,19 @@ extension Simulation {
   func pairStyle(_ c: Command) throws {
     _ = try requireBox(c)
     let style = try c.word(0, "pair style")
-    forceFieldDescription = "pair_style " + c.arguments.joined(separator: " ")
-    modelChecksum = nil
+    setup.forceFieldDescription = "pair_style " + c.arguments.joined(separator: " ")
+    setup.modelChecksum = nil
     guard let parse = Self.pairStyles.first(where: { $0.key == style })?.value else {
       throw c.error("unsupported pair style '\(style)' (\(Self.pairStyles.map(\.key).joined(separator: ", ")))")
     }
-    pairStyleSettings = try parse(self, c)
+    setup.pairStyle = try parse(self, c)
     forceField = nil
   }
 
   func pairCoeff(_ c: Command) throws {
-    guard var settings = pairStyleSettings else { throw c.error("pair_coeff before pair_style") }
+    guard var settings = setup.pairStyle else { throw c.error("pair_coeff before pair_style") }
     try settings.coefficients(c, self)
-    pairStyleSettings = settings
+    setup.pairStyle = settings
     forceField = nil
   }
 
@@ -45,7 +45,7 @@ extension Simulation {
     var reader = KeywordReader(c)
     while let keyword = reader.nextKeyword() {
       switch keyword {
-      case "shift": pairSettings.shift = try reader.yesNo()
+      case "shift": setup.pairSettings.shift = try reader.yesNo()
       case "mix": _ = try reader.choice(["geometric": ()])
       default: throw reader.unknownKeyword("shift, mix")
       }
@@ -64,14 +64,14 @@ extension Simulation {
 
   /// `neigh_modify every N delay M check yes|no one N`.
   func neighModify(_ c: Command) throws {
-    var settings = effectiveRebuild
+    var settings = setup.effectiveRebuild(units)
     var reader = KeywordReader(c)
     while let keyword = reader.nextKeyword() {
       switch keyword {
       case "every": settings.every = try reader.positiveInteger("every")
       case "delay": settings.delay = try reader.count("step count")
       case "check": settings.check = try reader.yesNo()
-      case "one": neighborOneLimit = try reader.positiveInteger("one")
+      case "one": setup.neighborOneLimit = try reader.positiveInteger("one")
       case "page": _ = try reader.positiveInteger("page")
       default: throw reader.unknownKeyword("every, delay, check, one, page")
       }
@@ -82,7 +82,7 @@ extension Simulation {
   /// Builds the potential from the pair style when a run starts (once: later runs reuse it).
   func makeForceField(_ c: Command) throws -> ForceField {
     if let forceField { return forceField }
-    guard let settings = pairStyleSettings else { throw c.error("no pair style defined") }
+    guard let settings = setup.pairStyle else { throw c.error("no pair style defined") }
     let made = try settings.makeForceField(c, self)
     forceField = made
     return made

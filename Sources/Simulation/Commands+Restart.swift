@@ -34,11 +34,7 @@ extension Simulation {
   func writeRestartCommand(_ c: Command) throws {
     try c.expectCount(1, usage: "write_restart FILE")
     _ = try requireBox(c)
-    guard !validateOnly else {
-      console.line("write_restart \(c.arguments[0]) at step \(step)")
-      return
-    }
-    try writeRestart(to: c.arguments[0])
+    try execution.writeFile(c.arguments[0], command: c, self) { try writeRestart(to: c.arguments[0]) }
   }
 
   /// `restart N FILE [FILE2]` (alternating between two files), or `restart 0` to stop. `*` in FILE
@@ -75,10 +71,10 @@ extension Simulation {
         tilts: [box.xy, box.xz, box.yz], periodic: box.periodic, triclinic: box.isTriclinic,
         masses: Array(masses.values), atomCount: frame.count,
         fixes: fixes.map {
-          RestartFile.FixRecord(id: $0.id, style: fixStyles[$0.id] ?? "", state: $0.fix.restartState,
+          RestartFile.FixRecord(id: $0.id, style: setup.fixStyles[$0.id] ?? "", state: $0.fix.restartState,
                                 perAtom: midRun && $0.fix.restartValuesPerAtom > 0 ? $0.fix.restartValuesPerAtom : nil)
         },
-        forceField: forceFieldDescription, modelChecksum: modelChecksum,
+        forceField: setup.forceFieldDescription, modelChecksum: setup.modelChecksum,
         processorGrid: [grid!.counts.x, grid!.counts.y, grid!.counts.z])
       let file = RestartFile(header: header, ids: frame.ids, types: frame.types, images: frame.images,
                              positions: frame.positions, velocities: frame.velocities, fixValues: fixValues)

@@ -97,12 +97,7 @@ extension Simulation {
     if let t = masses.firstUnset { throw c.error("mass of atom type \(t) is not set") }
     let forceField = try makeForceField(c)
     _ = try thermoColumns(c)
-    if validateOnly {
-      describePlan(steps: steps, box: b, forceField: forceField)
-      step += steps
-      return
-    }
-    try runSteps(span, forceField: forceField, command: c)
+    try execution.run(span, box: b, forceField: forceField, command: c, self)
   }
 }
 

@@ -90,7 +90,7 @@ extension Simulation {
       throw c.error("\(typeCount) atom types is more than Tessera supports (\(Simulation.maximumTypeCount))")
     }
     var fitting = chosen ?? ProcessorGrid.choose(ranks: comm.size, box: b, requested: requestedGrid)
-    if fitting == nil, validateOnly, let planned = plannedRanks,
+    if fitting == nil, let planned = execution.plannedRanks,
        ProcessorGrid.choose(ranks: planned, box: b, requested: requestedGrid) != nil {
       // `tessera check -np N`: the request is for the planned ranks; the checking ranks cut the box freely.
       fitting = ProcessorGrid.choose(ranks: comm.size, box: b)
@@ -100,7 +100,6 @@ extension Simulation {
     }
     boxState = BoxState(box: b)
     grid = ProcessorGrid(counts: counts, rank: comm.rank)
-    checkGrid = nil
     masses = Masses(typeCount: typeCount)
     console.line("Created \(b.isTriclinic ? "triclinic" : "orthogonal") box = (\(b.lo.x) \(b.lo.y) \(b.lo.z)) to (\(b.hi.x) \(b.hi.y) \(b.hi.z))")
     console.line("  \(counts.x) by \(counts.y) by \(counts.z) MPI processor grid")

@@ -55,9 +55,9 @@ extension Simulation {
         throw c.error("\(other) has type map \(m.typeMap.joined(separator: " ")) but \(path) has \(model.typeMap.joined(separator: " ")); the models of an ensemble need the same type map")
       }
     }
-    modelChecksum = try fileChecksum(path, c)
-    if let expected = expectedModelChecksum, expected != modelChecksum {
-      throw c.error("\(path) is not the model the restart was written with (checksum \(modelChecksum!) instead of \(expected))")
+    setup.modelChecksum = try fileChecksum(path, c)
+    if let expected = expectedModelChecksum, expected != setup.modelChecksum {
+      throw c.error("\(path) is not the model the restart was written with (checksum \(setup.modelChecksum!) instead of \(expected))")
     }
     var settings = DeepPotentialSettings(
       model: model, modelTypes: (0...masses.typeCount).map { Int32(max($0 - 1, 0)) })
@@ -166,8 +166,8 @@ extension DeepPotentialSettings {
       }
       let precisionNote = settings.deviationPrecision.flatMap { further in further == settings.precision ? nil
         : "# devi_precision \(further.rawValue): the further models in \(further.rawValue), the driving model in \(settings.precision.rawValue)" }
-      forceField.writers = [try ModelDeviationWriter(path: settings.outFile, ensemble: ensemble, note: precisionNote,
-                                                     writesFile: simulation.comm.rank == 0 && !simulation.validateOnly, command: c)]
+      forceField.writers = [ModelDeviationWriter(path: settings.outFile, ensemble: ensemble, note: precisionNote,
+                                                 writesFile: simulation.comm.rank == 0)]
     }
     return forceField
   }

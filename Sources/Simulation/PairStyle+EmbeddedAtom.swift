@@ -31,7 +31,7 @@ struct EmbeddedAtomStyle: PairStyle {
       }
     }
     for (type, mass) in typeMasses { simulation.masses.set(type: type, mass: mass) }
-    simulation.forceFieldDescription += "; pair_coeff " + c.arguments.joined(separator: " ")
+    simulation.setup.forceFieldDescription += "; pair_coeff " + c.arguments.joined(separator: " ")
   }
 
   func makeForceField(_ c: Command, _ simulation: Simulation) throws -> ForceField {

@@ -37,7 +37,7 @@ struct LennardJonesSettings: PairStyle {
     let typeCount = simulation.masses.typeCount
     let (pairs, missing) = resolved(typeCount: typeCount)
     if let missing { throw c.error("pair coefficients for atom type \(missing) are not set") }
-    return ForceField(potential: LennardJones(typeCount: typeCount, pairs: pairs, shift: simulation.pairSettings.shift))
+    return ForceField(potential: LennardJones(typeCount: typeCount, pairs: pairs, shift: simulation.setup.pairSettings.shift))
   }
 
   /// All pairs i ≤ j, mixing ε and σ and the cutoff geometrically where not given (LAMMPS's default

@@ -37,9 +37,9 @@ extension Simulation {
     } catch {
       throw c.error("\(error)")
     }
-    modelChecksum = try fileChecksum(path, c)
-    if let expected = expectedModelChecksum, expected != modelChecksum {
-      throw c.error("\(path) is not the model the restart was written with (checksum \(modelChecksum!) instead of \(expected))")
+    setup.modelChecksum = try fileChecksum(path, c)
+    if let expected = expectedModelChecksum, expected != setup.modelChecksum {
+      throw c.error("\(path) is not the model the restart was written with (checksum \(setup.modelChecksum!) instead of \(expected))")
     }
     var settings = RepflowSettings(model: model, modelTypes: (0...masses.typeCount).map { Int32(max($0 - 1, 0)) })
     var reader = KeywordReader(c, from: 2)

@@ -8,7 +8,8 @@ import Neighbors
 import Output
 import Potentials
 
-/// The deck's interpreter state on one rank: the job (communicator, console, variables, check mode),
+/// The deck's interpreter state on one rank: the job (communicator, console, variables, whether it
+/// runs or checks),
 /// the settings that precede the box, and the two things commands build — the `system` (box, atoms,
 /// masses, units, clock) and the `setup` of the runs (force field, fixes, writers, neighbour
 /// settings). Each `run` hands both to an `Integrator`, which owns everything that lives only while
@@ -18,12 +19,10 @@ public final class Simulation {
   public let comm: Communicator
   public let console: Console
   public let variables = Variables()
-  /// `tessera check`: validate every command, read every file, run nothing and write nothing.
-  public let validateOnly: Bool
+  /// What `run`, `write_data`, `write_restart` and `balance` do: act (a run) or report (`tessera check`).
+  let execution: Execution
   /// Recorded as the creator's version in the files Tessera writes (H5MD).
   public var programVersion = "unknown"
-  /// `tessera check -np N`: the rank count whose decomposition the check reports.
-  public var plannedRanks: Int?
 
   // Settings fixed before the box exists.
   public var periodic = [true, true, true]
@@ -32,8 +31,6 @@ public final class Simulation {
   public var regions: [String: Region] = [:]
   /// `group` definitions (`all` is implicit).
   var groups: [String: AtomGroup] = [:]
-  /// Under `tessera check`: the planned rank count's grid once a `balance` has moved its cuts.
-  var checkGrid: ProcessorGrid?
 
   let system = System()
   let setup = RunSetup()
@@ -75,26 +72,22 @@ public final class Simulation {
 
   // The set-up's fields.
   var forceField: ForceField? { get { setup.forceField } set { setup.forceField = newValue } }
-  var pairStyleSettings: PairStyle? { get { setup.pairStyle } set { setup.pairStyle = newValue } }
-  var pairSettings: PairSettings { get { setup.pairSettings } set { setup.pairSettings = newValue } }
-  var forceFieldDescription: String { get { setup.forceFieldDescription } set { setup.forceFieldDescription = newValue } }
-  var modelChecksum: String? { get { setup.modelChecksum } set { setup.modelChecksum = newValue } }
   var skin: Double? { get { setup.skin } set { setup.skin = newValue } }
   var rebuild: RebuildSettings? { get { setup.rebuild } set { setup.rebuild = newValue } }
-  var neighborOneLimit: Int { get { setup.neighborOneLimit } set { setup.neighborOneLimit = newValue } }
   var fixes: [(id: String, fix: Fix)] { get { setup.fixes } set { setup.fixes = newValue } }
-  var fixStyles: [String: String] { get { setup.fixStyles } set { setup.fixStyles = newValue } }
   var thermo: ThermoSettings { get { setup.thermo } set { setup.thermo = newValue } }
   var dumps: [Dump] { get { setup.dumps } set { setup.dumps = newValue } }
   var restarts: RestartSchedule { get { setup.restarts } set { setup.restarts = newValue } }
-  var energyComputes: Set<String> { get { setup.energyComputes } set { setup.energyComputes = newValue } }
-  /// Effective rebuild settings: the deck's, or the unit system's defaults (skin 0.3 σ / 2 Å).
-  var effectiveRebuild: RebuildSettings { setup.effectiveRebuild(units) }
 
-  public init(comm: Communicator, console: Console, validateOnly: Bool = false) {
+  public init(comm: Communicator, console: Console, job: Job = .run) {
     self.comm = comm
     self.console = console
-    self.validateOnly = validateOnly
+    switch job {
+    case .run: execution = Performing()
+    case .check(let plannedRanks):
+      execution = Checking(plannedRanks: plannedRanks)
+      console.opensLogFiles = false
+    }
     variables.keywordValue = { [unowned self] name in self.keywordValue(name) }
   }
 
@@ -103,6 +96,14 @@ public final class Simulation {
     guard let box else { throw command.error("the simulation box is not defined yet (create_box or read_data first)") }
     return box
   }
+}
+
+/// What a job does with its deck.
+public enum Job: Sendable {
+  case run
+  /// `tessera check [-np N]`: every command builds the system and the set-up as in a run, every file
+  /// is read; nothing runs and nothing is written, and each `run` reports its plan (for N ranks).
+  case check(plannedRanks: Int?)
 }
 
 /// `pair_modify` settings that apply to the classical pair styles.

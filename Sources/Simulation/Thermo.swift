@@ -118,7 +118,7 @@ extension Simulation {
         throw c.error("thermo keyword '\(keyword)' names no defined fix")
       }
       guard entry.fix.output(index) != nil else {
-        throw c.error("thermo keyword '\(keyword)': fix \(id) (\(fixStyles[id] ?? "?")) has no such output (fix balance: f_ID, f_ID[1..3])")
+        throw c.error("thermo keyword '\(keyword)': fix \(id) (\(setup.fixStyles[id] ?? "?")) has no such output (fix balance: f_ID, f_ID[1..3])")
       }
       return ThermoColumn(keyword: keyword, header: keyword, isInteger: false)
     }

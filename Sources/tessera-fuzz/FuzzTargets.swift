@@ -24,7 +24,7 @@ enum FuzzTarget: CustomStringConvertible {
 
   /// Checks a deck with a silent console on one rank. `variables` are command-line definitions.
   static func checkDeck(_ path: String, variables: [String: String]) throws {
-    let simulation = Simulation(comm: SerialCommunicator(), console: Console(isWriter: false), validateOnly: true)
+    let simulation = Simulation(comm: SerialCommunicator(), console: Console(isWriter: false), job: .check(plannedRanks: nil))
     for (name, value) in variables { try simulation.variables.defineFromCommandLine(name, values: [value]) }
     try Interpreter(simulation: simulation).execute(file: path)
   }

@@ -22,7 +22,7 @@ struct Tessera: ParsableCommand {
     var arguments = Array(CommandLine.arguments.dropFirst())
     if LammpsCommandLine.applies(to: arguments) {
       do {
-        try execute(try LammpsCommandLine.parse(arguments), validateOnly: false)
+        try execute(try LammpsCommandLine.parse(arguments), job: .run)
       } catch {
         exit(withError: error)
       }
@@ -122,7 +122,7 @@ extension Tessera {
     @OptionGroup var options: DeckOptions
 
     func run() throws {
-      try execute(try options.settings(), validateOnly: false)
+      try execute(try options.settings(), job: .run)
     }
   }
 
@@ -137,46 +137,45 @@ extension Tessera {
 
     func run() throws {
       if let ranks, ranks < 1 { throw ValidationError("-np expects a positive rank count, got \(ranks)") }
-      try execute(try options.settings(), validateOnly: true, plannedRanks: ranks)
+      try execute(try options.settings(), job: .check(plannedRanks: ranks))
     }
   }
 }
 
 /// Runs or checks a deck on every rank. Errors that all ranks see (the deck is read by all) are
 /// printed once by rank 0 and end every rank with status 1.
-func execute(_ job: JobSettings, validateOnly: Bool, plannedRanks: Int? = nil) throws {
+func execute(_ settings: JobSettings, job: Job) throws {
   let startTime = StepTimer.now()
   let comm = MPICommunicator()
   let console = Console(isWriter: comm.isRoot)
-  let simulation = Simulation(comm: comm, console: console, validateOnly: validateOnly)
+  let simulation = Simulation(comm: comm, console: console, job: job)
   simulation.jobStart = startTime
   simulation.programVersion = tesseraVersion
-  simulation.plannedRanks = plannedRanks
   StopRequest.installSignalHandlers()
   do {
-    simulation.wallTimeLimit = job.wallTimeLimit
-    simulation.modelThreads = job.threads
-    for v in job.variables { try simulation.variables.defineFromCommandLine(v.name, values: v.values) }
-    switch job.screen {
+    simulation.wallTimeLimit = settings.wallTimeLimit
+    simulation.modelThreads = settings.threads
+    for v in settings.variables { try simulation.variables.defineFromCommandLine(v.name, values: v.values) }
+    switch settings.screen {
     case .standardOutput: break
     case .none: try console.redirectScreen(to: nil)
     case .file(let path): try console.redirectScreen(to: path)
     }
-    console.echo = job.echo
-    if !validateOnly, let log = job.log { try console.openLog(log) }
+    console.echo = settings.echo
+    if let log = settings.log { try console.openLog(log) }
     console.line("Tessera \(tesseraVersion) (\(comm.size) MPI rank\(comm.size == 1 ? "" : "s"))")
     let interpreter = Interpreter(simulation: simulation)
-    switch job.deck {
+    switch settings.deck {
     case .file(let path): try interpreter.execute(file: path)
     case .standardInput:
       let bytes = comm.isRoot ? [UInt8](FileHandle.standardInput.readDataToEndOfFile()) : []
       let shared = comm.allGatherBytes(bytes)[0]
       guard let text = String(bytes: shared, encoding: .utf8) else {
-        throw DeckError("not valid UTF-8 text", at: SourceLocation(file: job.deckName, line: DeckReader.firstLineNotUTF8(Data(shared))))
+        throw DeckError("not valid UTF-8 text", at: SourceLocation(file: settings.deckName, line: DeckReader.firstLineNotUTF8(Data(shared))))
       }
-      try interpreter.execute(text: text, name: job.deckName)
+      try interpreter.execute(text: text, name: settings.deckName)
     }
-    if validateOnly { console.line("check: \(job.deckName) is valid") }
+    if case .check = job { console.line("check: \(settings.deckName) is valid") }
     console.line("Total wall time: \(formatWallTime(StepTimer.now() - startTime))")
   } catch let stop as StoppedEarly {
     console.line("\(stop)")

@@ -1,4 +1,5 @@
 @testable import DeepPotential
+import DeepPotentialEngine
 import Foundation
 import TesseraTestSupport
 import XCTest

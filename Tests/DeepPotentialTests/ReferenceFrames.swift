@@ -1,4 +1,5 @@
 import DeepPotential
+import DeepPotentialEngine
 import Trajectory
 
 /// How the model tests read DeePMD-kit's reference frames (`reference.xyz`).

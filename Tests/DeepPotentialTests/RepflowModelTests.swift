@@ -1,5 +1,6 @@
 import Atoms
 @testable import DeepPotential
+@testable import DeepPotentialEngine
 import Foundation
 import TesseraTestSupport
 import Trajectory
@@ -133,14 +134,13 @@ final class RepflowModelTests: XCTestCase {
     let evaluator = RepflowEvaluator(model: try RepflowModel.load(path: ModelEditing.modelPath("cuag_dpa3")))
     let (x, types, cell) = Self.distortedCell()
     let forwarded = try evaluator.evaluate(positions: x, types: types, cell: cell, forces: false)
-    let images = try PeriodicImages(positions: x, cell: cell, cutoff: evaluator.model.cutoff)
-    let (offsets, neighbors) = fullNeighborList(positions: images.positions, ownedCount: types.count,
-                                                cutoff: evaluator.model.cutoff)
-    var atomEnergies = [Double](repeating: 0, count: types.count)
-    let allTypes = images.owner.map { types[$0] }
-    let stale = evaluator.compute(positions: images.positions, types: allTypes, ownedCount: types.count,
-                                   totalCount: images.owner.count, neighborOffsets: offsets, neighbors: neighbors,
-                                   ghosts: NoGhostRows(), atomEnergies: &atomEnergies)
+    // The single point's own images and list, with a halo that forwards nothing.
+    let stale = try evaluateSinglePoint(positions: x, types: types, cell: cell, cutoff: evaluator.model.cutoff,
+                                        typeMap: evaluator.model.typeMap) {
+      evaluator.compute(positions: $0.positions, types: $0.types, ownedCount: $0.ownedCount, totalCount: $0.totalCount,
+                        neighborOffsets: $0.offsets, neighbors: $0.neighbors, ghosts: NoGhostRows(),
+                        atomEnergies: $0.atomEnergies)
+    }
     XCTAssertGreaterThan(abs(stale.energy - forwarded.energy), 1e-6 * abs(forwarded.energy))
   }
 

@@ -18,7 +18,8 @@ final class DeckTests: XCTestCase {
     let previous = FileManager.default.currentDirectoryPath
     FileManager.default.changeCurrentDirectoryPath(dir.path)
     defer { FileManager.default.changeCurrentDirectoryPath(previous) }
-    let simulation = Simulation(comm: SerialCommunicator(), console: Console(isWriter: false), validateOnly: validateOnly)
+    let simulation = Simulation(comm: SerialCommunicator(), console: Console(isWriter: false),
+                                job: validateOnly ? .check(plannedRanks: nil) : .run)
     try Interpreter(simulation: simulation).execute(file: path)
     return simulation
   }
@@ -101,7 +102,7 @@ final class DeckTests: XCTestCase {
     let dir = try makeScratchDirectory("utf8")
     let deck = dir.appendingPathComponent("in.bad")
     try Data("units lj\n# fine\nlattice fcc \u{00}\n".utf8 + [0xFF, 0x0A]).write(to: deck)
-    let simulation = Simulation(comm: SerialCommunicator(), console: Console(isWriter: false), validateOnly: true)
+    let simulation = Simulation(comm: SerialCommunicator(), console: Console(isWriter: false), job: .check(plannedRanks: nil))
     XCTAssertThrowsError(try Interpreter(simulation: simulation).execute(file: deck.path)) { error in
       XCTAssertEqual("\(error)", "\(deck.path):4: not valid UTF-8 text")
     }

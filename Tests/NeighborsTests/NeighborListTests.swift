@@ -73,7 +73,7 @@ final class NeighborListTests: XCTestCase {
     return (atoms, sites)
   }
 
-  /// Every site within the cutoff of atom `tag`'s image zero, by brute force.
+  /// Every site within the cutoff (r ≤ r_c) of atom `tag`'s image zero, by brute force.
   func neighbours(of i: Int, _ x: [SIMD3<Double>], box: Box) -> Set<Site> {
     let deepest = Int((cutoff / box.faceDistance).max().rounded(.up)) + 1
     var result = Set<Site>()
@@ -84,7 +84,7 @@ final class NeighborListTests: XCTestCase {
             let n = SIMD3(a, b, c)
             if i == j && n == .zero { continue }
             let d = p + box.translation(SIMD3<Double>(n)) - x[i]
-            if (d * d).sum() < cutoff * cutoff { result.insert(Site(tag: Int64(j + 1), image: n)) }
+            if (d * d).sum() <= cutoff * cutoff { result.insert(Site(tag: Int64(j + 1), image: n)) }
           }
         }
       }
@@ -106,6 +106,23 @@ final class NeighborListTests: XCTestCase {
       }
     }
     return result
+  }
+
+  /// A pair exactly at the cutoff is listed, as LAMMPS's lists (`rsq <= cutneighsq`) and DeePMD-kit's
+  /// `build_neighbor_list` keep it; one a rounding step beyond is not. Lattice spacings put real
+  /// crystals' shells at exactly such distances.
+  func testPairAtTheCutoffIsListed() {
+    let box = Box(lo: .zero, hi: SIMD3(10, 10, 10))
+    for kind in [NeighborKind.full, .half] {
+      for (gap, listed) in [(2.5, true), (2.5.nextUp, false)] {
+        let atoms = AtomStore()
+        atoms.appendOwned(tag: 1, type: 1, position: SIMD3(1, 1, 1))
+        atoms.appendOwned(tag: 2, type: 1, position: SIMD3(1 + gap, 1, 1))
+        let list = NeighborList(kind: kind, cutoff: 2.5)
+        list.build(atoms, box: box)
+        XCTAssertEqual(list.pairCount, listed ? (kind == .full ? 2 : 1) : 0, "\(kind), gap \(gap)")
+      }
+    }
   }
 
   func testFullListHoldsEveryNeighbour() {
