@@ -90,7 +90,8 @@ extension Simulation {
     }
   }
 
-  private func wrapOwnedAtoms(into box: Box) {
+  /// Wraps every owned atom into the periodic box, counting the crossings in its image flags.
+  func wrapOwnedAtoms(into box: Box) {
     for i in 0..<atoms.ownedCount {
       var x = atoms.positionOf(i), image = atoms.imageOf(i)
       box.wrap(&x, image: &image)
@@ -106,14 +107,15 @@ extension Simulation {
     }
   }
 
-  /// LAMMPS stops with "Lost atoms via change_box" when atoms end up beyond a fixed boundary.
-  private func checkNoAtomOutsideFixedBounds(_ box: Box, _ c: Command) throws {
+  /// LAMMPS stops with "Lost atoms via change_box" (or displace_atoms) when atoms end up beyond a
+  /// fixed boundary.
+  func checkNoAtomOutsideFixedBounds(_ box: Box, _ c: Command) throws {
     var outside = 0
     for i in 0..<atoms.ownedCount {
       let lambda = box.fractional(atoms.positionOf(i))
       if (0..<3).contains(where: { !box.periodic[$0] && (lambda[$0] < 0 || lambda[$0] >= 1) }) { outside += 1 }
     }
     let total = comm.allReduce(outside, .sum)
-    if total > 0 { throw c.error("\(total) atoms lie outside the new box across a fixed boundary (LAMMPS: lost atoms via change_box)") }
+    if total > 0 { throw c.error("\(total) atoms lie outside the new box across a fixed boundary (LAMMPS: lost atoms via \(c.name))") }
   }
 }
