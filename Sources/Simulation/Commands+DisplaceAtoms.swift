@@ -37,6 +37,16 @@ extension Simulation {
         atoms.setPosition(i, x)
       }
     }
+    // Image flags count box lengths in 32 bits: a displacement beyond that is an input error.
+    var tooFar = 0
+    for i in 0..<atoms.ownedCount {
+      let lambda = box.fractional(atoms.positionOf(i))
+      if !(0..<3).allSatisfy({ lambda[$0].isFinite && abs(lambda[$0]) < 1e9 }) { tooFar += 1 }
+    }
+    let beyond = comm.allReduce(tooFar, .sum)
+    if beyond > 0 {
+      throw c.error("\(beyond) atoms would move more than 1e9 box lengths (or to a non-finite position)")
+    }
     wrapOwnedAtoms(into: box)
     try checkNoAtomOutsideFixedBounds(box, c)
   }

@@ -256,6 +256,10 @@ final class StateCommandTests: XCTestCase {
     for (line, message) in [
       ("change_box all xy final 0.2", "in.bad:11: change_box: cannot change the tilt xy of an orthogonal box"),
       ("change_box all triclinic xy final 0.2\nchange_box all ortho", "in.bad:12: change_box: cannot make the box orthogonal while a tilt is non-zero"),
+      ("change_box all triclinic xy final 60 units box", "in.bad:11: change_box: tilt xy = 60.0 is more than 10 box lengths along x"),
+      ("run 10 start -5", "in.bad:11: run: start must be a step >= 0, got -5"),
+      ("variable x equal v_x+1\nthermo_style custom step v_x\nrun 1", "in.bad:13: variable 'x': formulas refer to one another more than 100 deep"),
+      ("displace_atoms all move 1e300 0 0 units box", "in.bad:11: displace_atoms: 108 atoms would move more than 1e9 box lengths"),
       ("change_box all x scale -1", "in.bad:11: change_box: expected x scale factor > 0 after x, got '-1'"),
       ("change_box all x stretch 2", "in.bad:11: change_box: expected final, delta or scale after x, got 'stretch'"),
       ("change_box all volume", "in.bad:11: change_box: unsupported operation 'volume'"),
