@@ -58,9 +58,18 @@ public final class Variables {
     }
   }
 
+  /// How deep equal-style formulas are evaluating one another now (a formula naming itself, directly
+  /// or through others, would recurse without end).
+  private var evaluationDepth = 0
+
   /// The numeric value of a variable (equal-style formulas are evaluated).
   public func numericValue(of name: String, at location: SourceLocation?) throws -> Double {
     guard let e = entries[name] else { throw DeckError("undefined variable '\(name)'", at: location) }
+    guard evaluationDepth < 100 else {
+      throw DeckError("variable '\(name)': formulas refer to one another more than 100 deep (a variable defined through itself?)", at: location)
+    }
+    evaluationDepth += 1
+    defer { evaluationDepth -= 1 }
     let text = e.kind == .equal ? e.values.joined(separator: " ") : e.values[e.position]
     return try evaluate(text, at: location)
   }

@@ -1,3 +1,4 @@
+import Decomposition
 import Geometry
 import InputDeck
 
@@ -80,6 +81,15 @@ extension Simulation {
     }
     let values = [box.lo.x, box.lo.y, box.lo.z, box.length.x, box.length.y, box.length.z, box.xy, box.xz, box.yz]
     guard values.allSatisfy(\.isFinite) else { throw c.error("the new box is not finite") }
+    // A tilt of n box lengths describes the same periodic lattice as one reduced by n lengths; far
+    // beyond that the halo would hold enormous numbers of ghost images.
+    let tilts = [(box.xy, box.length.x, "xy", "x"), (box.xz, box.length.x, "xz", "x"), (box.yz, box.length.y, "yz", "y")]
+    for (tilt, length, name, edge) in tilts where abs(tilt) > 10 * length {
+      throw c.error("tilt \(name) = \(tilt) is more than 10 box lengths along \(edge) (\(length)); an equivalent box tilts by less")
+    }
+    guard let grid, ProcessorGrid.choose(ranks: comm.size, box: box, requested: grid.counts) != nil else {
+      throw c.error("the new box (lengths \(box.length.x) \(box.length.y) \(box.length.z), tilts \(box.xy) \(box.xz) \(box.yz)) is too large or skewed to cut into bricks")
+    }
     periodic = box.periodic
     boxState!.box = box
     try checkNoAtomOutsideFixedBounds(box, c)
@@ -90,7 +100,8 @@ extension Simulation {
     }
   }
 
-  private func wrapOwnedAtoms(into box: Box) {
+  /// Wraps every owned atom into the periodic box, counting the crossings in its image flags.
+  func wrapOwnedAtoms(into box: Box) {
     for i in 0..<atoms.ownedCount {
       var x = atoms.positionOf(i), image = atoms.imageOf(i)
       box.wrap(&x, image: &image)
@@ -106,14 +117,15 @@ extension Simulation {
     }
   }
 
-  /// LAMMPS stops with "Lost atoms via change_box" when atoms end up beyond a fixed boundary.
-  private func checkNoAtomOutsideFixedBounds(_ box: Box, _ c: Command) throws {
+  /// LAMMPS stops with "Lost atoms via change_box" (or displace_atoms) when atoms end up beyond a
+  /// fixed boundary.
+  func checkNoAtomOutsideFixedBounds(_ box: Box, _ c: Command) throws {
     var outside = 0
     for i in 0..<atoms.ownedCount {
       let lambda = box.fractional(atoms.positionOf(i))
       if (0..<3).contains(where: { !box.periodic[$0] && (lambda[$0] < 0 || lambda[$0] >= 1) }) { outside += 1 }
     }
     let total = comm.allReduce(outside, .sum)
-    if total > 0 { throw c.error("\(total) atoms lie outside the new box across a fixed boundary (LAMMPS: lost atoms via change_box)") }
+    if total > 0 { throw c.error("\(total) atoms lie outside the new box across a fixed boundary (LAMMPS: lost atoms via \(c.name))") }
   }
 }

@@ -17,7 +17,10 @@ extension Simulation {
     case "sphere": shapeWords = 4
     case "cylinder": shapeWords = 6
     case "plane": shapeWords = 6
-    case "union", "intersect": shapeWords = 1 + (c.arguments.count > 2 ? try c.positiveInteger(2, "number of regions") : 0)
+    case "union", "intersect":
+      let count = c.arguments.count > 2 ? try c.positiveInteger(2, "number of regions") : 0
+      guard count < c.arguments.count else { throw c.error("region \(style) names \(count) regions, but only \(c.arguments.count - 3) follow") }
+      shapeWords = 1 + count
     default: throw c.error("unsupported region style '\(style)' (block, prism, sphere, cylinder, plane, union, intersect)")
     }
     guard c.arguments.count >= 2 + shapeWords else {

@@ -86,11 +86,12 @@ extension Simulation {
       }
     }
     let n = try c.integer(0, "number of steps")
+    if upto, n < step { throw c.error("run \(n) upto: the current step \(step) is already past it") }
+    guard n >= 0 else { throw c.error("number of steps must be non-negative") }
     let steps = upto ? n - step : n
-    guard steps >= 0 else {
-      throw c.error(upto ? "run \(n) upto: the current step \(step) is already past it" : "number of steps must be non-negative")
-    }
+    guard steps <= Int.max - step else { throw c.error("\(steps) steps from step \(step) pass the largest step number") }
     if let start, start > step { throw c.error("start \(start) is after the run's first step \(step)") }
+    if let start, start < 0 { throw c.error("start must be a step >= 0, got \(start)") }
     if let stop, stop < step + steps { throw c.error("stop \(stop) is before the run's last step \(step + steps)") }
     let span = RunSpan(steps: steps, rampStart: start ?? step, rampEnd: stop ?? step + steps, fullSummary: fullSummary)
     let b = try requireBox(c)

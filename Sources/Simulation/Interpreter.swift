@@ -28,7 +28,7 @@ public final class Interpreter {
     "thermo_modify": Simulation.thermoModify, "run": Simulation.run,
     "variable": Simulation.variable, "next": Simulation.next, "print": Simulation.printCommand,
     "log": Simulation.log, "echo": Simulation.echo, "balance": Simulation.balance,
-    "box": Simulation.boxCommand, "change_box": Simulation.changeBox, "group": Simulation.group, "delete_atoms": Simulation.deleteAtoms, "set": Simulation.set,
+    "box": Simulation.boxCommand, "change_box": Simulation.changeBox, "group": Simulation.group, "delete_atoms": Simulation.deleteAtoms, "set": Simulation.set, "displace_atoms": Simulation.displaceAtoms,
   ]
 
   /// Runs a deck file to its end (the files it includes too).

@@ -10,7 +10,7 @@ extension Simulation {
                          writeRestart: { [unowned self] path in try self.writeRestart(to: path, midRun: true) })
     let integrator = Integrator(span: span, system: system, setup: setup, forceField: forceField,
                                 thermoColumns: try thermoColumns(command),
-                                thermoVariable: { [unowned self] in try self.thermoVariable($0, at: $1) }, comm: comm, console: console, job: job)
+                                thermoVariable: { [unowned self] in try self.thermoVariable($0, at: $1, for: command) }, comm: comm, console: console, job: job)
     defer { lastThermo = integrator.lastThermo ?? lastThermo }
     let canonicalOrder = restoredFromRestart
     restoredFromRestart = false

@@ -126,11 +126,11 @@ extension Simulation {
 
   /// A `v_NAME` thermo column: the variable evaluated with the thermo keywords of the row being
   /// printed (LAMMPS evaluates them at that step too).
-  func thermoVariable(_ name: String, at state: ThermoState) throws -> Double {
+  func thermoVariable(_ name: String, at state: ThermoState, for run: Command) throws -> Double {
     let saved = lastThermo
     lastThermo = state
     defer { lastThermo = saved }
-    return try variables.numericValue(of: name, at: nil)
+    return try variables.numericValue(of: name, at: run.location)
   }
 
   /// Thermo keywords as values for equal-style formulas (after the first run).

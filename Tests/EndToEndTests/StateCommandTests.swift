@@ -3,7 +3,7 @@ import TesseraTestSupport
 import XCTest
 
 /// The commands that change the state outside a run — `change_box`, `region` shapes, `group` with
-/// `velocity GROUP set|zero`, `delete_atoms`, `set` — `v_` thermo columns, and `run … upto|start|stop|post`, against Debian's `lmp` on the same deck: a small LJ
+/// `velocity GROUP set|zero`, `delete_atoms`, `set`, `displace_atoms` — `v_` thermo columns, and `run … upto|start|stop|post`, against Debian's `lmp` on the same deck: a small LJ
 /// liquid (864 atoms) changed, then run; every thermo column to 1e-8 on 1 and 4 ranks.
 final class StateCommandTests: XCTestCase {
   let lammps = "/usr/bin/lmp"
@@ -179,6 +179,21 @@ final class StateCommandTests: XCTestCase {
       """, rows: 3, melt: melt)
   }
 
+  /// `displace_atoms random` (the same displacements as LAMMPS: its generator seeded from the
+  /// coordinates read from the data file) in box and lattice units, and `move` across the box
+  /// (atoms wrapped back, image flags counted).
+  func testDisplaceAtoms() throws {
+    try compare("""
+      displace_atoms all random 0.05 0.05 0.05 4567 units box
+      group g id 1:100
+      displace_atoms g move 0.1 0 -10.2 units box
+      lattice fcc 0.8442
+      displace_atoms g random 0.01 0.02 0.03 99
+      fix 1 all nve
+      run 100
+      """, rows: 3)
+  }
+
   /// Region shapes (sphere, cylinder with INF and EDGE bounds, plane, union, intersect, side out,
   /// lattice and box units) fill and select the same atoms as in LAMMPS: every "Created N atoms"
   /// and "N atoms in group" line the same, on 1 and 4 ranks.
@@ -241,6 +256,10 @@ final class StateCommandTests: XCTestCase {
     for (line, message) in [
       ("change_box all xy final 0.2", "in.bad:11: change_box: cannot change the tilt xy of an orthogonal box"),
       ("change_box all triclinic xy final 0.2\nchange_box all ortho", "in.bad:12: change_box: cannot make the box orthogonal while a tilt is non-zero"),
+      ("change_box all triclinic xy final 60 units box", "in.bad:11: change_box: tilt xy = 60.0 is more than 10 box lengths along x"),
+      ("run 10 start -5", "in.bad:11: run: start must be a step >= 0, got -5"),
+      ("variable x equal v_x+1\nthermo_style custom step v_x\nrun 1", "in.bad:13: variable 'x': formulas refer to one another more than 100 deep"),
+      ("displace_atoms all move 1e300 0 0 units box", "in.bad:11: displace_atoms: 108 atoms would move more than 1e9 box lengths"),
       ("change_box all x scale -1", "in.bad:11: change_box: expected x scale factor > 0 after x, got '-1'"),
       ("change_box all x stretch 2", "in.bad:11: change_box: expected final, delta or scale after x, got 'stretch'"),
       ("change_box all volume", "in.bad:11: change_box: unsupported operation 'volume'"),
@@ -259,6 +278,8 @@ final class StateCommandTests: XCTestCase {
       ("set type 1 type/fraction 1 1.5 7", "in.bad:11: set: type/fraction needs a fraction from 0 to 1, got 1.5"),
       ("set atom 5*2 type 1", "in.bad:11: set: empty atom id range '5*2'"),
       ("set type 1 mass 2.0", "in.bad:11: set: atom_style atomic keeps masses per type: use the mass command"),
+      ("displace_atoms all rotate 0 0 0 0 0 1 90", "in.bad:11: displace_atoms: displace_atoms rotate is not supported (move, random)"),
+      ("displace_atoms all random 0.1 0.1 0.1 0", "in.bad:11: displace_atoms: expected a positive integer for seed, got 0"),
       ("delete_atoms overlap 0.5 all all", "in.bad:11: delete_atoms: delete_atoms overlap is not supported (region, group)"),
       ("delete_atoms region nowhere", "in.bad:11: delete_atoms: unknown region 'nowhere'"),
       ("group g id 5:2", "in.bad:11: group: empty range '5:2'"),
