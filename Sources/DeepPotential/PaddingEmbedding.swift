@@ -14,8 +14,8 @@ struct PaddingEmbedding {
   let runs: [Int32]
 
   init(model: DeepPotentialModel, sectionStart: [Int]) {
-    // A DPA-1 model's padding is handled inside AttentionEvaluator.
-    if model.attention != nil {
+    // A DPA-1, se_e2_r or se_e3 model's padding is handled inside its own evaluator.
+    if model.otherDescriptorName != nil {
       (rows, embeddings, runs) = ([], [], [])
       return
     }

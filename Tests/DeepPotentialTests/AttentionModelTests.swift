@@ -64,7 +64,8 @@ final class AttentionModelTests: XCTestCase {
     for name in Self.models {
       let evaluator = AttentionEvaluator(model: try AttentionModel.load(path: ModelEditing.modelPath(name)))
       let (x, types, cell) = Self.distortedCell()
-      try Self.checkDerivatives(evaluator, x: x, types: types, cell: cell, label: name)
+      try Self.checkDerivatives({ try evaluator.evaluate(positions: $0, types: types, cell: $1) }, x: x, cell: cell,
+                                label: name)
     }
   }
 
@@ -82,12 +83,12 @@ final class AttentionModelTests: XCTestCase {
     return (positions, [0, 1, 0, 1], cell)
   }
 
-  static func checkDerivatives(_ evaluator: AttentionEvaluator, x: [Double], types: [Int32], cell: [Double],
-                        label: String, file: StaticString = #filePath, line: UInt = #line) throws {
-    let result = try evaluator.evaluate(positions: x, types: types, cell: cell)
-    func energy(_ x: [Double], _ cell: [Double]) throws -> Double {
-      try evaluator.evaluate(positions: x, types: types, cell: cell).energy
-    }
+  /// `evaluate(positions, cell)`: one evaluator's single point (any descriptor's).
+  static func checkDerivatives(_ evaluate: (_ positions: [Double], _ cell: [Double]) throws -> SinglePointResult,
+                               x: [Double], cell: [Double], label: String,
+                               file: StaticString = #filePath, line: UInt = #line) throws {
+    let result = try evaluate(x, cell)
+    func energy(_ x: [Double], _ cell: [Double]) throws -> Double { try evaluate(x, cell).energy }
     let h = 1e-5
     let scale = max(1, result.forces.map(abs).max()!)
     for k in 0..<x.count {
@@ -265,7 +266,8 @@ final class AttentionVariantTests: XCTestCase {
     for variant in try variants() {
       let evaluator = AttentionEvaluator(model: try AttentionModel.load(path: variant.path))
       let (x, types, cell) = AttentionModelTests.distortedCell()
-      try AttentionModelTests.checkDerivatives(evaluator, x: x, types: types, cell: cell, label: variant.name)
+      try AttentionModelTests.checkDerivatives({ try evaluator.evaluate(positions: $0, types: types, cell: $1) },
+                                               x: x, cell: cell, label: variant.name)
     }
   }
 }

@@ -2,10 +2,11 @@ import Foundation
 import TesseraTestSupport
 import XCTest
 
-/// DPA-1 models in decks (`pair_style deepmd MODEL.dp`, run through `DeepPotentialEvaluator`):
-/// thermo independent of the rank count, also in a box where ghosts are several images deep, and
-/// energy conservation.
-final class AttentionRunTests: XCTestCase {
+/// Decks of the Cu–Ag fixture models (`inputs/models/cuag_*`): a solid solution, `pair_style deepmd
+/// MODEL.dp`, NVE; run on any rank count, and thermo compared between rank counts.
+protocol CuAgDeckRunning {}
+
+extension CuAgDeckRunning {
   /// A Cu–Ag fcc solid solution of cells³ cubic cells (a₀ 3.85 Å), types from a fixed pattern.
   func dataFile(cells: Int) -> String {
     let a = 3.85
@@ -94,7 +95,28 @@ final class AttentionRunTests: XCTestCase {
       }
     }
   }
+}
 
+extension CuAgDeckRunning {
+  /// NVE at 300 K, 1 fs: over 1,000 steps the total energy of 32 atoms (2 ranks) stays within
+  /// `bound` eV/atom of its start; a non-smooth energy or a wrong gradient breaks this.
+  func assertConservesEnergy(model: String, bound: Double, file: StaticString = #filePath, line: UInt = #line) throws {
+    let result = try run(deck(model: model, steps: 1000, thermoEvery: 50), cells: 2, ranks: 2)
+    XCTAssertEqual(result.status, 0, result.combined, file: file, line: line)
+    let rows = thermoRows(result.output)
+    guard rows.count == 21 else { return XCTFail("\(model): expected 21 thermo rows: \(result.output)", file: file, line: line) }
+    let energies = rows.map { $0["TotEng"]! }
+    XCTAssertGreaterThan(rows.last!["Temp"]!, 50, "\(model): the system should be moving", file: file, line: line)
+    let drift = energies.map { abs($0 - energies[0]) }.max()! / 32
+    print("\(model) NVE: largest |E_total − E_0| per atom over 1,000 steps: \(drift) eV")
+    XCTAssertLessThan(drift, bound, "\(model) energies \(energies)", file: file, line: line)
+  }
+}
+
+/// DPA-1 models in decks (`pair_style deepmd MODEL.dp`, run through `DeepPotentialEvaluator`):
+/// thermo independent of the rank count, also in a box where ghosts are several images deep, and
+/// energy conservation.
+final class AttentionRunTests: XCTestCase, CuAgDeckRunning {
   /// DPA-1 runs in float64 only: `precision float32` is refused by name instead of silently running float64.
   func testFloat32IsRefused() throws {
     let text = deck(model: "cuag_se_atten_v2_l2", steps: 0)
