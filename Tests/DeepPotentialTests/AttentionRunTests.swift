@@ -7,9 +7,8 @@ import XCTest
 protocol CuAgDeckRunning {}
 
 extension CuAgDeckRunning {
-  /// A Cu–Ag fcc solid solution of cells³ cubic cells (a₀ 3.85 Å), types from a fixed pattern.
-  func dataFile(cells: Int) -> String {
-    let a = 3.85
+  /// A Cu–Ag fcc solid solution of cells³ cubic cells (a₀ 3.85 Å unless given), types from a fixed pattern.
+  func dataFile(cells: Int, latticeConstant a: Double = 3.85) -> String {
     let basis: [[Double]] = [[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]]
     var atoms: [String] = []
     for i in 0..<cells {
@@ -65,22 +64,22 @@ extension CuAgDeckRunning {
     """
   }
 
-  func run(_ deck: String, cells: Int, ranks: Int) throws -> ProcessResult {
+  func run(_ deck: String, cells: Int, latticeConstant: Double = 3.85, ranks: Int) throws -> ProcessResult {
     let dir = try makeScratchDirectory("dpa1-run")
-    try dataFile(cells: cells).write(to: dir.appendingPathComponent("data.cuag"), atomically: true, encoding: .utf8)
+    try dataFile(cells: cells, latticeConstant: latticeConstant).write(to: dir.appendingPathComponent("data.cuag"), atomically: true, encoding: .utf8)
     try deck.write(to: dir.appendingPathComponent("in.cuag"), atomically: true, encoding: .utf8)
     return try runTessera(ranks: ranks, ["run", "in.cuag", "--log", "none"], in: dir)
   }
 
-  func assertRankIndependent(model: String, cells: Int, steps: Int, ranks: [Int],
+  func assertRankIndependent(model: String, cells: Int, latticeConstant: Double = 3.85, steps: Int, ranks: [Int],
                              file: StaticString = #filePath, line: UInt = #line) throws {
     let text = deck(model: model, steps: steps)
-    let reference = try run(text, cells: cells, ranks: 1)
+    let reference = try run(text, cells: cells, latticeConstant: latticeConstant, ranks: 1)
     XCTAssertEqual(reference.status, 0, reference.combined, file: file, line: line)
     let expected = thermoRows(reference.output)
     XCTAssertEqual(expected.count, steps / 10 + 1, reference.output, file: file, line: line)
     for n in ranks {
-      let result = try run(text, cells: cells, ranks: n)
+      let result = try run(text, cells: cells, latticeConstant: latticeConstant, ranks: n)
       XCTAssertEqual(result.status, 0, result.combined, file: file, line: line)
       let rows = thermoRows(result.output)
       XCTAssertEqual(rows.count, expected.count, result.output, file: file, line: line)

@@ -73,7 +73,10 @@ final class HybridRunTests: XCTestCase, CuAgDeckRunning {
   func testThermoIsIndependentOfRankCount() throws {
     for name in HybridModelTests.models {
       try assertRankIndependent(model: name, cells: 3, steps: 30, ranks: [2, 4])
-      try assertRankIndependent(model: name, cells: 1, steps: 20, ranks: [4])
+      // 4 atoms (one cell, all Cu) 4.3 Å apart: 18 neighbours within 5 Å, below sel. (At 3.85 Å, 42
+      // equidistant shells overflow sel 36, and which of equal neighbours are kept follows the
+      // ghosts' order, which the rank count changes, in DeePMD-kit's rule as here.)
+      try assertRankIndependent(model: name, cells: 1, latticeConstant: 4.3, steps: 20, ranks: [4])
     }
   }
 
