@@ -148,7 +148,7 @@ struct AttentionModelReader {
   }
 
   /// The TypeEmbedNet applied to one-hot types, with DeePMD-kit's zero padding row appended.
-  private func readTypeEmbedding(_ node: DocumentNode, typeCount n: Int) throws -> [Double] {
+  func readTypeEmbedding(_ node: DocumentNode, typeCount n: Int) throws -> [Double] {
     guard try node["@class"].string() == "TypeEmbedNet" else {
       throw DeepPotentialError("\(file.path): \(node.keyPath).@class: expected 'TypeEmbedNet'")
     }

@@ -97,7 +97,7 @@ public final class HybridEvaluator {
           e.describe(atom: i, positions: positions, types: types, paddingType: paddingType)
           input.update(from: e.state.descriptor, count: part.descriptorWidth)
         case .scalar(let e):
-          e.describe(atom: i, positions: positions, types: types)
+          e.describe(atom: i, positions: positions, types: types, paddingType: paddingType)
           input.update(from: e.descriptor, count: part.descriptorWidth)
         }
         offset += part.descriptorWidth

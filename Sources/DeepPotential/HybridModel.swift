@@ -42,14 +42,17 @@ public struct HybridModel: Sendable {
       }
     }
     var mixedTypes: Bool {
-      if case .attention = self { return true }
-      return false
+      switch self {
+      case .angular: false
+      case .attention: true
+      case .scalar(let m): m.mixedTypes
+      }
     }
     var descriptorWidth: Int {
       switch self {
       case .angular(let m): m.embeddingWidth * m.axisCount
       case .attention(let m): m.descriptorWidth
-      case .scalar(let m): m.embeddingWidth
+      case .scalar(let m): m.descriptorWidth
       }
     }
   }
@@ -114,12 +117,16 @@ struct HybridModelReader {
     // (DeePMD-kit does not drop them): with a smooth strip type embedding and smooth attention
     // their switch of zero makes them padding; otherwise their type would enter, which the
     // evaluator does not reproduce.
-    for (k, p) in parts.enumerated() {
-      guard case .attention(let a) = p, a.cutoff < cutoff else { continue }
-      var smooth = a.smooth && a.attentionLayers.allSatisfy(\.smooth)
-      if case .concat = a.inputMode { smooth = false }
-      if !smooth {
-        throw list[k].unsupported("a concat or non-smooth DPA-1 part with an rcut below the hybrid's (\(a.cutoff) < \(cutoff))")
+    for (k, p) in parts.enumerated() where p.cutoff < cutoff {
+      if case .attention(let a) = p {
+        var smooth = a.smooth && a.attentionLayers.allSatisfy(\.smooth)
+        if case .concat = a.inputMode { smooth = false }
+        if !smooth {
+          throw list[k].unsupported("a concat or non-smooth DPA-1 part with an rcut below the hybrid's (\(a.cutoff) < \(cutoff))")
+        }
+      }
+      if case .scalar(let m) = p, m.mixedTypes, m.typePairTable == nil || !m.smooth {
+        throw list[k].unsupported("a concat or non-smooth se_e3_tebd part with an rcut below the hybrid's (\(m.cutoff) < \(cutoff))")
       }
     }
     let mixedTypes = parts.contains(where: \.mixedTypes)

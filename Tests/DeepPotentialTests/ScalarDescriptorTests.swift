@@ -4,17 +4,18 @@ import TesseraTestSupport
 import Trajectory
 import XCTest
 
-/// se_e2_r and se_e3 models (`inputs/models/cuag_se_e2_r`, `cuag_se_e3`, trained and evaluated by
+/// se_e2_r, se_e3 and se_e3_tebd models (`inputs/models/cuag_se_e2_r`, `cuag_se_e3`,
+/// `cuag_se_e3_tebd_concat`, `cuag_se_e3_tebd_strip`, trained and evaluated by
 /// DeePMD-kit 3.2.0's PyTorch backend: tools/dpa1/make_se_fixtures.py): every reference
 /// configuration against DeePMD-kit through the library and `tessera eval`, finite differences of
 /// forces and virial, and the reader's refusals.
 final class ScalarDescriptorTests: XCTestCase {
-  static let models = ["cuag_se_e2_r", "cuag_se_e3"]
+  static let models = ["cuag_se_e2_r", "cuag_se_e3", "cuag_se_e3_tebd_concat", "cuag_se_e3_tebd_strip"]
 
   func testLibraryMatchesDeePMDKit() throws {
     for name in Self.models {
       let model = try DeepPotentialModel.load(path: ModelEditing.modelPath(name))
-      XCTAssertEqual(model.otherDescriptorName, name == "cuag_se_e2_r" ? "se_e2_r" : "se_e3")
+      XCTAssertEqual(model.otherDescriptorName, name == "cuag_se_e2_r" ? "se_e2_r" : name.contains("tebd") ? "se_e3_tebd" : "se_e3")
       try Self.assertFixturesMatchDeePMDKit(model: model, name: name)
     }
   }
@@ -146,6 +147,19 @@ final class ScalarDescriptorTests: XCTestCase {
     // Networks of (0, 0), (0, 1) and (1, 1); (1, 0) is never evaluated.
     XCTAssertEqual(threeBody.embeddings.map { $0 != nil }, [true, false, true, true])
     XCTAssertEqual(threeBody.average.count, 2 * threeBody.slotCount * 4)
+    for mode in ["concat", "strip"] {
+      let typed = try ScalarDescriptorModel.load(path: ModelEditing.modelPath("cuag_se_e3_tebd_\(mode)"))
+      XCTAssertEqual(typed.kind, .typeEmbeddedThreeBody)
+      XCTAssertTrue(typed.mixedTypes && typed.smooth && typed.appendsTypeEmbedding)
+      XCTAssertEqual(typed.selection, [20])
+      XCTAssertEqual(typed.descriptorWidth, 16 + 8)
+      // The type embedding of both types and the zero padding row.
+      XCTAssertEqual(typed.typeEmbedding.count, 3 * 8)
+      XCTAssertEqual(Array(typed.typeEmbedding[16..<24]), [Double](repeating: 0, count: 8))
+      XCTAssertEqual(typed.embeddings[0]!.inputWidth, mode == "concat" ? 1 + 2 * 8 : 1)
+      // Strip: every (type, type) pair with padding, 16 wide.
+      XCTAssertEqual(typed.typePairTable?.count, mode == "strip" ? 9 * 16 : nil)
+    }
   }
 
   func testUnsupportedFeaturesAreRefusedByKey() throws {
@@ -161,6 +175,12 @@ final class ScalarDescriptorTests: XCTestCase {
       ("cuag_se_e3", "\(d).embeddings.networks.1", .null, []),
       ("cuag_se_e3", "\(d).embeddings.networks.2", .null, ["\(d).embeddings.networks[2]", "missing network", "(0, 1)"]),
       ("cuag_se_e3", "model.fitting.numb_fparam", .number(2), ["model.fitting.numb_fparam", "not supported"]),
+      ("cuag_se_e3_tebd_strip", "\(d).tebd_input_mode", .string("mix"), ["\(d).tebd_input_mode", "concat or strip"]),
+      ("cuag_se_e3_tebd_strip", "\(d).use_tebd_bias", .bool(true), ["\(d).use_tebd_bias", "use_tebd_bias true"]),
+      ("cuag_se_e3_tebd_strip", "\(d).sel", .array([.number(10), .number(10)]), ["\(d).sel", "one positive neighbour count"]),
+      ("cuag_se_e3_tebd_strip", "\(d).@version", .number(2), ["\(d).@version = 2", "accepted: 1...1"]),
+      ("cuag_se_e3_tebd_concat", "\(d).tebd_dim", .number(4), ["\(d).tebd_dim", "expected 8"]),
+      ("cuag_se_e3_tebd_concat", "\(d).precision", .string("float32"), ["\(d).precision", "float64 se_e3_tebd models only"]),
     ]
     for (name, key, value, expected) in cases {
       let path = try ModelEditing.copy(name) { $0[path: key] = value }
@@ -182,7 +202,7 @@ final class ScalarDescriptorTests: XCTestCase {
   }
 }
 
-/// se_e2_r and se_e3 models in decks: thermo independent of the rank count (also 4 atoms whose
+/// se_e2_r, se_e3 and se_e3_tebd models in decks: thermo independent of the rank count (also 4 atoms whose
 /// ghosts are several images deep: on 4 ranks the bricks are thinner than the cut-off) and energy
 /// conservation.
 final class ScalarDescriptorRunTests: XCTestCase, CuAgDeckRunning {

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Train tiny se_e2_r and se_e3 models with DeePMD-kit's PyTorch backend and write their
-reference values, for Tessera's se_e2_r / se_e3 evaluator tests (Tests/DeepPotentialTests).
+"""Train tiny se_e2_r, se_e3, se_e3_tebd and hybrid models with DeePMD-kit's PyTorch backend and
+write their reference values, for Tessera's evaluator tests (ScalarDescriptorTests, HybridModelTests).
 
 Usage (the venv of make_fixtures.py, README.md beside this script):
     OMP_NUM_THREADS=1 .build/dpa1venv/bin/python tools/dpa1/make_se_fixtures.py [--steps 300]
@@ -33,9 +33,10 @@ def sectioned_sel(frames: list, rcut: float) -> list:
 
 def se_models(frames: list) -> dict:
     """se_e2_r (two-body radial, rcut 5 Å) and se_e3 (three-body angular, rcut 4 Å: its cost
-    grows with sel², so a shorter cut-off keeps it small); two hybrids, each part with its own
-    rcut and sel: se_e2_a (5 Å) + se_atten_v2 with one attention layer (4 Å), a mixed-type
-    hybrid, and se_e2_r (5 Å) + se_e3 (4 Å), a type-sectioned one."""
+    grows with sel², so a shorter cut-off keeps it small); se_e3_tebd in concat and strip mode
+    (one mixed section of 20 > the 18 neighbours within 4 Å outside dense_over_sel); two hybrids,
+    each part with its own rcut and sel: se_e2_a (5 Å) + se_atten_v2 with one attention layer
+    (4 Å), a mixed-type hybrid, and se_e2_r (5 Å) + se_e3 (4 Å), a type-sectioned one."""
     radial = {"type": "se_e2_r", "rcut": 5.0, "rcut_smth": 0.5, "sel": sectioned_sel(frames, 5.0),
               "neuron": [8, 16, 32], "resnet_dt": False, "type_one_side": True, "precision": "float64", "seed": 1}
     three_body = {"type": "se_e3", "rcut": 4.0, "rcut_smth": 0.5, "sel": sectioned_sel(frames, 4.0),
@@ -46,9 +47,13 @@ def se_models(frames: list) -> dict:
     attention = {"type": "se_atten_v2", "rcut": 4.0, "rcut_smth": 0.5, "sel": 24, "neuron": [8, 16],
                  "axis_neuron": 4, "tebd_dim": 8, "attn": 16, "attn_layer": 1, "attn_dotr": True,
                  "precision": "float64", "seed": 1}
+    typed = {"type": "se_e3_tebd", "rcut": 4.0, "rcut_smth": 0.5, "sel": 20, "neuron": [4, 8, 16], "tebd_dim": 8,
+             "precision": "float64", "seed": 1}
     return {
         "cuag_se_e2_r": radial,
         "cuag_se_e3": three_body,
+        "cuag_se_e3_tebd_concat": dict(typed, tebd_input_mode="concat"),
+        "cuag_se_e3_tebd_strip": dict(typed, tebd_input_mode="strip"),
         "cuag_hybrid_a_atten": {"type": "hybrid", "list": [angular, attention]},
         "cuag_hybrid_r_e3": {"type": "hybrid", "list": [radial, three_body]},
     }
