@@ -58,7 +58,7 @@ public final class DeepPotentialEvaluator {
   let single: SinglePrecisionNetworks?
   /// Evaluates a DPA-1 model (always in float64) in place of the se_e2_a path.
   let attention: AttentionEvaluator?
-  /// Evaluates a se_e2_r or se_e3 model (float64) in place of the se_e2_a path.
+  /// Evaluates a se_e2_r, se_e3 or se_e3_tebd model (float64) in place of the se_e2_a path.
   let scalarDescriptor: ScalarDescriptorEvaluator?
   /// Evaluates a hybrid model (float64) in place of the se_e2_a path.
   let hybrid: HybridEvaluator?

@@ -41,7 +41,7 @@ public struct DeepPotentialModel: Sendable {
   /// A DPA-1 model (`dpa1`, `se_atten`, `se_atten_v2`): then this value only carries what callers
   /// read (type map, r_c, sel, exclusions) and the evaluator hands the work to `AttentionEvaluator`.
   var attention: AttentionModel? = nil
-  /// A se_e2_r or se_e3 model: likewise only the callers' fields here, the work done by
+  /// A se_e2_r, se_e3 or se_e3_tebd model: likewise only the callers' fields here, the work done by
   /// `ScalarDescriptorEvaluator`.
   var scalarDescriptor: ScalarDescriptorModel? = nil
   /// A hybrid model: likewise, the work done by `HybridEvaluator`.

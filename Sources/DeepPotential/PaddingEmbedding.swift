@@ -14,7 +14,7 @@ struct PaddingEmbedding {
   let runs: [Int32]
 
   init(model: DeepPotentialModel, sectionStart: [Int]) {
-    // A DPA-1, se_e2_r or se_e3 model's padding is handled inside its own evaluator.
+    // Padding of the other descriptors (DPA-1, se_e2_r, se_e3, se_e3_tebd, hybrid) is handled by their evaluators.
     if model.otherDescriptorName != nil {
       (rows, embeddings, runs) = ([], [], [])
       return

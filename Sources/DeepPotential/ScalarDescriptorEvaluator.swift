@@ -1,11 +1,12 @@
-/// Evaluates a se_e2_r or se_e3 energy model (`ScalarDescriptorModel`) on one rank's atoms, owned
-/// atoms first, then ghosts, with a full neighbour list of the owned atoms: the contract of
-/// `DeepPotentialEvaluator.compute`.
+/// Evaluates a se_e2_r, se_e3 or se_e3_tebd energy model (`ScalarDescriptorModel`) on one rank's
+/// atoms, owned atoms first, then ghosts, with a full neighbour list of the owned atoms: the
+/// contract of `DeepPotentialEvaluator.compute`.
 ///
 /// Atom by atom in float64, as DeePMD-kit's descriptors (`deepmd/pt/model/descriptor/se_r.py`,
-/// `se_t.py`) compute it: environment rows of the type-sectioned slots (padding rows −davg/dstd,
-/// descriptor-excluded rows zero, both constant), the embedding networks over each section (se_e2_r)
-/// or each pair of sections (se_e3), each batch on its own tape, the descriptor, the fitting network;
+/// `se_t.py`, `se_t_tebd.py`) compute it: environment rows of the slots (padding rows −davg/dstd,
+/// descriptor-excluded rows zero, both constant), the embedding networks over each section (se_e2_r),
+/// each pair of sections (se_e3) or all slot pairs (se_e3_tebd), each batch on its own tape, the
+/// descriptor, the fitting network;
 /// then the backward pass by hand (through the tapes) to ∂E_i/∂r_ij of every real neighbour.
 /// Storage is allocated at init.
 public final class ScalarDescriptorEvaluator {
@@ -15,7 +16,7 @@ public final class ScalarDescriptorEvaluator {
   let sectionStart: [Int]
   let fittings: [NetworkTape]
   /// One tape per embedding network (indexed as `model.embeddings`), sized for its batch: a
-  /// section's slots (se_e2_r) or a pair of sections' slot pairs (se_e3).
+  /// section's slots (se_e2_r), a pair of sections' slot pairs (se_e3), all slot pairs (se_e3_tebd).
   let tapes: [NetworkTape?]
   let slots: UnsafeMutablePointer<Int32>
   /// Per slot: the normalised row R̂ (components), the displacement r_ij (3), the switch and its

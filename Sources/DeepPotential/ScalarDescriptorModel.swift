@@ -76,7 +76,7 @@ public struct ScalarDescriptorModel: Sendable {
 }
 
 extension DeepPotentialModel {
-  /// A se_e2_r or se_e3 model behind the se_e2_a model's interface (as `init(wrapping:)` of an
+  /// A se_e2_r, se_e3 or se_e3_tebd model behind the se_e2_a model's interface (as `init(wrapping:)` of an
   /// `AttentionModel`): callers read type map, r_c, sel and exclusions; the evaluator hands the
   /// work to `ScalarDescriptorEvaluator`.
   init(wrapping model: ScalarDescriptorModel) {
@@ -90,8 +90,8 @@ extension DeepPotentialModel {
   }
 }
 
-/// Turns a `.dp` document whose descriptor is se_e2_r or se_e3 (@version 1–2, DeePMD-kit 3.2's
-/// serialisation) into a `ScalarDescriptorModel`; what this evaluator does not implement is
+/// Turns a `.dp` document whose descriptor is se_e2_r or se_e3 (@version 1–2) or se_e3_tebd
+/// (@version 1), DeePMD-kit 3.2's serialisation, into a `ScalarDescriptorModel`; what this evaluator does not implement is
 /// refused by key. The networks' own layers are authoritative for widths, activations and
 /// residuals.
 struct ScalarDescriptorReader {

@@ -88,7 +88,7 @@ extension Simulation {
       console.line("Deep Potential deviation model \(p): rcut \(m.cutoff), sel \(m.selection)")
     }
     console.line("Deep Potential model \(path): type map \(model.typeMap.joined(separator: " ")), rcut \(model.cutoff), sel \(model.selection)")
-    // DPA-1, se_e2_r and se_e3 models are evaluated in float64 only: a float32 request must not
+    // DPA-1, se_e2_r, se_e3, se_e3_tebd and hybrid models are evaluated in float64 only: a float32 request must not
     // silently run in float64.
     if settings.precision == .float32,
        let index = ([model] + settings.ensemble).firstIndex(where: { $0.otherDescriptorName != nil }) {
