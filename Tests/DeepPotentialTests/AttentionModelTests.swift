@@ -192,8 +192,11 @@ final class AttentionVariantTests: XCTestCase {
     let name, base, path: String
   }
 
-  func variants() throws -> [Variant] {
-    let folder = inputPath("models/cuag_dpa1_variants")
+  func variants() throws -> [Variant] { try Self.variants(in: "cuag_dpa1_variants") }
+
+  /// The variants of `inputs/models/FOLDER/variants.json`, each a copy of its base model edited.
+  static func variants(in name: String) throws -> [Variant] {
+    let folder = inputPath("models/\(name)")
     let text = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/variants.json"))
     guard case .object(let table) = try JSONDecoder().decode(JSONValue.self, from: text) else {
       throw DeepPotentialError("variants.json: expected an object")
