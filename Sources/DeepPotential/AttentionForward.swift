@@ -10,16 +10,23 @@ extension AttentionEvaluator {
                       paddingType: Int) -> Double {
     let ti = Int(types[i])
     if model.atomExcluded[ti] { return 0 }
-    environment(atom: i, positions: x, types: types, paddingType: paddingType)
-    embed(centreType: ti)
-    for (l, layer) in model.attentionLayers.enumerated() { attend(layer, index: l) }
-    contract(centreType: ti)
+    describe(atom: i, positions: x, types: types, paddingType: paddingType)
     let fitting = fittings[ti]
     fitting.input.update(from: state.descriptor, count: model.descriptorWidth)
     fitting.forward(rows: 1)
     var one = 1.0
     fitting.backward(&one, into: state.descriptorGradient)
     return ((fitting.output[0] - model.vacuumEnergy[ti]) + model.fittingBias[ti]) + model.outputBias[ti]
+  }
+
+  /// From the atom's slots to its descriptor (`state.descriptor`), keeping what `differentiate`
+  /// needs; a hybrid model fits it together with its other parts.
+  func describe(atom i: Int, positions x: UnsafePointer<Double>, types: UnsafePointer<Int32>, paddingType: Int) {
+    let ti = Int(types[i])
+    environment(atom: i, positions: x, types: types, paddingType: paddingType)
+    embed(centreType: ti)
+    for (l, layer) in model.attentionLayers.enumerated() { attend(layer, index: l) }
+    contract(centreType: ti)
   }
 
   /// Environment rows R̂_k = (R_k − davg)/dstd of every slot (spec §3): a real neighbour's

@@ -33,13 +33,14 @@ public struct AttentionModel: Sendable {
   /// Descriptor-level excluded type pairs (neighbour masked out, row zeroed), ntypes × ntypes.
   let descriptorExcluded: [Bool]
   /// Model-level excluded type pairs (neighbours turned into padding), ntypes × ntypes.
-  let pairExcluded: [Bool]
-  let atomExcluded: [Bool]
-  /// One fitting network per type (the same one for every type when the fitting has mixed types).
-  let fittings: [DenseNetwork]
-  let vacuumEnergy: [Double]
-  let fittingBias: [Double]
-  let outputBias: [Double]
+  var pairExcluded: [Bool]
+  var atomExcluded: [Bool]
+  /// One fitting network per type (the same one for every type when the fitting has mixed types);
+  /// empty for a hybrid's part, whose model fits the parts' descriptors together.
+  var fittings: [DenseNetwork]
+  var vacuumEnergy: [Double]
+  var fittingBias: [Double]
+  var outputBias: [Double]
 
   enum InputMode: Sendable {
     /// G = N([s, T_j(, T_i)]): the type embeddings are inputs of the one embedding network.

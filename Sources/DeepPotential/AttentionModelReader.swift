@@ -18,8 +18,24 @@ struct AttentionModelReader {
     let typeMap = try model["type_map"].strings()
     let n = typeMap.count
     guard n > 0 else { throw DeepPotentialError("\(file.path): model.type_map: expected at least one element") }
+    var result = try descriptor(model["descriptor"], typeMap: typeMap)
+    let reader = ModelReader(file: file)
+    let fitting = try Fitting(model["fitting"], typeCount: n, descriptorWidth: result.descriptorWidth)
+    let atomExcluded = try reader.excludedTypes(model["atom_exclude_types"], typeCount: n)
+    let fittingExcluded = try reader.excludedTypes(model["fitting"]["exclude_types"], typeCount: n)
+    result.pairExcluded = try model["pair_exclude_types"].typePairs(typeCount: n)
+    result.atomExcluded = zip(atomExcluded, fittingExcluded).map { $0 || $1 }
+    result.fittings = fitting.networks
+    result.vacuumEnergy = fitting.vacuumEnergy
+    result.fittingBias = fitting.bias
+    result.outputBias = try reader.biasPerType(model["@variables"]["out_bias"], typeCount: n)
+    return result
+  }
 
-    let d = model["descriptor"]
+  /// The descriptor `d` alone (a model's, or a hybrid's part), without fitting or model-level
+  /// exclusions.
+  func descriptor(_ d: DocumentNode, typeMap: [String]) throws -> AttentionModel {
+    let n = typeMap.count
     let type = try d["type"].string()
     guard Self.descriptorTypes.contains(type) else {
       throw d["type"].unsupported("descriptor '\(type)' here (this reader takes dpa1, se_atten, se_atten_v2)")
@@ -99,21 +115,14 @@ struct AttentionModelReader {
       throw DeepPotentialError("\(path): \(d.keyPath).@variables.dstd: contains zeros")
     }
 
-    let reader = ModelReader(file: file)
-    let descriptorWidth = width * axisCount + (appendsTypeEmbedding ? tebdWidth : 0)
-    let fitting = try Fitting(model["fitting"], typeCount: n, descriptorWidth: descriptorWidth)
-    let atomExcluded = try reader.excludedTypes(model["atom_exclude_types"], typeCount: n)
-    let fittingExcluded = try reader.excludedTypes(model["fitting"]["exclude_types"], typeCount: n)
     return AttentionModel(
       path: path, typeMap: typeMap, cutoff: cutoff, smoothingStart: smoothingStart, protection: protection,
       selection: selection, average: average, deviation: deviation, embeddingWidth: width, axisCount: axisCount,
       typeEmbedding: typeEmbedding, typeEmbeddingWidth: tebdWidth, typeOneSide: typeOneSide, inputMode: inputMode,
       smooth: smooth, attentionLayers: layers, appendsTypeEmbedding: appendsTypeEmbedding,
       descriptorExcluded: try d["exclude_types"].typePairs(typeCount: n),
-      pairExcluded: try model["pair_exclude_types"].typePairs(typeCount: n),
-      atomExcluded: zip(atomExcluded, fittingExcluded).map { $0 || $1 }, fittings: fitting.networks,
-      vacuumEnergy: fitting.vacuumEnergy, fittingBias: fitting.bias,
-      outputBias: try reader.biasPerType(model["@variables"]["out_bias"], typeCount: n))
+      pairExcluded: [Bool](repeating: false, count: n * n), atomExcluded: [Bool](repeating: false, count: n),
+      fittings: [], vacuumEnergy: [], fittingBias: [], outputBias: [])
   }
 
   /// `sel` of a mixed-type descriptor: one count, stored as an integer or a one-element list.

@@ -58,6 +58,10 @@ public final class DeepPotentialEvaluator {
   let single: SinglePrecisionNetworks?
   /// Evaluates a DPA-1 model (always in float64) in place of the se_e2_a path.
   let attention: AttentionEvaluator?
+  /// Evaluates a se_e2_r, se_e3 or se_e3_tebd model (float64) in place of the se_e2_a path.
+  let scalarDescriptor: ScalarDescriptorEvaluator?
+  /// Evaluates a hybrid model (float64) in place of the se_e2_a path.
+  let hybrid: HybridEvaluator?
 
   /// `fusingTables` false keeps a compressed model's embeddings stored as an uncompressed model's
   /// are (the fused kernels are tested against that path).
@@ -68,6 +72,8 @@ public final class DeepPotentialEvaluator {
     self.precision = precision
     single = precision == .float32 ? SinglePrecisionNetworks(model) : nil
     attention = model.attention.map(AttentionEvaluator.init)
+    scalarDescriptor = model.scalarDescriptor.map(ScalarDescriptorEvaluator.init)
+    hybrid = model.hybrid.map(HybridEvaluator.init)
     selection = NeighborSelection(model: model)
     slotCount = model.slotCount
     width = model.embeddingWidth
@@ -129,6 +135,18 @@ public final class DeepPotentialEvaluator {
       return attention.compute(positions: positions, types: types, ownedCount: ownedCount, totalCount: totalCount,
                                neighborOffsets: neighborOffsets, neighbors: neighbors, forces: forces,
                                atomEnergies: atomEnergies, atomVirials: atomVirials, centres: centres)
+    }
+    if let hybrid {
+      return hybrid.compute(positions: positions, types: types, ownedCount: ownedCount, totalCount: totalCount,
+                            neighborOffsets: neighborOffsets, neighbors: neighbors, forces: forces,
+                            atomEnergies: atomEnergies, atomVirials: atomVirials, centres: centres)
+    }
+    if let scalarDescriptor {
+      // Selects its own slots too (`selectsLike` is false for it).
+      return scalarDescriptor.compute(positions: positions, types: types, ownedCount: ownedCount,
+                                      totalCount: totalCount, neighborOffsets: neighborOffsets, neighbors: neighbors,
+                                      forces: forces, atomEnergies: atomEnergies, atomVirials: atomVirials,
+                                      centres: centres)
     }
     var result = DeepPotentialResult()
     var blockStart = centres.lowerBound

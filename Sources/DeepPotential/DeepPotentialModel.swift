@@ -41,12 +41,22 @@ public struct DeepPotentialModel: Sendable {
   /// A DPA-1 model (`dpa1`, `se_atten`, `se_atten_v2`): then this value only carries what callers
   /// read (type map, r_c, sel, exclusions) and the evaluator hands the work to `AttentionEvaluator`.
   var attention: AttentionModel? = nil
+  /// A se_e2_r, se_e3 or se_e3_tebd model: likewise only the callers' fields here, the work done by
+  /// `ScalarDescriptorEvaluator`.
+  var scalarDescriptor: ScalarDescriptorModel? = nil
+  /// A hybrid model: likewise, the work done by `HybridEvaluator`.
+  var hybrid: HybridModel? = nil
 
   public var typeCount: Int { typeMap.count }
   public var slotCount: Int { selection.reduce(0, +) }
   public var isCompressed: Bool { tables != nil }
   /// Whether the descriptor is DPA-1 (type-embedded, attention over one mixed-type section).
   public var isAttentionModel: Bool { attention != nil }
+  /// The descriptor's name when it is not se_e2_a (whose kernels, tables and float32 path are
+  /// se_e2_a's own): "DPA-1", "se_e2_r", "se_e3", "hybrid"; nil for se_e2_a.
+  public var otherDescriptorName: String? {
+    attention != nil ? "DPA-1" : hybrid != nil ? "hybrid" : scalarDescriptor?.descriptorName
+  }
 
   /// Reads a `.dp` (HDF5, recognised by its signature) or a TensorFlow frozen graph (`.pb`).
   public static func load(path: String) throws -> DeepPotentialModel {
@@ -60,7 +70,7 @@ public struct DeepPotentialModel: Sendable {
   /// and pair exclusions), so that an ensemble may select once for both.
   public func selectsLike(_ other: DeepPotentialModel) -> Bool {
     cutoff == other.cutoff && selection == other.selection && typeMap == other.typeMap
-      && pairExcluded == other.pairExcluded && attention == nil && other.attention == nil
+      && pairExcluded == other.pairExcluded && otherDescriptorName == nil && other.otherDescriptorName == nil
   }
 
   func embeddingIndex(centre: Int, neighbor: Int) -> Int {

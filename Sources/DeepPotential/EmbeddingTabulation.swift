@@ -47,8 +47,8 @@ extension DeepPotentialModel {
   /// bounds of the normalised s: floor and ceiling of −avg/std and (s(r_min)/r_min − avg)/std over
   /// the statistics of the first neighbour slot (all four components, as DeePMD-kit takes them).
   public func tabulated(_ settings: TabulationSettings) throws -> DeepPotentialModel {
-    if attention != nil {
-      throw DeepPotentialError("\(path): tabulating a DPA-1 model's embedding (compress) is not supported yet")
+    if let name = otherDescriptorName {
+      throw DeepPotentialError("\(path): tabulating a \(name) model's embedding (compress) is not supported yet")
     }
     guard let distance = settings.minNeighborDistance ?? minNeighborDistance else {
       throw DeepPotentialError("\(path): the model does not record min_nbor_dist (the training data's nearest "

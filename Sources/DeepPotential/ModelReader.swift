@@ -16,12 +16,18 @@ struct ModelReader {
     if case .string(let type) = model["descriptor"]["type"].value, AttentionModelReader.descriptorTypes.contains(type) {
       return DeepPotentialModel(wrapping: try AttentionModelReader(file: file).model())
     }
+    if case .string(let type) = model["descriptor"]["type"].value, ScalarDescriptorReader.descriptorTypes.contains(type) {
+      return DeepPotentialModel(wrapping: try ScalarDescriptorReader(file: file).model())
+    }
+    if case .string("hybrid") = model["descriptor"]["type"].value {
+      return DeepPotentialModel(wrapping: try HybridModelReader(file: file).model())
+    }
     if case .string("dpa3") = model["descriptor"]["type"].value {
       // RepflowModel reads it for pair_style deepmd (one model) and tessera eval; not for ensembles yet.
       throw model["descriptor"]["type"].unsupported("a DPA-3 model (dpa3) in a model deviation ensemble (pair_style deepmd and tessera eval take one DPA-3 model)")
     }
 
-    let descriptor = try Descriptor(model["descriptor"], typeCount: n)
+    let descriptor = try AngularDescriptor(model["descriptor"], typeCount: n)
     let fitting = model["fitting"]
     let fit = try Fitting(fitting, typeCount: n, descriptorWidth: descriptor.embeddingWidth * descriptor.axisCount)
 
@@ -67,7 +73,7 @@ struct ModelReader {
 }
 
 /// The se_e2_a descriptor section (spec §1.4).
-private struct Descriptor {
+struct AngularDescriptor {
   let cutoff, smoothingStart, protection: Double
   let selection: [Int]
   let average, deviation: [Double]
@@ -81,7 +87,7 @@ private struct Descriptor {
     let path = node.file.path
     let type = try node["type"].string()
     guard type == "se_e2_a" || type == "se_a" else {
-      throw node["type"].unsupported("descriptor '\(type)' (se_e2_a, dpa1, se_atten, se_atten_v2 are)")
+      throw node["type"].unsupported("descriptor '\(type)' (se_e2_a, se_e2_r, se_e3, dpa1, se_atten, se_atten_v2 and hybrid are)")
     }
     try node.checkVersion(1...3)
     if !node["spin"].isNull { throw node["spin"].unsupported("a spin descriptor") }

@@ -28,6 +28,20 @@ final class NeighborSelection {
               pairExcluded: model.pairExcluded)
   }
 
+  /// se_e2_r, se_e3: type-sectioned as se_e2_a; se_e3_tebd: mixed types.
+  convenience init(model: ScalarDescriptorModel) {
+    self.init(selection: model.selection,
+              sectionOfType: model.mixedTypes ? [Int](repeating: 0, count: model.typeCount) : Array(0..<model.typeCount),
+              cutoff: model.cutoff, pairExcluded: model.pairExcluded)
+  }
+
+  /// A hybrid's one selection: mixed types when some part is DPA-1, sectioned otherwise.
+  convenience init(model: HybridModel) {
+    self.init(selection: model.selection,
+              sectionOfType: model.mixedTypes ? [Int](repeating: 0, count: model.typeCount) : Array(0..<model.typeCount),
+              cutoff: model.cutoff, pairExcluded: model.pairExcluded)
+  }
+
   /// Mixed types (DPA-1): one section of `model.selection` slots, the nearest neighbours of any type.
   convenience init(model: AttentionModel) {
     self.init(selection: [model.selection], sectionOfType: [Int](repeating: 0, count: model.typeCount),

@@ -14,8 +14,8 @@ struct PaddingEmbedding {
   let runs: [Int32]
 
   init(model: DeepPotentialModel, sectionStart: [Int]) {
-    // A DPA-1 model's padding is handled inside AttentionEvaluator.
-    if model.attention != nil {
+    // Padding of the other descriptors (DPA-1, se_e2_r, se_e3, se_e3_tebd, hybrid) is handled by their evaluators.
+    if model.otherDescriptorName != nil {
       (rows, embeddings, runs) = ([], [], [])
       return
     }

@@ -93,10 +93,13 @@ extension Simulation {
       console.line("Deep Potential deviation model \(p): rcut \(m.cutoff), sel \(m.selection)")
     }
     console.line("Deep Potential model \(path): type map \(model.typeMap.joined(separator: " ")), rcut \(model.cutoff), sel \(model.selection)")
-    // DPA-1 models are evaluated in float64 only: a float32 request must not silently run in float64.
+    // DPA-1, se_e2_r, se_e3, se_e3_tebd and hybrid models are evaluated in float64 only: a float32 request must not
+    // silently run in float64.
     if settings.precision == .float32,
-       let index = ([model] + settings.ensemble).firstIndex(where: \.isAttentionModel) {
-      throw c.error("precision float32 is not supported for attention (DPA-1) models yet (\(paths[index])); use precision float64")
+       let index = ([model] + settings.ensemble).firstIndex(where: { $0.otherDescriptorName != nil }) {
+      let name = ([model] + settings.ensemble)[index].otherDescriptorName!
+      let kind = name == "DPA-1" ? "attention (DPA-1)" : name
+      throw c.error("precision float32 is not supported for \(kind) models yet (\(paths[index])); use precision float64")
     }
     if settings.deviationPrecision == .float32 {
       guard !settings.ensemble.isEmpty else {

@@ -65,7 +65,8 @@ final class AttentionModelTests: XCTestCase {
     for name in Self.models {
       let evaluator = AttentionEvaluator(model: try AttentionModel.load(path: ModelEditing.modelPath(name)))
       let (x, types, cell) = Self.distortedCell()
-      try Self.checkDerivatives(evaluator, x: x, types: types, cell: cell, label: name)
+      try Self.checkDerivatives({ try evaluator.evaluate(positions: $0, types: types, cell: $1) }, x: x, cell: cell,
+                                label: name)
     }
   }
 
@@ -83,12 +84,12 @@ final class AttentionModelTests: XCTestCase {
     return (positions, [0, 1, 0, 1], cell)
   }
 
-  static func checkDerivatives(_ evaluator: AttentionEvaluator, x: [Double], types: [Int32], cell: [Double],
-                        label: String, file: StaticString = #filePath, line: UInt = #line) throws {
-    let result = try evaluator.evaluate(positions: x, types: types, cell: cell)
-    func energy(_ x: [Double], _ cell: [Double]) throws -> Double {
-      try evaluator.evaluate(positions: x, types: types, cell: cell).energy
-    }
+  /// `evaluate(positions, cell)`: one evaluator's single point (any descriptor's).
+  static func checkDerivatives(_ evaluate: (_ positions: [Double], _ cell: [Double]) throws -> SinglePointResult,
+                               x: [Double], cell: [Double], label: String,
+                               file: StaticString = #filePath, line: UInt = #line) throws {
+    let result = try evaluate(x, cell)
+    func energy(_ x: [Double], _ cell: [Double]) throws -> Double { try evaluate(x, cell).energy }
     let h = 1e-5
     let scale = max(1, result.forces.map(abs).max()!)
     for k in 0..<x.count {
@@ -192,8 +193,11 @@ final class AttentionVariantTests: XCTestCase {
     let name, base, path: String
   }
 
-  func variants() throws -> [Variant] {
-    let folder = inputPath("models/cuag_dpa1_variants")
+  func variants() throws -> [Variant] { try Self.variants(in: "cuag_dpa1_variants") }
+
+  /// The variants of `inputs/models/FOLDER/variants.json`, each a copy of its base model edited.
+  static func variants(in name: String) throws -> [Variant] {
+    let folder = inputPath("models/\(name)")
     let text = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/variants.json"))
     guard case .object(let table) = try JSONDecoder().decode(JSONValue.self, from: text) else {
       throw DeepPotentialError("variants.json: expected an object")
@@ -266,7 +270,8 @@ final class AttentionVariantTests: XCTestCase {
     for variant in try variants() {
       let evaluator = AttentionEvaluator(model: try AttentionModel.load(path: variant.path))
       let (x, types, cell) = AttentionModelTests.distortedCell()
-      try AttentionModelTests.checkDerivatives(evaluator, x: x, types: types, cell: cell, label: variant.name)
+      try AttentionModelTests.checkDerivatives({ try evaluator.evaluate(positions: $0, types: types, cell: $1) },
+                                               x: x, cell: cell, label: variant.name)
     }
   }
 }

@@ -5,7 +5,7 @@ import XCTest
 /// DPA-1 models in decks (`pair_style deepmd MODEL.dp`, run through `DeepPotentialEvaluator`):
 /// thermo independent of the rank count, also in a box where ghosts are several images deep, and
 /// energy conservation.
-final class AttentionRunTests: XCTestCase {
+final class AttentionRunTests: XCTestCase, CuAgDeckRunning {
   /// DPA-1 runs in float64 only: `precision float32` is refused by name instead of silently running float64.
   func testFloat32IsRefused() throws {
     let text = deck(model: "cuag_se_atten_v2_l2", steps: 0)
@@ -29,14 +29,6 @@ final class AttentionRunTests: XCTestCase {
   /// NVE at 300 K, 1 fs: over 1,000 steps the total energy of 32 atoms stays within 2e-5 eV/atom of
   /// its start (measured: 3.7e-6); a non-smooth energy or a wrong gradient breaks this.
   func testNVEConservesEnergy() throws {
-    let result = try run(deck(model: "cuag_se_atten_v2_l2", steps: 1000, thermoEvery: 50), cells: 2, ranks: 2)
-    XCTAssertEqual(result.status, 0, result.combined)
-    let rows = thermoRows(result.output)
-    guard rows.count == 21 else { return XCTFail("expected 21 thermo rows: \(result.output)") }
-    let energies = rows.map { $0["TotEng"]! }
-    XCTAssertGreaterThan(rows.last!["Temp"]!, 50, "the system should be moving")
-    let drift = energies.map { abs($0 - energies[0]) }.max()! / 32
-    print("DPA-1 NVE: largest |E_total − E_0| per atom over 1,000 steps: \(drift) eV")
-    XCTAssertLessThan(drift, 2e-5, "energies \(energies)")
+    try assertConservesEnergy(model: "cuag_se_atten_v2_l2", bound: 2e-5)
   }
 }

@@ -2,13 +2,15 @@ import Foundation
 import TesseraTestSupport
 import XCTest
 
-/// Cu–Ag decks with `pair_style deepmd` for the DPA-1 and DPA-3 run tests: the data file, an NVE
-/// deck, a run through the tessera binary, and thermo compared between rank counts to 1e-10.
-extension XCTestCase {
-  /// A Cu–Ag fcc solid solution of cells³ cubic cells (a₀ 3.85 Å), types from a fixed pattern;
-  /// `vacuum` Å added above it in z (a slab).
-  func dataFile(cells: Int, vacuum: Double = 0) -> String {
-    let a = 3.85
+/// Decks of the Cu–Ag fixture models (`inputs/models/cuag_*`) for the run tests of every descriptor:
+/// the data file, an NVE deck with `pair_style deepmd MODEL.dp`, a run through the tessera binary,
+/// thermo compared between rank counts to 1e-10, and energy conservation.
+protocol CuAgDeckRunning {}
+
+extension CuAgDeckRunning {
+  /// A Cu–Ag fcc solid solution of cells³ cubic cells (a₀ 3.85 Å unless given), types from a fixed
+  /// pattern; `vacuum` Å added above it in z (a slab).
+  func dataFile(cells: Int, latticeConstant a: Double = 3.85, vacuum: Double = 0) -> String {
     let basis: [[Double]] = [[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]]
     var atoms: [String] = []
     for i in 0..<cells {
@@ -64,22 +66,23 @@ extension XCTestCase {
     """
   }
 
-  func run(_ deck: String, cells: Int, vacuum: Double = 0, ranks: Int) throws -> ProcessResult {
+  func run(_ deck: String, cells: Int, latticeConstant: Double = 3.85, vacuum: Double = 0, ranks: Int) throws
+    -> ProcessResult {
     let dir = try makeScratchDirectory("deepmd-run")
-    try dataFile(cells: cells, vacuum: vacuum).write(to: dir.appendingPathComponent("data.cuag"), atomically: true, encoding: .utf8)
+    try dataFile(cells: cells, latticeConstant: latticeConstant, vacuum: vacuum).write(to: dir.appendingPathComponent("data.cuag"), atomically: true, encoding: .utf8)
     try deck.write(to: dir.appendingPathComponent("in.cuag"), atomically: true, encoding: .utf8)
     return try runTessera(ranks: ranks, ["run", "in.cuag", "--log", "none"], in: dir)
   }
 
-  func assertRankIndependent(model: String, cells: Int, vacuum: Double = 0, steps: Int, ranks: [Int],
-                             file: StaticString = #filePath, line: UInt = #line) throws {
+  func assertRankIndependent(model: String, cells: Int, latticeConstant: Double = 3.85, vacuum: Double = 0, steps: Int,
+                             ranks: [Int], file: StaticString = #filePath, line: UInt = #line) throws {
     let text = deck(model: model, steps: steps)
-    let reference = try run(text, cells: cells, vacuum: vacuum, ranks: 1)
+    let reference = try run(text, cells: cells, latticeConstant: latticeConstant, vacuum: vacuum, ranks: 1)
     XCTAssertEqual(reference.status, 0, reference.combined, file: file, line: line)
     let expected = thermoRows(reference.output)
     XCTAssertEqual(expected.count, steps / 10 + 1, reference.output, file: file, line: line)
     for n in ranks {
-      let result = try run(text, cells: cells, vacuum: vacuum, ranks: n)
+      let result = try run(text, cells: cells, latticeConstant: latticeConstant, vacuum: vacuum, ranks: n)
       XCTAssertEqual(result.status, 0, result.combined, file: file, line: line)
       let rows = thermoRows(result.output)
       XCTAssertEqual(rows.count, expected.count, result.output, file: file, line: line)
@@ -93,5 +96,19 @@ extension XCTestCase {
         }
       }
     }
+  }
+
+  /// NVE at 300 K, 1 fs: over 1,000 steps the total energy of 32 atoms (2 ranks) stays within
+  /// `bound` eV/atom of its start; a non-smooth energy or a wrong gradient breaks this.
+  func assertConservesEnergy(model: String, bound: Double, file: StaticString = #filePath, line: UInt = #line) throws {
+    let result = try run(deck(model: model, steps: 1000, thermoEvery: 50), cells: 2, ranks: 2)
+    XCTAssertEqual(result.status, 0, result.combined, file: file, line: line)
+    let rows = thermoRows(result.output)
+    guard rows.count == 21 else { return XCTFail("\(model): expected 21 thermo rows: \(result.output)", file: file, line: line) }
+    let energies = rows.map { $0["TotEng"]! }
+    XCTAssertGreaterThan(rows.last!["Temp"]!, 50, "\(model): the system should be moving", file: file, line: line)
+    let drift = energies.map { abs($0 - energies[0]) }.max()! / 32
+    print("\(model) NVE: largest |E_total − E_0| per atom over 1,000 steps: \(drift) eV")
+    XCTAssertLessThan(drift, bound, "\(model) energies \(energies)", file: file, line: line)
   }
 }

@@ -6,7 +6,7 @@ import XCTest
 /// A DPA-3 model in decks (`pair_style deepmd cuag_dpa3.dp`, run through `RepflowForce`): the node
 /// features cross ranks through the halo after every layer, so thermo must not depend on the rank
 /// count, also where ghosts are several images deep; and the options the DPA-3 path lacks are refused.
-final class RepflowRunTests: XCTestCase {
+final class RepflowRunTests: XCTestCase, CuAgDeckRunning {
   /// 32 atoms in a 7.7 Å box against a 6 Å ghost cut-off (ghosts reach past the neighbouring
   /// images); 3 repflow layers make every atom depend on atoms three cut-offs away.
   func testThermoIsIndependentOfRankCount() throws {

@@ -7,7 +7,7 @@ Usage (a venv under .build/, not committed; see README.md beside this script):
     .build/dpa1venv/bin/pip install torch==2.13.0+cpu deepmd-kit==3.2.0 ase==3.29.0 h5py e3nn mpich
     OMP_NUM_THREADS=1 .build/dpa1venv/bin/python tools/dpa1/make_fixtures.py [--steps 300]
 
-For each model of MODELS (inputs/models/cuag_se_atten_v2_l0/, _l2/: attn_layer 0 and 2;
+For each model of DPA1_OPTIONS (inputs/models/cuag_se_atten_v2_l0/, _l2/: attn_layer 0 and 2;
 cuag_se_atten_concat/: concat mode, non-smooth attention) it writes
 NAME.dp, input.json, fixtures/configs.xyz, fixtures/reference.xyz and fixtures/summary.json in
 the layout of the se_e2_a fixtures (inputs/models/README.md).
@@ -97,7 +97,7 @@ def training_data(folder: Path, rng, frames: int) -> None:
 # The models: se_atten_v2 (strip, smooth) without and with attention layers, and se_atten in
 # concat mode with the non-smooth attention, neither dot-product gate nor normalisation, and the
 # one-sided type embedding input.
-MODELS = {
+DPA1_OPTIONS = {
     "cuag_se_atten_v2_l0": {"type": "se_atten_v2", "attn_layer": 0},
     "cuag_se_atten_v2_l2": {"type": "se_atten_v2", "attn_layer": 2},
     "cuag_se_atten_concat": {"type": "se_atten", "attn_layer": 2, "tebd_input_mode": "concat",
@@ -106,12 +106,21 @@ MODELS = {
 }
 
 
-def training_input(options: dict, data: Path, steps: int) -> dict:
-    descriptor = {
-        "rcut": RCUT, "rcut_smth": RCUT_SMTH, "sel": SEL, "neuron": [8, 16, 32], "axis_neuron": 4,
-        "tebd_dim": 8, "attn": 16, "attn_dotr": True, "precision": "float64", "seed": 1,
-    }
-    descriptor.update(options)
+def dpa1_models(frames: list) -> dict:
+    """name -> descriptor of each DPA-1 model (the configurations are not needed: sel is fixed)."""
+    del frames
+    models = {}
+    for name, options in DPA1_OPTIONS.items():
+        descriptor = {
+            "rcut": RCUT, "rcut_smth": RCUT_SMTH, "sel": SEL, "neuron": [8, 16, 32], "axis_neuron": 4,
+            "tebd_dim": 8, "attn": 16, "attn_dotr": True, "precision": "float64", "seed": 1,
+        }
+        descriptor.update(options)
+        models[name] = descriptor
+    return models
+
+
+def training_input(descriptor: dict, data: Path, steps: int) -> dict:
     return {
         "model": {
             "type_map": TYPE_MAP,
@@ -195,12 +204,39 @@ def write_full_precision_extxyz(path: Path, frames: list) -> None:
         ase.io.extxyz.output_column_format = column_format
 
 
-def reference(model_file: Path, frames: list, out: Path, rcut: float = RCUT, sel: int = SEL) -> None:
-    """DeepPot(model.pth) in float64 on every frame: reference.xyz and summary.json (neighbour
-    counts within `rcut` against `sel`)."""
+def neighbour_counts(atoms, rcut: float) -> np.ndarray:
+    """Per atom, the neighbours of each type within rcut (periodic images included): natoms × ntypes."""
+    from ase.neighborlist import neighbor_list
+
+    i, j = neighbor_list("ij", atoms, rcut)
+    types = np.array([TYPE_MAP.index(s) for s in atoms.get_chemical_symbols()])
+    counts = np.zeros((len(atoms), len(TYPE_MAP)), dtype=int)
+    np.add.at(counts, (i, types[j]), 1)
+    return counts
+
+
+def neighbour_summary(atoms, rcut: float, sel) -> dict:
+    """The most neighbours within rcut (overall for a mixed-type `sel`, one count; per type for a
+    list) and whether some atom has more than sel keeps."""
+    counts = neighbour_counts(atoms, rcut)
+    if isinstance(sel, int):
+        largest = int(counts.sum(axis=1).max())
+        return {"rcut": rcut, "sel": sel, "max_neighbours": largest, "exceeds_sel": largest > sel}
+    over = bool(np.any(counts.sum(axis=1) > sum(sel)) or np.any(counts > np.array(sel)))
+    return {"rcut": rcut, "sel": sel, "max_neighbours": counts.max(axis=0).tolist(), "exceeds_sel": over}
+
+
+def descriptor_parts(descriptor: dict) -> list:
+    """A descriptor's (rcut, sel) pairs: one, or one per part of a hybrid."""
+    parts = descriptor["list"] if descriptor["type"] == "hybrid" else [descriptor]
+    return [(d["rcut"], d["sel"]) for d in parts]
+
+
+def reference(model_file: Path, frames: list, out: Path, parts: list = ((RCUT, SEL),)) -> None:
+    """DeepPot(model.pth) in float64 on every frame: reference.xyz and summary.json. `parts`:
+    the descriptor's (rcut, sel) pairs, sel one count (mixed types) or one per type."""
     exec(PATCH)
     from ase import Atoms
-    from ase.neighborlist import neighbor_list
     import deepmd
     from deepmd.infer import DeepPot
 
@@ -218,37 +254,37 @@ def reference(model_file: Path, frames: list, out: Path, rcut: float = RCUT, sel
         a.arrays["energies"] = ae.reshape(n)
         a.arrays["atom_virial"] = av.reshape(n, 9)
         written.append(a)
-        i, _ = neighbor_list("ij", atoms, rcut)
-        largest = int(np.bincount(i, minlength=n).max())
         entries.append({
             "config": atoms.info["config"], "natoms": n, "pbc": atoms.pbc.tolist(),
             "energy": float(e.reshape(())), "virial": v.reshape(3, 3).tolist(),
-            "max_abs_force": float(np.max(np.abs(f))), "max_neighbours": largest, "sel": sel,
-            "exceeds_sel": largest > sel,
+            "max_abs_force": float(np.max(np.abs(f))),
+            "neighbours": [neighbour_summary(atoms, rcut, sel) for rcut, sel in parts],
         })
     write_full_precision_extxyz(out / "reference.xyz", written)
     summary = {"model": model_file.name, "deepmd_kit_version": deepmd.__version__, "type_map": type_map,
-               "rcut": rcut, "frames": entries, "output": "reference.xyz",
+               "frames": entries, "output": "reference.xyz",
                "precision": "float64 (DeepPot on the PyTorch model, atomic=True)"}
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=300)
-    parser.add_argument("--frames", type=int, default=120)
-    args = parser.parse_args()
+def build(models, steps: int, frames_count: int, only: list | None = None) -> None:
+    """Trains, freezes and converts each model of `models(configurations)` (name -> descriptor;
+    those named in `only`, when given) on the EMT data and writes its folder under inputs/models/.
+    The data and the configurations come from one seeded generator, so every script that calls
+    this sees the same ones."""
     rng = np.random.default_rng(20261203)
-    with tempfile.TemporaryDirectory(prefix="dpa1-fixtures-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="dp-fixtures-") as tmp:
         work = Path(tmp)
-        training_data(work / "data", rng, args.frames)
+        training_data(work / "data", rng, frames_count)
         frames = configurations(rng)
-        for name, options in MODELS.items():
+        for name, descriptor in models(frames).items():
+            if only and name not in only:
+                continue
             folder = ROOT / "inputs" / "models" / name
             (folder / "fixtures").mkdir(parents=True, exist_ok=True)
             run = work / name
             run.mkdir()
-            config = training_input(options, work / "data", args.steps)
+            config = training_input(descriptor, work / "data", steps)
             (run / "input.json").write_text(json.dumps(config, indent=1))
             dp("--pt", "train", "input.json", cwd=run)
             dp("--pt", "freeze", "-o", f"{name}.pth", cwd=run)
@@ -256,8 +292,17 @@ def main() -> None:
             config["training"]["training_data"]["systems"] = ["(EMT frames made by make_fixtures.py)"]
             (folder / "input.json").write_text(json.dumps(config, indent=1) + "\n")
             write_full_precision_extxyz(folder / "fixtures" / "configs.xyz", frames)
-            reference(run / f"{name}.pth", frames, folder / "fixtures")
+            reference(run / f"{name}.pth", frames, folder / "fixtures", descriptor_parts(descriptor))
             print(f"wrote {folder}")
+
+
+def main(models=dpa1_models) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--frames", type=int, default=120)
+    parser.add_argument("--only", nargs="*", help="make only these models (folder names)")
+    args = parser.parse_args()
+    build(models, args.steps, args.frames, args.only)
 
 
 if __name__ == "__main__":

@@ -79,18 +79,24 @@ def edit(document, path: str, value) -> None:
 
 
 def main() -> None:
+    models = ROOT / "inputs" / "models"
+    write_variants(variants(models), models / "cuag_dpa1_variants",
+                   ("cuag_se_atten_v2_l0", "cuag_se_atten_v2_l2", "cuag_se_atten_concat"))
+
+
+def write_variants(table: dict, out: Path, isolated: tuple) -> None:
+    """variants.json and one NAME.xyz of DeePMD-kit's values per variant of `table` in `out`, and
+    isolated_MODEL.xyz for each model of `isolated`."""
     exec(PATCH)
     import ase.io
     from ase import Atoms
     from deepmd.infer import DeepPot
 
     models = ROOT / "inputs" / "models"
-    out = models / "cuag_dpa1_variants"
     out.mkdir(exist_ok=True)
-    table = variants(models)
     (out / "variants.json").write_text(
         json.dumps({name: {"model": base, "edits": edits} for name, (base, edits) in table.items()}, indent=1) + "\n")
-    with tempfile.TemporaryDirectory(prefix="dpa1-variants-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="dp-variants-") as tmp:
         work = Path(tmp)
         for name, (base, edits) in table.items():
             model_file = work / f"{name}.dp"
@@ -119,7 +125,7 @@ def main() -> None:
                 written.append(a)
             write_full_precision_extxyz(out / f"{name}.xyz", written)
             print(f"wrote {out / name}.xyz")
-        for base in ("cuag_se_atten_v2_l0", "cuag_se_atten_v2_l2", "cuag_se_atten_concat"):
+        for base in isolated:
             dp("convert-backend", str(models / base / f"{base}.dp"), f"{base}.pth", cwd=work)
             model = DeepPot(str(work / f"{base}.pth"))
             atoms = Atoms(["Cu", "Ag", "Cu", "Ag"], [[0, 0, 0], [7, 0, 0], [9.5, 0.3, 0], [0, 0.2, 20]], pbc=False)

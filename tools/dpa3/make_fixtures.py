@@ -81,7 +81,7 @@ def eager_reference(checkpoint: Path, frames: list, out: Path) -> None:
     script = torch.jit.script
     torch.jit.script = lambda module, *args, **kwargs: module
     try:
-        reference(checkpoint, frames, out, rcut=E_RCUT, sel=E_SEL)
+        reference(checkpoint, frames, out, parts=((E_RCUT, E_SEL),))
     finally:
         torch.jit.script = script
 
@@ -119,7 +119,7 @@ def main() -> None:
             (folder / "input.json").write_text(json.dumps(config, indent=1) + "\n")
             write_full_precision_extxyz(folder / "fixtures" / "configs.xyz", frames)
             if source.endswith(".pth"):
-                reference(run / source, frames, folder / "fixtures", rcut=E_RCUT, sel=E_SEL)
+                reference(run / source, frames, folder / "fixtures", parts=((E_RCUT, E_SEL),))
             else:
                 eager_reference(run / source, frames, folder / "fixtures")
             print(f"wrote {folder}")
