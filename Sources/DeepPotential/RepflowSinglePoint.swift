@@ -5,9 +5,9 @@ extension RepflowEvaluator {
   /// Evaluates one configuration as `DeepPotentialEvaluator.evaluate(positions:types:cell:)`
   /// builds it (periodic images within e_rcut, nearest shifts first); the images are the ghosts,
   /// their node features forwarded from the atoms they copy before every layer and their feature
-  /// gradients summed back after every layer's backward pass. Per-atom virials are not computed
-  /// (`atomVirials` is empty).
-  /// `forces` false skips the backward pass (forces and virial then zero).
+  /// gradients summed back after every layer's backward pass; an image's forces and per-atom
+  /// virial are folded onto the atom it copies.
+  /// `forces` false skips the backward pass (forces, virial and per-atom virials then zero).
   public func evaluate(positions: [Double], types: [Int32], cell: [Double]?, forces wanted: Bool = true) throws -> SinglePointResult {
     let n = types.count
     guard positions.count == 3 * n else {
@@ -24,16 +24,23 @@ extension RepflowEvaluator {
     let (offsets, neighbors) = fullNeighborList(positions: allPositions, ownedCount: n, cutoff: model.cutoff)
     var atomEnergies = [Double](repeating: 0, count: n)
     var forces = [Double](repeating: 0, count: 3 * images.owner.count)
+    var atomVirials = [Double](repeating: 0, count: 9 * images.owner.count)
     let result = forces.withUnsafeMutableBufferPointer { f in
-      compute(positions: allPositions, types: allTypes, ownedCount: n, totalCount: images.owner.count,
-              neighborOffsets: offsets, neighbors: neighbors, ghosts: images, atomEnergies: &atomEnergies,
-              forces: wanted ? f.baseAddress! : nil)
+      atomVirials.withUnsafeMutableBufferPointer { v in
+        compute(positions: allPositions, types: allTypes, ownedCount: n, totalCount: images.owner.count,
+                neighborOffsets: offsets, neighbors: neighbors, ghosts: images, atomEnergies: &atomEnergies,
+                forces: wanted ? f.baseAddress! : nil, atomVirials: wanted ? v.baseAddress! : nil)
+      }
     }
     // Images act on the atoms they copy.
     var ownedForces = [Double](repeating: 0, count: 3 * n)
-    for a in 0..<images.owner.count { for c in 0..<3 { ownedForces[3 * images.owner[a] + c] += forces[3 * a + c] } }
+    var ownedVirials = [Double](repeating: 0, count: 9 * n)
+    for a in 0..<images.owner.count {
+      for c in 0..<3 { ownedForces[3 * images.owner[a] + c] += forces[3 * a + c] }
+      for c in 0..<9 { ownedVirials[9 * images.owner[a] + c] += atomVirials[9 * a + c] }
+    }
     return SinglePointResult(energy: result.energy, forces: ownedForces, virial: result.virial.elements,
-                             atomEnergies: atomEnergies, atomVirials: [], overflowAtoms: result.overflowAtoms)
+                             atomEnergies: atomEnergies, atomVirials: ownedVirials, overflowAtoms: result.overflowAtoms)
   }
 }
 
