@@ -86,9 +86,9 @@ extension RepflowLayerStep {
       let z = affine(layer.nodeEdge, input)
       var gz = [Double](repeating: 0, count: nd)
       for c in 0..<nd {
-        let y = m.activation.value(z[c])
+        let (y, slope) = m.activation.valueAndDerivative(z[c])
         geometry.edgeSwitch[e0 + e] += gNodeUpdates[2][c] * y * messageScale
-        gz[c] = gNodeUpdates[2][c] * w * messageScale * m.activation.derivative(z[c], output: y)
+        gz[c] = gNodeUpdates[2][c] * w * messageScale * slope
       }
       var gInput = affineBackward(layer.nodeEdge, gz)
       gInput = add(gInput, activatedBackward(layer.edgeSelf, input, gEdgeUpdatesAll[e][0]))
@@ -130,16 +130,16 @@ extension RepflowLayerStep {
         toEdge.z(angles, angleRow: row, j: j, k: k, into: &z1)
         var dot = 0.0
         for c in 0..<ne {
-          let y = m.activation.value(z1[c])
+          let (y, slope) = m.activation.valueAndDerivative(z1[c])
           dot += gReduced[j * ne + c] * y
-          gz1[c] = gReduced[j * ne + c] * w * m.activation.derivative(z1[c], output: y)
+          gz1[c] = gReduced[j * ne + c] * w * slope
         }
         geometry.angleSwitch[s0 + j] += dot * g.angleSwitch[s0 + k]
         geometry.angleSwitch[s0 + k] += dot * g.angleSwitch[s0 + j]
         toAngle.z(angles, angleRow: row, j: j, k: k, into: &z2)
         for c in 0..<na {
           let upstream = angleGradient[row + c]
-          gz2[c] = update[c] * upstream * m.activation.derivative(z2[c], output: m.activation.value(z2[c]))
+          gz2[c] = update[c] * upstream * m.activation.valueAndDerivative(z2[c]).derivative
           angleGradient[row + c] = own * upstream
         }
         toEdge.accumulate(gz1, j: j, k: k, angleGradient: &angleGradient, row: row)
@@ -170,16 +170,24 @@ extension RepflowLayerStep {
   private func activatedBackward(_ l: DenseLayer, _ x: [Double], _ gy: [Double]) -> [Double] {
     let z = affine(l, x)
     var gz = [Double](repeating: 0, count: l.outputWidth)
-    for o in 0..<l.outputWidth { gz[o] = gy[o] * model.activation.derivative(z[o], output: model.activation.value(z[o])) }
+    for o in 0..<l.outputWidth { gz[o] = gy[o] * model.activation.valueAndDerivative(z[o]).derivative }
     return affineBackward(l, gz)
   }
 
   private func affineBackward(_ l: DenseLayer, _ gz: [Double]) -> [Double] {
     var gx = [Double](repeating: 0, count: l.inputWidth)
-    for r in 0..<l.inputWidth {
-      var sum = 0.0
-      for o in 0..<l.outputWidth { sum += l.weights[r * l.outputWidth + o] * gz[o] }
-      gx[r] = sum
+    let n = l.outputWidth
+    gx.withUnsafeMutableBufferPointer { out in
+      l.weights.withUnsafeBufferPointer { w in
+        gz.withUnsafeBufferPointer { g in
+          for r in 0..<l.inputWidth {
+            let row = w.baseAddress! + r * n
+            var sum = 0.0
+            for o in 0..<n { sum += row[o] * g[o] }
+            out[r] = sum
+          }
+        }
+      }
     }
     return gx
   }

@@ -25,6 +25,21 @@ final class RepflowRunTests: XCTestCase {
     try assertRankIndependent(model: "cuag_dpa3", cells: 2, vacuum: 22, steps: 10, ranks: [4])
   }
 
+  /// NVE at 300 K, 1 fs, 32 atoms on 1 rank: over 1,000 steps the total energy stays within 2e-6
+  /// eV/atom of its start (measured: 1.8e-7); a non-smooth energy or a wrong gradient through any
+  /// layer breaks this. (About 30 s with the release binary on a loaded 2-core machine.)
+  func testNVEConservesEnergy() throws {
+    let result = try run(deck(model: "cuag_dpa3", steps: 1000, thermoEvery: 50), cells: 2, ranks: 1)
+    XCTAssertEqual(result.status, 0, result.combined)
+    let rows = thermoRows(result.output)
+    guard rows.count == 21 else { return XCTFail("expected 21 thermo rows: \(result.output)") }
+    let energies = rows.map { $0["TotEng"]! }
+    XCTAssertGreaterThan(rows.last!["Temp"]!, 50, "the system should be moving")
+    let drift = energies.map { abs($0 - energies[0]) }.max()! / 32
+    print("DPA-3 NVE: largest |E_total − E_0| per atom over 1,000 steps: \(drift) eV")
+    XCTAssertLessThan(drift, 2e-6, "energies \(energies)")
+  }
+
   /// `tessera eval` on the reference configurations of every DPA-3 model: energy, per-atom
   /// energies, forces, virial and per-atom virials against DeePMD-kit.
   func testEvalMatchesDeePMDKit() throws {
