@@ -46,12 +46,13 @@ extension RepflowLayerStep {
     // Symmetrised moments.
     let scale = 1 / Double(m.selection).squareRoot()
     var edgeMoment = [Double](repeating: 0, count: 3 * ne), nodeMoment = [Double](repeating: 0, count: 3 * nd)
+    // Edge and neighbour rows read in place (these loops run over every edge of every layer).
     for e in 0..<count {
-      let w = g.edgeSwitch[e0 + e], ge = edge(e), gn = neighborNode(e)
+      let w = g.edgeSwitch[e0 + e], ge = (e0 + e) * ne, gn = g.neighbor[e0 + e] * nd
       for d in 0..<3 {
         let h = g.environment[4 * (e0 + e) + 1 + d] * w * scale
-        for c in 0..<ne { edgeMoment[d * ne + c] += h * ge[c] }
-        for c in 0..<nd { nodeMoment[d * nd + c] += h * gn[c] }
+        for c in 0..<ne { edgeMoment[d * ne + c] += h * edges[ge + c] }
+        for c in 0..<nd { nodeMoment[d * nd + c] += h * nodes[gn + c] }
       }
     }
     let symInput = invariant(edgeMoment, width: ne) + invariant(nodeMoment, width: nd)
@@ -59,18 +60,15 @@ extension RepflowLayerStep {
     let gEdgeMoment = invariantBackward(edgeMoment, width: ne, gSym[0..<m.axisCount * ne])
     let gNodeMoment = invariantBackward(nodeMoment, width: nd, gSym[(m.axisCount * ne)...])
     for e in 0..<count {
-      let w = g.edgeSwitch[e0 + e], ge = edge(e), gn = neighborNode(e)
-      var gEdge = [Double](repeating: 0, count: ne), gNeighbor = [Double](repeating: 0, count: nd)
+      let w = g.edgeSwitch[e0 + e], ge = (e0 + e) * ne, j = g.neighbor[e0 + e], gn = j * nd
       for d in 0..<3 {
         let h = g.environment[4 * (e0 + e) + 1 + d]
         var gh = 0.0  // ∂E/∂(h_d · w · scale)
-        for c in 0..<ne { gh += gEdgeMoment[d * ne + c] * ge[c]; gEdge[c] += gEdgeMoment[d * ne + c] * h * w * scale }
-        for c in 0..<nd { gh += gNodeMoment[d * nd + c] * gn[c]; gNeighbor[c] += gNodeMoment[d * nd + c] * h * w * scale }
+        for c in 0..<ne { gh += gEdgeMoment[d * ne + c] * edges[ge + c]; gEdges[e * ne + c] += gEdgeMoment[d * ne + c] * h * w * scale }
+        for c in 0..<nd { gh += gNodeMoment[d * nd + c] * nodes[gn + c]; gNodes[gn + c] += gNodeMoment[d * nd + c] * h * w * scale }
         geometry.environment[4 * (e0 + e) + 1 + d] += gh * w * scale
         geometry.edgeSwitch[e0 + e] += gh * h * scale
       }
-      addEdge(e, gEdge[...])
-      addNeighbor(e, gNeighbor[...])
     }
     // Edge messages to the node, and the edges' self updates.
     let (gEdgeOwnAll, gEdgeUpdatesAll) = (0..<count).reduce(into: ([[Double]](), [[[Double]]]())) { acc, e in
