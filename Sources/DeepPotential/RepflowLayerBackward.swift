@@ -101,14 +101,21 @@ extension RepflowLayerStep {
     let angleScale = 1 / Double(m.angleSelection).squareRoot()
     var gReduced = [Double](repeating: 0, count: a * ne)
     var z1 = [Double](repeating: 0, count: ne), z2 = [Double](repeating: 0, count: na)
+    var pairValues = [Double](repeating: 0, count: a * a * ne), pairSlopes = pairValues
     for e in 0..<count {
       var message = e < a || m.smoothEdgeUpdate ? [Double](repeating: 0, count: ne) : edge(e)
       if e < a {
-        // Recompute the reduced angle message of edge e.
+        // Recompute the reduced angle message of edge e, keeping φ and φ' of every pair for the
+        // angle loop below.
         for k in 0..<a {
           toEdge.z(angles, angleRow: (p0 + e * a + k) * na, j: e, k: k, into: &z1)
-          let w = g.angleSwitch[s0 + e] * g.angleSwitch[s0 + k]
-          for c in 0..<ne { message[c] += w * m.activation.value(z1[c]) * angleScale }
+          let w = g.angleSwitch[s0 + e] * g.angleSwitch[s0 + k], pair = (e * a + k) * ne
+          for c in 0..<ne {
+            let (y, slope) = m.activation.valueAndDerivative(z1[c])
+            pairValues[pair + c] = y
+            pairSlopes[pair + c] = slope
+            message[c] += w * y * angleScale
+          }
         }
       }
       let gMessage = activatedBackward(layer.edgeAngle2, message, gEdgeUpdatesAll[e][1])
@@ -125,12 +132,11 @@ extension RepflowLayerStep {
       for k in 0..<a {
         let row = (p0 + j * a + k) * na
         let w = g.angleSwitch[s0 + j] * g.angleSwitch[s0 + k]
-        toEdge.z(angles, angleRow: row, j: j, k: k, into: &z1)
         var dot = 0.0
         for c in 0..<ne {
-          let (y, slope) = m.activation.valueAndDerivative(z1[c])
-          dot += gReduced[j * ne + c] * y
-          gz1[c] = gReduced[j * ne + c] * w * slope
+          let pair = (j * a + k) * ne + c
+          dot += gReduced[j * ne + c] * pairValues[pair]
+          gz1[c] = gReduced[j * ne + c] * w * pairSlopes[pair]
         }
         geometry.angleSwitch[s0 + j] += dot * g.angleSwitch[s0 + k]
         geometry.angleSwitch[s0 + k] += dot * g.angleSwitch[s0 + j]
