@@ -74,6 +74,21 @@ enum Activation: Equatable, Sendable {
     }
   }
 
+  /// (φ(z), φ'(z)) together: SiLU's logistic computed once (the backward passes need both).
+  func valueAndDerivative(_ z: Double) -> (value: Double, derivative: Double) {
+    switch self {
+    case .silu:
+      let s = Activation.logistic(z)
+      return (z * s, s + z * s * (1 - s))
+    case .silut(let t) where z < t:
+      let s = Activation.logistic(z)
+      return (z * s, s + z * s * (1 - s))
+    default:
+      let y = value(z)
+      return (y, derivative(z, output: y))
+    }
+  }
+
   /// φ''(z), for tabulation (`dp compress` matches value, first and second derivative at the nodes);
   /// the same expressions as DeePMD-kit's `grad_grad`.
   func secondDerivative(_ z: Double, output y: Double) -> Double {

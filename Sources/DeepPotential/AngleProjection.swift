@@ -38,26 +38,45 @@ struct AngleProjection {
 
   /// z of pair (j, k), whose angle feature starts at `angles[angleRow]`.
   func z(_ angles: [Double], angleRow: Int, j: Int, k: Int, into z: inout [Double]) {
-    let n = layer.outputWidth
-    for o in 0..<n { z[o] = base[o] + fromK[k * n + o] + fromJ[j * n + o] }
-    for r in 0..<angleWidth {
-      let x = angles[angleRow + r]
-      for o in 0..<n { z[o] += x * layer.weights[r * n + o] }
+    let n = layer.outputWidth, na = angleWidth
+    z.withUnsafeMutableBufferPointer { z in
+      base.withUnsafeBufferPointer { base in
+        fromK.withUnsafeBufferPointer { fromK in
+          fromJ.withUnsafeBufferPointer { fromJ in
+            for o in 0..<n { z[o] = base[o] + fromK[k * n + o] + fromJ[j * n + o] }
+          }
+        }
+        layer.weights.withUnsafeBufferPointer { w in
+          angles.withUnsafeBufferPointer { angles in
+            for r in 0..<na {
+              let x = angles[angleRow + r], row = w.baseAddress! + r * n
+              for o in 0..<n { z[o] += x * row[o] }
+            }
+          }
+        }
+      }
     }
   }
 
   /// Records ∂E/∂z of pair (j, k) and adds ∂E/∂angle_jk = W_angle·∂E/∂z into `angleGradient`.
   mutating func accumulate(_ gz: [Double], j: Int, k: Int, angleGradient: inout [Double], row: Int) {
-    let n = layer.outputWidth
-    for o in 0..<n {
-      gradientBase[o] += gz[o]
-      gradientK[k * n + o] += gz[o]
-      gradientJ[j * n + o] += gz[o]
-    }
-    for r in 0..<angleWidth {
-      var sum = 0.0
-      for o in 0..<n { sum += layer.weights[r * n + o] * gz[o] }
-      angleGradient[row + r] += sum
+    let n = layer.outputWidth, na = angleWidth
+    gz.withUnsafeBufferPointer { gz in
+      for o in 0..<n {
+        gradientBase[o] += gz[o]
+        gradientK[k * n + o] += gz[o]
+        gradientJ[j * n + o] += gz[o]
+      }
+      layer.weights.withUnsafeBufferPointer { w in
+        angleGradient.withUnsafeMutableBufferPointer { angleGradient in
+          for r in 0..<na {
+            let weights = w.baseAddress! + r * n
+            var sum = 0.0
+            for o in 0..<n { sum += weights[o] * gz[o] }
+            angleGradient[row + r] += sum
+          }
+        }
+      }
     }
   }
 

@@ -32,14 +32,17 @@ public final class RepflowEvaluator {
 
   /// Writes the owned atoms' energies into `atomEnergies` and returns their sum; with `forces`
   /// ([totalCount][3], added into, ghosts included: the caller folds them onto their owners) also
-  /// the forces and the virial, by the backward pass. `ghosts` forwards rows of the node width
+  /// the forces and the virial, by the backward pass, and with `atomVirials` ([totalCount][9],
+  /// added into, ghosts included: folded onto their owners by the caller) DeePMD-kit's per-atom
+  /// virials, by three more backward passes (every rank passes `atomVirials` alike). `ghosts` forwards rows of the node width
   /// over the ghosts before every layer and, with forces, reverse-sums their gradients after every
   /// layer's backward pass (collective: every rank calls it alike). A negative type is an atom the
   /// model ignores.
   public func compute(positions: UnsafePointer<Double>, types: UnsafePointer<Int32>, ownedCount: Int,
                       totalCount: Int, neighborOffsets: UnsafePointer<Int32>, neighbors: UnsafePointer<Int32>,
                       ghosts: GhostRows, atomEnergies: UnsafeMutablePointer<Double>,
-                      forces: UnsafeMutablePointer<Double>? = nil) -> DeepPotentialResult {
+                      forces: UnsafeMutablePointer<Double>? = nil,
+                      atomVirials: UnsafeMutablePointer<Double>? = nil) -> DeepPotentialResult {
     var result = DeepPotentialResult()
     let graph = RepflowGraph(model: model, selection: selection, slots: slots, positions: positions, types: types,
                              ownedCount: ownedCount, neighborOffsets: neighborOffsets, neighbors: neighbors)
@@ -85,10 +88,45 @@ public final class RepflowEvaluator {
       }
     }
     guard let forces else { return result }
+    let pass = Backward(model: m, graph: graph, tape: tape, initialEdges: initialEdges, initialAngles: initialAngles,
+                        edgeCount: edges.count, angleCount: angles.count, ownedCount: ownedCount, types: types,
+                        rows: rows, ghosts: ghosts)
+    let geometry = pass.geometryGradient(nodeGradient)
+    graph.forces(model: m, positions: positions, types: types, geometry: geometry, forces: forces,
+                 virial: &result.virial)
+    if let atomVirials {
+      // ∂(Σ_i x_i,q E_i)/∂: the fitting's gradients weighted by the centre's coordinate.
+      let weighted = (0..<3).map { q in
+        var seed = nodeGradient
+        for i in 0..<ownedCount { for c in 0..<nd { seed[i * nd + c] *= positions[3 * i + q] } }
+        return pass.geometryGradient(seed)
+      }
+      graph.atomVirials(model: m, positions: positions, types: types, geometry: geometry, weighted: weighted,
+                        into: atomVirials)
+    }
+    return result
+  }
+}
 
+/// The backward pass through every layer and the embeddings, from ∂/∂ of the final node
+/// features to ∂/∂ of the geometric inputs; ghosts' feature gradients reverse-summed after every
+/// layer (collective).
+private struct Backward {
+  let model: RepflowModel
+  let graph: RepflowGraph
+  let tape: [(nodes: [Double], edges: [Double], angles: [Double])]
+  let initialEdges: [Double], initialAngles: [Double]
+  let edgeCount: Int, angleCount: Int, ownedCount: Int
+  let types: UnsafePointer<Int32>
+  let rows: Int
+  let ghosts: GhostRows
+
+  func geometryGradient(_ finalNodeGradient: [Double]) -> RepflowGeometryGradient {
+    let m = model, nd = m.nodeWidth
+    var nodeGradient = finalNodeGradient
     var geometry = RepflowGeometryGradient(graph: graph)
-    var edgeGradient = [Double](repeating: 0, count: edges.count)
-    var angleGradient = [Double](repeating: 0, count: angles.count)
+    var edgeGradient = [Double](repeating: 0, count: edgeCount)
+    var angleGradient = [Double](repeating: 0, count: angleCount)
     for (l, layer) in m.layers.enumerated().reversed() {
       let step = RepflowLayerStep(model: m, layer: layer)
       var inputGradient = [Double](repeating: 0, count: rows * nd)
@@ -103,9 +141,7 @@ public final class RepflowEvaluator {
     }
     graph.embeddingBackward(model: m, edges: initialEdges, angles: initialAngles, edgeGradient: edgeGradient,
                             angleGradient: angleGradient, geometry: &geometry)
-    graph.forces(model: m, positions: positions, types: types, geometry: geometry, forces: forces,
-                 virial: &result.virial)
-    return result
+    return geometry
   }
 }
 

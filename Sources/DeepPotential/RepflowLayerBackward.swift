@@ -46,12 +46,13 @@ extension RepflowLayerStep {
     // Symmetrised moments.
     let scale = 1 / Double(m.selection).squareRoot()
     var edgeMoment = [Double](repeating: 0, count: 3 * ne), nodeMoment = [Double](repeating: 0, count: 3 * nd)
+    // Edge and neighbour rows read in place (these loops run over every edge of every layer).
     for e in 0..<count {
-      let w = g.edgeSwitch[e0 + e], ge = edge(e), gn = neighborNode(e)
+      let w = g.edgeSwitch[e0 + e], ge = (e0 + e) * ne, gn = g.neighbor[e0 + e] * nd
       for d in 0..<3 {
         let h = g.environment[4 * (e0 + e) + 1 + d] * w * scale
-        for c in 0..<ne { edgeMoment[d * ne + c] += h * ge[c] }
-        for c in 0..<nd { nodeMoment[d * nd + c] += h * gn[c] }
+        for c in 0..<ne { edgeMoment[d * ne + c] += h * edges[ge + c] }
+        for c in 0..<nd { nodeMoment[d * nd + c] += h * nodes[gn + c] }
       }
     }
     let symInput = invariant(edgeMoment, width: ne) + invariant(nodeMoment, width: nd)
@@ -59,18 +60,15 @@ extension RepflowLayerStep {
     let gEdgeMoment = invariantBackward(edgeMoment, width: ne, gSym[0..<m.axisCount * ne])
     let gNodeMoment = invariantBackward(nodeMoment, width: nd, gSym[(m.axisCount * ne)...])
     for e in 0..<count {
-      let w = g.edgeSwitch[e0 + e], ge = edge(e), gn = neighborNode(e)
-      var gEdge = [Double](repeating: 0, count: ne), gNeighbor = [Double](repeating: 0, count: nd)
+      let w = g.edgeSwitch[e0 + e], ge = (e0 + e) * ne, j = g.neighbor[e0 + e], gn = j * nd
       for d in 0..<3 {
         let h = g.environment[4 * (e0 + e) + 1 + d]
         var gh = 0.0  // ∂E/∂(h_d · w · scale)
-        for c in 0..<ne { gh += gEdgeMoment[d * ne + c] * ge[c]; gEdge[c] += gEdgeMoment[d * ne + c] * h * w * scale }
-        for c in 0..<nd { gh += gNodeMoment[d * nd + c] * gn[c]; gNeighbor[c] += gNodeMoment[d * nd + c] * h * w * scale }
+        for c in 0..<ne { gh += gEdgeMoment[d * ne + c] * edges[ge + c]; gEdges[e * ne + c] += gEdgeMoment[d * ne + c] * h * w * scale }
+        for c in 0..<nd { gh += gNodeMoment[d * nd + c] * nodes[gn + c]; gNodes[gn + c] += gNodeMoment[d * nd + c] * h * w * scale }
         geometry.environment[4 * (e0 + e) + 1 + d] += gh * w * scale
         geometry.edgeSwitch[e0 + e] += gh * h * scale
       }
-      addEdge(e, gEdge[...])
-      addNeighbor(e, gNeighbor[...])
     }
     // Edge messages to the node, and the edges' self updates.
     let (gEdgeOwnAll, gEdgeUpdatesAll) = (0..<count).reduce(into: ([[Double]](), [[[Double]]]())) { acc, e in
@@ -86,9 +84,9 @@ extension RepflowLayerStep {
       let z = affine(layer.nodeEdge, input)
       var gz = [Double](repeating: 0, count: nd)
       for c in 0..<nd {
-        let y = m.activation.value(z[c])
+        let (y, slope) = m.activation.valueAndDerivative(z[c])
         geometry.edgeSwitch[e0 + e] += gNodeUpdates[2][c] * y * messageScale
-        gz[c] = gNodeUpdates[2][c] * w * messageScale * m.activation.derivative(z[c], output: y)
+        gz[c] = gNodeUpdates[2][c] * w * messageScale * slope
       }
       var gInput = affineBackward(layer.nodeEdge, gz)
       gInput = add(gInput, activatedBackward(layer.edgeSelf, input, gEdgeUpdatesAll[e][0]))
@@ -103,14 +101,21 @@ extension RepflowLayerStep {
     let angleScale = 1 / Double(m.angleSelection).squareRoot()
     var gReduced = [Double](repeating: 0, count: a * ne)
     var z1 = [Double](repeating: 0, count: ne), z2 = [Double](repeating: 0, count: na)
+    var pairValues = [Double](repeating: 0, count: a * a * ne), pairSlopes = pairValues
     for e in 0..<count {
       var message = e < a || m.smoothEdgeUpdate ? [Double](repeating: 0, count: ne) : edge(e)
       if e < a {
-        // Recompute the reduced angle message of edge e.
+        // Recompute the reduced angle message of edge e, keeping φ and φ' of every pair for the
+        // angle loop below.
         for k in 0..<a {
           toEdge.z(angles, angleRow: (p0 + e * a + k) * na, j: e, k: k, into: &z1)
-          let w = g.angleSwitch[s0 + e] * g.angleSwitch[s0 + k]
-          for c in 0..<ne { message[c] += w * m.activation.value(z1[c]) * angleScale }
+          let w = g.angleSwitch[s0 + e] * g.angleSwitch[s0 + k], pair = (e * a + k) * ne
+          for c in 0..<ne {
+            let (y, slope) = m.activation.valueAndDerivative(z1[c])
+            pairValues[pair + c] = y
+            pairSlopes[pair + c] = slope
+            message[c] += w * y * angleScale
+          }
         }
       }
       let gMessage = activatedBackward(layer.edgeAngle2, message, gEdgeUpdatesAll[e][1])
@@ -127,19 +132,18 @@ extension RepflowLayerStep {
       for k in 0..<a {
         let row = (p0 + j * a + k) * na
         let w = g.angleSwitch[s0 + j] * g.angleSwitch[s0 + k]
-        toEdge.z(angles, angleRow: row, j: j, k: k, into: &z1)
         var dot = 0.0
         for c in 0..<ne {
-          let y = m.activation.value(z1[c])
-          dot += gReduced[j * ne + c] * y
-          gz1[c] = gReduced[j * ne + c] * w * m.activation.derivative(z1[c], output: y)
+          let pair = (j * a + k) * ne + c
+          dot += gReduced[j * ne + c] * pairValues[pair]
+          gz1[c] = gReduced[j * ne + c] * w * pairSlopes[pair]
         }
         geometry.angleSwitch[s0 + j] += dot * g.angleSwitch[s0 + k]
         geometry.angleSwitch[s0 + k] += dot * g.angleSwitch[s0 + j]
         toAngle.z(angles, angleRow: row, j: j, k: k, into: &z2)
         for c in 0..<na {
           let upstream = angleGradient[row + c]
-          gz2[c] = update[c] * upstream * m.activation.derivative(z2[c], output: m.activation.value(z2[c]))
+          gz2[c] = update[c] * upstream * m.activation.valueAndDerivative(z2[c]).derivative
           angleGradient[row + c] = own * upstream
         }
         toEdge.accumulate(gz1, j: j, k: k, angleGradient: &angleGradient, row: row)
@@ -170,16 +174,24 @@ extension RepflowLayerStep {
   private func activatedBackward(_ l: DenseLayer, _ x: [Double], _ gy: [Double]) -> [Double] {
     let z = affine(l, x)
     var gz = [Double](repeating: 0, count: l.outputWidth)
-    for o in 0..<l.outputWidth { gz[o] = gy[o] * model.activation.derivative(z[o], output: model.activation.value(z[o])) }
+    for o in 0..<l.outputWidth { gz[o] = gy[o] * model.activation.valueAndDerivative(z[o]).derivative }
     return affineBackward(l, gz)
   }
 
   private func affineBackward(_ l: DenseLayer, _ gz: [Double]) -> [Double] {
     var gx = [Double](repeating: 0, count: l.inputWidth)
-    for r in 0..<l.inputWidth {
-      var sum = 0.0
-      for o in 0..<l.outputWidth { sum += l.weights[r * l.outputWidth + o] * gz[o] }
-      gx[r] = sum
+    let n = l.outputWidth
+    gx.withUnsafeMutableBufferPointer { out in
+      l.weights.withUnsafeBufferPointer { w in
+        gz.withUnsafeBufferPointer { g in
+          for r in 0..<l.inputWidth {
+            let row = w.baseAddress! + r * n
+            var sum = 0.0
+            for o in 0..<n { sum += row[o] * g[o] }
+            out[r] = sum
+          }
+        }
+      }
     }
     return gx
   }

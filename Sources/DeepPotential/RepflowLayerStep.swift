@@ -89,16 +89,23 @@ struct RepflowLayerStep {
   }
 
   /// φ(x·W + b) with the descriptor's activation.
-  private func activated<C: Collection<Double>>(_ l: DenseLayer, _ x: C) -> [Double] {
+  private func activated(_ l: DenseLayer, _ x: [Double]) -> [Double] {
     affine(l, x).map(model.activation.value)
   }
 
-  /// x·W + b.
-  func affine<C: Collection<Double>>(_ l: DenseLayer, _ x: C) -> [Double] {
+  /// x·W + b (rows of W contiguous: the inner loop over outputs vectorises).
+  func affine(_ l: DenseLayer, _ x: [Double]) -> [Double] {
     var y = l.bias ?? [Double](repeating: 0, count: l.outputWidth)
-    for (r, v) in x.enumerated() {
-      let row = r * l.outputWidth
-      for o in 0..<l.outputWidth { y[o] += v * l.weights[row + o] }
+    let n = l.outputWidth
+    y.withUnsafeMutableBufferPointer { out in
+      l.weights.withUnsafeBufferPointer { w in
+        x.withUnsafeBufferPointer { input in
+          for r in 0..<l.inputWidth {
+            let v = input[r], row = w.baseAddress! + r * n
+            for o in 0..<n { out[o] += v * row[o] }
+          }
+        }
+      }
     }
     return y
   }

@@ -52,16 +52,16 @@ extension AttentionEvaluator {
 extension RepflowEvaluator {
   /// Evaluates one configuration as `DeepPotentialEvaluator.evaluate(positions:types:cell:)` does;
   /// the images are the ghosts, their node features forwarded from the atoms they copy before every
-  /// layer and their feature gradients summed back after every layer's backward pass. Per-atom
-  /// virials are not computed (`atomVirials` is empty). `forces` false skips the backward pass
-  /// (forces and virial then zero).
+  /// layer and their feature gradients summed back after every layer's backward pass; an image's
+  /// forces and per-atom virial are folded onto the atom it copies. `forces` false skips the
+  /// backward pass (forces, virial and per-atom virials then zero).
   public func evaluate(positions: [Double], types: [Int32], cell: [Double]?, forces wanted: Bool = true) throws
     -> SinglePointResult {
     try evaluateSinglePoint(positions: positions, types: types, cell: cell, cutoff: model.cutoff,
-                            typeMap: model.typeMap, atomVirials: false) {
+                            typeMap: model.typeMap) {
       compute(positions: $0.positions, types: $0.types, ownedCount: $0.ownedCount, totalCount: $0.totalCount,
               neighborOffsets: $0.offsets, neighbors: $0.neighbors, ghosts: $0.images, atomEnergies: $0.atomEnergies,
-              forces: wanted ? $0.forces : nil)
+              forces: wanted ? $0.forces : nil, atomVirials: wanted ? $0.atomVirials : nil)
     }
   }
 }
@@ -98,10 +98,9 @@ struct ImageGhostRows: GhostRows {
 }
 
 /// One configuration through an evaluator's `compute` (`evaluation`): images built, the neighbour
-/// list made, ghosts' forces and virials folded back onto their atoms (`atomVirials` false: the
-/// evaluator computes none, and the result has none).
+/// list made, ghosts' forces and virials folded back onto their atoms.
 func evaluateSinglePoint(
-  positions: [Double], types: [Int32], cell: [Double]?, cutoff: Double, typeMap: [String], atomVirials wanted: Bool = true,
+  positions: [Double], types: [Int32], cell: [Double]?, cutoff: Double, typeMap: [String],
   evaluation: (SinglePointInputs) -> DeepPotentialResult
 ) throws -> SinglePointResult {
   let n = types.count
@@ -144,7 +143,7 @@ func evaluateSinglePoint(
     for c in 0..<9 { ownedVirials[9 * owner + c] += atomVirials[9 * a + c] }
   }
   return SinglePointResult(energy: result.energy, forces: ownedForces, virial: Array(result.virial.elements),
-                           atomEnergies: atomEnergies, atomVirials: wanted ? ownedVirials : [],
+                           atomEnergies: atomEnergies, atomVirials: ownedVirials,
                            overflowAtoms: result.overflowAtoms)
 }
 

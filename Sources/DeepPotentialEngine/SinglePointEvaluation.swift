@@ -10,7 +10,6 @@ import Trajectory
 /// `typeMap` names the element of each model type when the frames use other names than the
 /// model's `type_map`. Output goes to `outputPath` (written whole or not at all) or, when nil, to
 /// standard output. Returns the number of frames with neighbours beyond `sel`.
-/// A DPA-3 model's frames carry no `atom_virial` (its per-atom virials are not computed yet).
 @discardableResult
 public func runSinglePoint(modelPath: String, typeMap: [String]?, inputPath: String, outputPath: String?) throws -> Int {
   let modelTypeMap: [String], cutoff: Double, selection: String

@@ -8,7 +8,7 @@ import XCTest
 
 /// DPA-3 models (`inputs/models/cuag_dpa3*`, trained and evaluated by DeePMD-kit 3.2.0's PyTorch
 /// backend: tools/dpa3/make_fixtures.py): energies, per-atom energies, forces and virial of every
-/// reference configuration against DeePMD-kit, finite differences, the periodic images acting as
+/// reference configuration against DeePMD-kit (per-atom virials too), finite differences, the periodic images acting as
 /// ghosts whose node features are forwarded before every layer, and the reader's refusals.
 final class RepflowModelTests: XCTestCase {
   static let models = ["cuag_dpa3", "cuag_dpa3_avg", "cuag_dpa3_incr"]
@@ -24,7 +24,13 @@ final class RepflowModelTests: XCTestCase {
         let result = try evaluator.evaluate(positions: frame.positions, types: frame.types(in: evaluator.model.typeMap),
                                             cell: frame.periodicCell)
         Self.assertMatchesDeePMDKit(energy: result.energy, atomEnergies: result.atomEnergies, forces: result.forces,
-                                    virial: result.virial, reference: frame, label: label, worst: &worst)
+                                    virial: result.virial, atomVirials: result.atomVirials, reference: frame,
+                                    label: label, worst: &worst)
+        // The per-atom virials partition the global one (also where the reference's own sums drift).
+        for c in 0..<9 {
+          let sum = stride(from: c, to: result.atomVirials.count, by: 9).map { result.atomVirials[$0] }.reduce(0, +)
+          XCTAssertEqual(sum, result.virial[c], accuracy: 1e-12 * max(result.virial.map(abs).max()!, 1), "\(label) Σ atom virial \(c)")
+        }
         // dense_over_sel is the only configuration with more neighbours than e_sel (78 against 60).
         let overSel = frame.info["config"] == .string("dense_over_sel")
         XCTAssertEqual(result.overflowAtoms, overSel ? frame.atomCount : 0, "\(label) overflow count")
@@ -34,24 +40,28 @@ final class RepflowModelTests: XCTestCase {
     }
   }
 
-  /// Energy to 1e-10 relative; per-atom energies, forces and virial to 1e-10 of the largest
-  /// reference value (forces vanish by symmetry in the perfect lattice). `worst` collects the
+  /// Energy to 1e-10 relative; per-atom energies, forces, virial and per-atom virials to 1e-10 of
+  /// the largest reference value (forces vanish by symmetry in the perfect lattice). `worst` collects the
   /// largest relative differences per quantity.
   static func assertMatchesDeePMDKit(energy computedEnergy: Double, atomEnergies: [Double], forces: [Double],
-                                     virial: [Double], reference frame: ExtendedXYZFrame, label: String,
+                                     virial: [Double], atomVirials: [Double], reference frame: ExtendedXYZFrame,
+                                     label: String,
                                      worst: inout [String: Double], file: StaticString = #filePath, line: UInt = #line) {
     guard case .double(let energy)? = frame.info["energy"],
           case .reals(let referenceEnergies)? = frame.property(named: "energies")?.values,
           case .reals(let referenceForces)? = frame.property(named: "forces")?.values,
+          case .reals(let referenceAtomVirials)? = frame.property(named: "atom_virial")?.values,
           let referenceVirial = frame.matrix3x3("virial") else {
       return XCTFail("\(label): reference values missing", file: file, line: line)
     }
     XCTAssertEqual(referenceEnergies.count, frame.atomCount, label, file: file, line: line)
     XCTAssertEqual(referenceForces.count, 3 * frame.atomCount, label, file: file, line: line)
     XCTAssertEqual(referenceVirial.count, 9, label, file: file, line: line)
+    XCTAssertEqual(referenceAtomVirials.count, 9 * frame.atomCount, label, file: file, line: line)
     XCTAssertEqual(computedEnergy, energy, accuracy: 1e-10 * abs(energy), label, file: file, line: line)
     for (key, computed, reference) in [("energies", atomEnergies, referenceEnergies), ("forces", forces, referenceForces),
-                                       ("virial", virial, referenceVirial)] {
+                                       ("virial", virial, referenceVirial),
+                                       ("atom_virial", atomVirials, referenceAtomVirials)] {
       XCTAssertEqual(computed.count, reference.count, "\(label): \(key)", file: file, line: line)
       let scale = max(reference.map(abs).max()!, 1e-3)
       for (k, (a, b)) in zip(computed, reference).enumerated() where abs(a - b) > 1e-10 * scale {
