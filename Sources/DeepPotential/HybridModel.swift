@@ -96,17 +96,13 @@ struct HybridModelReader {
   let file: ModelFile
 
   func model() throws -> HybridModel {
-    let root = try file.rootNode()
-    let model = root["model"]
-    guard try model["@class"].string() == "Model" else { throw model["@class"].unsupported("a model class other than 'Model'") }
-    let modelType = try model["type"].string()
-    guard modelType == "standard" else { throw model["type"].unsupported("model type '\(modelType)' (only 'standard')") }
-    try model.checkVersion(2...2)
-    if !model["spin"].isNull { throw model["spin"].unsupported("a spin model") }
-    let typeMap = try model["type_map"].strings()
-    let n = typeMap.count
-    guard n > 0 else { throw DeepPotentialError("\(file.path): model.type_map: expected at least one element") }
+    try model(StandardModelDocument(file))
+  }
 
+  /// The model of `document`, whose descriptor is a hybrid.
+  func model(_ document: StandardModelDocument) throws -> HybridModel {
+    let model = document.node, typeMap = document.typeMap
+    let n = typeMap.count
     let d = model["descriptor"]
     try d.checkVersion(1...1)
     let list = try d["list"].list()
@@ -136,17 +132,11 @@ struct HybridModelReader {
     let typeSelection = (0..<n).map { t in sectioned.map { $0[t] }.max() ?? 0 }
     let selection = mixedTypes ? [parts.map { $0.selection.reduce(0, +) }.max()!] : typeSelection
 
-    let reader = ModelReader(file: file)
-    let width = parts.map(\.descriptorWidth).reduce(0, +)
-    let fitting = try Fitting(model["fitting"], typeCount: n, descriptorWidth: width)
-    let atomExcluded = try reader.excludedTypes(model["atom_exclude_types"], typeCount: n)
-    let fittingExcluded = try reader.excludedTypes(model["fitting"]["exclude_types"], typeCount: n)
+    let fit = try document.fitting(descriptorWidth: parts.map(\.descriptorWidth).reduce(0, +))
     return HybridModel(
       path: file.path, typeMap: typeMap, cutoff: cutoff, selection: selection, mixedTypes: mixedTypes, parts: parts,
-      pairExcluded: try model["pair_exclude_types"].typePairs(typeCount: n),
-      atomExcluded: zip(atomExcluded, fittingExcluded).map { $0 || $1 }, fittings: fitting.networks,
-      vacuumEnergy: fitting.vacuumEnergy, fittingBias: fitting.bias,
-      outputBias: try reader.biasPerType(model["@variables"]["out_bias"], typeCount: n))
+      pairExcluded: fit.pairExcluded, atomExcluded: fit.atomExcluded, fittings: fit.fittings,
+      vacuumEnergy: fit.vacuumEnergy, fittingBias: fit.fittingBias, outputBias: fit.outputBias)
   }
 
   private func part(_ node: DocumentNode, typeMap: [String]) throws -> HybridModel.Part {

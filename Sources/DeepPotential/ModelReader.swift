@@ -3,24 +3,17 @@ struct ModelReader {
   let file: ModelFile
 
   func model() throws -> DeepPotentialModel {
-    let root = try file.rootNode()
-    let model = root["model"]
-    guard try model["@class"].string() == "Model" else { throw model["@class"].unsupported("a model class other than 'Model'") }
-    let kind = try model["type"].string()
-    guard kind == "standard" else { throw model["type"].unsupported("model type '\(kind)' (only 'standard')") }
-    try model.checkVersion(2...2)
-    let typeMap = try model["type_map"].strings()
+    let document = try StandardModelDocument(file)
+    let root = document.root, model = document.node, typeMap = document.typeMap
     let n = typeMap.count
-    guard n > 0 else { throw DeepPotentialError("\(file.path): model.type_map: expected at least one element") }
-    for key in ["spin"] where !model[key].isNull { throw model[key].unsupported("a spin model") }
     if case .string(let type) = model["descriptor"]["type"].value, AttentionModelReader.descriptorTypes.contains(type) {
-      return DeepPotentialModel(wrapping: try AttentionModelReader(file: file).model())
+      return DeepPotentialModel(wrapping: try AttentionModelReader(file: file).model(document))
     }
     if case .string(let type) = model["descriptor"]["type"].value, ScalarDescriptorReader.descriptorTypes.contains(type) {
-      return DeepPotentialModel(wrapping: try ScalarDescriptorReader(file: file).model())
+      return DeepPotentialModel(wrapping: try ScalarDescriptorReader(file: file).model(document))
     }
     if case .string("hybrid") = model["descriptor"]["type"].value {
-      return DeepPotentialModel(wrapping: try HybridModelReader(file: file).model())
+      return DeepPotentialModel(wrapping: try HybridModelReader(file: file).model(document))
     }
     if case .string("dpa3") = model["descriptor"]["type"].value {
       // RepflowModel reads it for pair_style deepmd (one model) and tessera eval; not for ensembles yet.

@@ -7,16 +7,9 @@ struct RepflowModelReader {
   let file: ModelFile
 
   func model() throws -> RepflowModel {
-    let root = try file.rootNode()
-    let model = root["model"]
-    guard try model["@class"].string() == "Model" else { throw model["@class"].unsupported("a model class other than 'Model'") }
-    let kind = try model["type"].string()
-    guard kind == "standard" else { throw model["type"].unsupported("model type '\(kind)' (only 'standard')") }
-    try model.checkVersion(2...2)
-    if !model["spin"].isNull { throw model["spin"].unsupported("a spin model") }
-    let typeMap = try model["type_map"].strings()
+    let document = try StandardModelDocument(file)
+    let model = document.node, typeMap = document.typeMap
     let n = typeMap.count
-    guard n > 0 else { throw DeepPotentialError("\(file.path): model.type_map: expected at least one element") }
     let path = file.path
 
     let d = model["descriptor"]

@@ -102,27 +102,13 @@ struct ScalarDescriptorReader {
   let file: ModelFile
 
   func model() throws -> ScalarDescriptorModel {
-    let root = try file.rootNode()
-    let model = root["model"]
-    guard try model["@class"].string() == "Model" else { throw model["@class"].unsupported("a model class other than 'Model'") }
-    let modelType = try model["type"].string()
-    guard modelType == "standard" else { throw model["type"].unsupported("model type '\(modelType)' (only 'standard')") }
-    try model.checkVersion(2...2)
-    if !model["spin"].isNull { throw model["spin"].unsupported("a spin model") }
-    let typeMap = try model["type_map"].strings()
-    let n = typeMap.count
-    guard n > 0 else { throw DeepPotentialError("\(file.path): model.type_map: expected at least one element") }
-    var result = try descriptor(model["descriptor"], typeMap: typeMap)
-    let reader = ModelReader(file: file)
-    let fitting = try Fitting(model["fitting"], typeCount: n, descriptorWidth: result.descriptorWidth)
-    let atomExcluded = try reader.excludedTypes(model["atom_exclude_types"], typeCount: n)
-    let fittingExcluded = try reader.excludedTypes(model["fitting"]["exclude_types"], typeCount: n)
-    result.pairExcluded = try model["pair_exclude_types"].typePairs(typeCount: n)
-    result.atomExcluded = zip(atomExcluded, fittingExcluded).map { $0 || $1 }
-    result.fittings = fitting.networks
-    result.vacuumEnergy = fitting.vacuumEnergy
-    result.fittingBias = fitting.bias
-    result.outputBias = try reader.biasPerType(model["@variables"]["out_bias"], typeCount: n)
+    try model(StandardModelDocument(file))
+  }
+
+  /// The model of `document`, whose descriptor this reader takes.
+  func model(_ document: StandardModelDocument) throws -> ScalarDescriptorModel {
+    var result = try descriptor(document.node["descriptor"], typeMap: document.typeMap)
+    result.attach(try document.fitting(descriptorWidth: result.descriptorWidth))
     return result
   }
 
