@@ -21,12 +21,7 @@ final class AttentionModelTests: XCTestCase {
       for frame in frames {
         let result = try evaluator.evaluate(positions: frame.positions, types: frame.types(in: model.typeMap),
                                             cell: frame.periodicCell)
-        var computed = ExtendedXYZFrame(species: frame.species, positions: frame.positions, lattice: frame.lattice,
-                                        pbc: frame.pbc, info: ["energy": .double(result.energy)],
-                                        arrays: [.init(name: "forces", width: 3, values: .reals(result.forces)),
-                                                 .init(name: "energies", width: 1, values: .reals(result.atomEnergies)),
-                                                 .init(name: "atom_virial", width: 9, values: .reals(result.atomVirials))])
-        computed.setMatrix3x3(result.virial, for: "virial")
+        let computed = evaluatedFrame(frame, result)
         assertMatches(computed, reference: frame, label: frame.label(model: name))
         for (key, value) in largestRelativeDeviations(computed, reference: frame) { worst[key] = max(worst[key] ?? 0, value) }
         // dense_over_sel is the only configuration with more neighbours than sel (78 against 60).
@@ -227,12 +222,7 @@ final class AttentionVariantTests: XCTestCase {
       for frame in frames {
         let result = try evaluator.evaluate(positions: frame.positions, types: frame.types(in: model.typeMap),
                                             cell: frame.periodicCell)
-        var computed = ExtendedXYZFrame(species: frame.species, positions: frame.positions, lattice: frame.lattice,
-                                        pbc: frame.pbc, info: ["energy": .double(result.energy)],
-                                        arrays: [.init(name: "forces", width: 3, values: .reals(result.forces)),
-                                                 .init(name: "energies", width: 1, values: .reals(result.atomEnergies)),
-                                                 .init(name: "atom_virial", width: 9, values: .reals(result.atomVirials))])
-        computed.setMatrix3x3(result.virial, for: "virial")
+        let computed = evaluatedFrame(frame, result)
         assertMatches(computed, reference: frame, label: "\(variant.name) \(frame.info["config"].map { "\($0)" } ?? "?")")
         // The edit changed DeePMD-kit's result: the variant is not the base model in disguise.
         let original = base.first { $0.info["config"] == frame.info["config"] }
@@ -255,12 +245,7 @@ final class AttentionVariantTests: XCTestCase {
         let result = try AttentionEvaluator(model: model).evaluate(
           positions: frame.positions, types: frame.types(in: model.typeMap), cell: nil)
         XCTAssertTrue((result.forces + result.atomEnergies + result.virial).allSatisfy(\.isFinite), name)
-        var computed = ExtendedXYZFrame(species: frame.species, positions: frame.positions, lattice: frame.lattice,
-                                        pbc: frame.pbc, info: ["energy": .double(result.energy)],
-                                        arrays: [.init(name: "forces", width: 3, values: .reals(result.forces)),
-                                                 .init(name: "energies", width: 1, values: .reals(result.atomEnergies)),
-                                                 .init(name: "atom_virial", width: 9, values: .reals(result.atomVirials))])
-        computed.setMatrix3x3(result.virial, for: "virial")
+        let computed = evaluatedFrame(frame, result)
         assertMatches(computed, reference: frame, label: "\(name) isolated atoms")
       }
     }
@@ -290,12 +275,7 @@ final class AttentionThroughDeepPotentialTests: XCTestCase {
       XCTAssertEqual(frames.count, 7)
       for frame in frames {
         let result = try evaluator.evaluate(frame, typeMap: model.typeMap)
-        var computed = ExtendedXYZFrame(species: frame.species, positions: frame.positions, lattice: frame.lattice,
-                                        pbc: frame.pbc, info: ["energy": .double(result.energy)],
-                                        arrays: [.init(name: "forces", width: 3, values: .reals(result.forces)),
-                                                 .init(name: "energies", width: 1, values: .reals(result.atomEnergies)),
-                                                 .init(name: "atom_virial", width: 9, values: .reals(result.atomVirials))])
-        computed.setMatrix3x3(result.virial, for: "virial")
+        let computed = evaluatedFrame(frame, result)
         assertMatches(computed, reference: frame, label: "DeepPotentialEvaluator \(frame.label(model: name))")
       }
     }

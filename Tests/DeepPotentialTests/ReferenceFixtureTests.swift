@@ -1,4 +1,5 @@
 import DeepPotential
+import DeepPotentialEngine
 import Foundation
 import TesseraTestSupport
 import Trajectory
@@ -17,20 +18,25 @@ final class ReferenceFixtureTests: XCTestCase {
       XCTAssertEqual(frames.count, 7)
       for frame in frames {
         let result = try evaluator.evaluate(frame, typeMap: model.typeMap)
-        let computed = ExtendedXYZFrame(species: frame.species, positions: frame.positions, lattice: frame.lattice,
-                                        pbc: frame.pbc, info: ["energy": .double(result.energy)],
-                                        arrays: [.init(name: "forces", width: 3, values: .reals(result.forces)),
-                                                 .init(name: "energies", width: 1, values: .reals(result.atomEnergies)),
-                                                 .init(name: "atom_virial", width: 9, values: .reals(result.atomVirials))])
-        var withVirial = computed
-        withVirial.setMatrix3x3(result.virial, for: "virial")
-        assertMatches(withVirial, reference: frame, label: frame.label(model: name))
+        assertMatches(evaluatedFrame(frame, result), reference: frame, label: frame.label(model: name))
         // dense_over_sel is the only configuration with more neighbours than sel.
         let overSel = frame.info["config"] == .string("dense_over_sel")
         XCTAssertEqual(result.overflowAtoms, overSel ? frame.atomCount : 0, "\(name) overflow count")
       }
     }
   }
+}
+
+/// `frame` as evaluated: energy, virial, forces, atomic energies and virials, named as DeePMD-kit's
+/// reference files name them.
+func evaluatedFrame(_ frame: ExtendedXYZFrame, _ result: SinglePointResult) -> ExtendedXYZFrame {
+  var computed = ExtendedXYZFrame(species: frame.species, positions: frame.positions, lattice: frame.lattice,
+                                  pbc: frame.pbc, info: ["energy": .double(result.energy)],
+                                  arrays: [.init(name: "forces", width: 3, values: .reals(result.forces)),
+                                           .init(name: "energies", width: 1, values: .reals(result.atomEnergies)),
+                                           .init(name: "atom_virial", width: 9, values: .reals(result.atomVirials))])
+  computed.setMatrix3x3(result.virial, for: "virial")
+  return computed
 }
 
 /// Compares computed frames against DeePMD-kit's: each value to 1e-10 relative, or within 1e-12

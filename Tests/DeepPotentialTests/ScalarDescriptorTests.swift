@@ -30,12 +30,7 @@ final class ScalarDescriptorTests: XCTestCase {
     XCTAssertEqual(frames.count, 7, name, file: file, line: line)
     for frame in frames {
       let result = try evaluator.evaluate(frame, typeMap: model.typeMap)
-      var computed = ExtendedXYZFrame(species: frame.species, positions: frame.positions, lattice: frame.lattice,
-                                      pbc: frame.pbc, info: ["energy": .double(result.energy)],
-                                      arrays: [.init(name: "forces", width: 3, values: .reals(result.forces)),
-                                               .init(name: "energies", width: 1, values: .reals(result.atomEnergies)),
-                                               .init(name: "atom_virial", width: 9, values: .reals(result.atomVirials))])
-      computed.setMatrix3x3(result.virial, for: "virial")
+      let computed = evaluatedFrame(frame, result)
       assertMatches(computed, reference: frame, label: frame.label(model: name), file: file, line: line)
       // dense_over_sel is the only configuration where atoms have more than Σsel neighbours
       // (every one of its atoms does: make_se_fixtures.py checks it).
@@ -248,12 +243,7 @@ final class ScalarDescriptorVariantTests: XCTestCase {
       XCTAssertEqual(frames.count, 2, variant.name)
       for frame in frames {
         let result = try evaluator.evaluate(frame, typeMap: model.typeMap)
-        var computed = ExtendedXYZFrame(species: frame.species, positions: frame.positions, lattice: frame.lattice,
-                                        pbc: frame.pbc, info: ["energy": .double(result.energy)],
-                                        arrays: [.init(name: "forces", width: 3, values: .reals(result.forces)),
-                                                 .init(name: "energies", width: 1, values: .reals(result.atomEnergies)),
-                                                 .init(name: "atom_virial", width: 9, values: .reals(result.atomVirials))])
-        computed.setMatrix3x3(result.virial, for: "virial")
+        let computed = evaluatedFrame(frame, result)
         assertMatches(computed, reference: frame, label: "\(variant.name) \(frame.info["config"].map { "\($0)" } ?? "?")")
         // The edit changed DeePMD-kit's result: the variant is not the base model in disguise.
         let original = base.first { $0.info["config"] == frame.info["config"] }

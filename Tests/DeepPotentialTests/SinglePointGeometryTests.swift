@@ -72,7 +72,7 @@ final class SinglePointGeometryTests: XCTestCase {
         .first { $0.info["config"] == .string("cluster_nopbc") })
       var copy = reference
       copy.positions = reference.positions.map { $0 + 1e5 }
-      let alone = Self.frame(copy, try evaluator.evaluate(copy, typeMap: model.typeMap))
+      let alone = evaluatedFrame(copy, try evaluator.evaluate(copy, typeMap: model.typeMap))
       var pair = reference
       pair.species += copy.species
       pair.positions += copy.positions
@@ -89,7 +89,7 @@ final class SinglePointGeometryTests: XCTestCase {
       let virials = (try XCTUnwrap(reference.matrix3x3("virial")), try XCTUnwrap(alone.matrix3x3("virial")))
       pair.setMatrix3x3(zip(virials.0, virials.1).map { $0 + $1 }, for: "virial")
       let result = try evaluator.evaluate(pair, typeMap: model.typeMap)
-      assertMatches(Self.frame(pair, result), reference: pair, label: "\(name) cluster and copy")
+      assertMatches(evaluatedFrame(pair, result), reference: pair, label: "\(name) cluster and copy")
     }
   }
 
@@ -103,7 +103,7 @@ final class SinglePointGeometryTests: XCTestCase {
   private func assertEvaluation(_ evaluator: DeepPotentialEvaluator, of frame: ExtendedXYZFrame,
                                 matches reference: ExtendedXYZFrame, typeMap: [String], label: String) throws {
     let result = try evaluator.evaluate(frame, typeMap: typeMap)
-    assertMatches(Self.frame(frame, result), reference: reference, label: label)
+    assertMatches(evaluatedFrame(frame, result), reference: reference, label: label)
   }
 
   static func frames(of name: String) throws -> [ExtendedXYZFrame] {
@@ -113,16 +113,6 @@ final class SinglePointGeometryTests: XCTestCase {
     return frames
   }
 
-  /// `frame` as evaluated: energy, virial, forces, atomic energies and virials.
-  static func frame(_ frame: ExtendedXYZFrame, _ result: SinglePointResult) -> ExtendedXYZFrame {
-    var computed = ExtendedXYZFrame(species: frame.species, positions: frame.positions, lattice: frame.lattice,
-                                    pbc: frame.pbc, info: ["energy": .double(result.energy)],
-                                    arrays: [.init(name: "forces", width: 3, values: .reals(result.forces)),
-                                             .init(name: "energies", width: 1, values: .reals(result.atomEnergies)),
-                                             .init(name: "atom_virial", width: 9, values: .reals(result.atomVirials))])
-    computed.setMatrix3x3(result.virial, for: "virial")
-    return computed
-  }
 
   /// The reference frame mapped by the orthogonal `m`: positions, lattice vectors and forces m·v,
   /// virials m·W·mᵀ, energies unchanged.
