@@ -72,7 +72,8 @@ final class RepflowRunTests: XCTestCase, CuAgDeckRunning {
   func testUnsupportedOptionsAreRefused() throws {
     let model = inputPath("models/cuag_dpa3/cuag_dpa3.dp")
     for (suffix, message) in [(" precision float32", "keyword 'precision' of pair_style deepmd is not supported for DPA-3 models yet"),
-                              (" \(model)", "deviation ensembles (several model files) are not supported for DPA-3 yet")] {
+                              (" \(model) devi_precision float32",
+                               "keyword 'devi_precision' of pair_style deepmd is not supported for DPA-3 models yet")] {
       let text = deck(model: "cuag_dpa3", steps: 0).replacingOccurrences(of: "cuag_dpa3.dp\n", with: "cuag_dpa3.dp\(suffix)\n")
       XCTAssertTrue(text.contains("cuag_dpa3.dp\(suffix)\n"))
       assertRunRefused(try run(text, cells: 1, ranks: 1), saying: message, suffix)
