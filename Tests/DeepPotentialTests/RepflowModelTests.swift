@@ -11,7 +11,8 @@ import XCTest
 /// reference configuration against DeePMD-kit (per-atom virials too), finite differences, the periodic images acting as
 /// ghosts whose node features are forwarded before every layer, and the reader's refusals.
 final class RepflowModelTests: XCTestCase {
-  static let models = ["cuag_dpa3", "cuag_dpa3_avg", "cuag_dpa3_incr"]
+  static let models = ["cuag_dpa3", "cuag_dpa3_avg", "cuag_dpa3_incr", "cuag_dpa3_compress", "cuag_dpa3_split",
+                       "cuag_dpa3_dynamic", "cuagau_dpa3"]
 
   func testLibraryMatchesDeePMDKit() throws {
     for name in Self.models {
@@ -78,7 +79,8 @@ final class RepflowModelTests: XCTestCase {
   func testForcesAndVirialAreDerivatives() throws {
     for name in Self.models {
       let evaluator = RepflowEvaluator(model: try RepflowModel.load(path: ModelEditing.modelPath(name)))
-      let (x, types, cell) = Self.distortedCell()
+      var (x, types, cell) = Self.distortedCell()
+      if evaluator.model.typeCount == 3 { types[2] = 2 }  // Cu, Ag, Au, Ag
       let result = try evaluator.evaluate(positions: x, types: types, cell: cell)
       func energy(_ x: [Double], _ cell: [Double]) throws -> Double {
         try evaluator.evaluate(positions: x, types: types, cell: cell, forces: false).energy
@@ -155,14 +157,15 @@ final class RepflowModelTests: XCTestCase {
   }
 
   func testReaderRefusesWhatItDoesNotEvaluate() throws {
-    // The se_e2_a / DPA-1 loader behind the deviation ensembles refuses DPA-3.
+    // The se_e2_a / DPA-1 loader refuses DPA-3 (DeviationModel.load routes it to RepflowModel).
     XCTAssertThrowsError(try DeepPotentialModel.load(path: ModelEditing.modelPath("cuag_dpa3"))) { error in
-      XCTAssertTrue("\(error)".contains("model.descriptor.type: a DPA-3 model (dpa3) in a model deviation ensemble"), "\(error)")
+      XCTAssertTrue("\(error)".contains("model.descriptor.type: a DPA-3 model (dpa3) here"), "\(error)")
     }
     let refusals: [(String, JSONValue, String)] = [
-      ("model.descriptor.repflow_args.use_dynamic_sel", .bool(true), "use_dynamic_sel true"),
       ("model.descriptor.repflow_args.sequential_update", .bool(true), "sequential_update true"),
-      ("model.descriptor.repflow_args.a_compress_rate", .number(2), "a_compress_rate other than 0"),
+      ("model.descriptor.repflow_args.a_compress_rate", .number(3), "a_dim · a_compress_e_rate divisible by 2c"),
+      ("model.descriptor.repflow_args.a_compress_rate", .number(2), "repflow_layers[0].a_compress_n_linear: expected a layer"),
+      ("model.descriptor.repflow_args.sel_reduce_factor", .number(0), "sel_reduce_factor: expected a positive factor"),
       ("model.descriptor.repflow_args.n_multi_edge_message", .number(2), "n_multi_edge_message other than 1"),
       ("model.descriptor.repflow_args.update_angle", .bool(false), "update_angle false"),
       ("model.descriptor.repflow_args.update_style", .string("res_other"), "update_style 'res_other'"),
@@ -181,6 +184,17 @@ final class RepflowModelTests: XCTestCase {
         XCTAssertTrue("\(error)".contains(message), "\(key): \(error)")
         XCTAssertTrue("\(error)".contains(path), "\(key): \(error)")
       }
+    }
+  }
+
+  /// use_dynamic_sel is DeePMD-kit's only with smooth_edge_update (it raises otherwise).
+  func testDynamicSelectionNeedsSmoothEdgeUpdate() throws {
+    let path = try ModelEditing.copy("cuag_dpa3_incr") {
+      $0[path: "model.descriptor.repflow_args.use_dynamic_sel"] = .bool(true)
+      for l in 0..<2 { $0[path: "model.descriptor.repflow_variable.repflow_layers.\(l).use_dynamic_sel"] = .bool(true) }
+    }
+    XCTAssertThrowsError(try RepflowModel.load(path: path)) { error in
+      XCTAssertTrue("\(error)".contains("use_dynamic_sel needs smooth_edge_update true"), "\(error)")
     }
   }
 
