@@ -164,7 +164,8 @@ final class RepflowModelTests: XCTestCase {
     let refusals: [(String, JSONValue, String)] = [
       ("model.descriptor.repflow_args.sequential_update", .bool(true), "sequential_update true"),
       ("model.descriptor.repflow_args.a_compress_rate", .number(3), "a_dim · a_compress_e_rate divisible by 2c"),
-      ("model.descriptor.repflow_args.a_compress_rate", .number(2), "repflow_layers[0].a_compress_n_linear: expected a layer"),
+      ("model.descriptor.repflow_args.a_compress_rate", .number(2),
+       "repflow_layers[0].a_compress_rate: disagrees with model.descriptor.repflow_args.a_compress_rate"),
       ("model.descriptor.repflow_args.sel_reduce_factor", .number(0), "sel_reduce_factor: expected a positive factor"),
       ("model.descriptor.repflow_args.n_multi_edge_message", .number(2), "n_multi_edge_message other than 1"),
       ("model.descriptor.repflow_args.update_angle", .bool(false), "update_angle false"),
@@ -187,14 +188,21 @@ final class RepflowModelTests: XCTestCase {
     }
   }
 
-  /// use_dynamic_sel is DeePMD-kit's only with smooth_edge_update (it raises otherwise).
-  func testDynamicSelectionNeedsSmoothEdgeUpdate() throws {
-    let path = try ModelEditing.copy("cuag_dpa3_incr") {
-      $0[path: "model.descriptor.repflow_args.use_dynamic_sel"] = .bool(true)
-      for l in 0..<2 { $0[path: "model.descriptor.repflow_variable.repflow_layers.\(l).use_dynamic_sel"] = .bool(true) }
-    }
-    XCTAssertThrowsError(try RepflowModel.load(path: path)) { error in
-      XCTAssertTrue("\(error)".contains("use_dynamic_sel needs smooth_edge_update true"), "\(error)")
+  /// Options changed in the block and in every layer alike: use_dynamic_sel is DeePMD-kit's only
+  /// with smooth_edge_update (it raises otherwise); a_compress_rate without use_split needs each
+  /// layer's compression maps.
+  func testInconsistentOptionGroupsAreRefused() throws {
+    for (name, key, value, layers, message) in [
+      ("cuag_dpa3_incr", "use_dynamic_sel", JSONValue.bool(true), 2, "use_dynamic_sel needs smooth_edge_update true"),
+      ("cuag_dpa3", "a_compress_rate", JSONValue.number(2), 3, "repflow_layers[0].a_compress_n_linear: expected a layer"),
+    ] {
+      let path = try ModelEditing.copy(name) {
+        $0[path: "model.descriptor.repflow_args.\(key)"] = value
+        for l in 0..<layers { $0[path: "model.descriptor.repflow_variable.repflow_layers.\(l).\(key)"] = value }
+      }
+      XCTAssertThrowsError(try RepflowModel.load(path: path), key) { error in
+        XCTAssertTrue("\(error)".contains(message), "\(key): \(error)")
+      }
     }
   }
 
