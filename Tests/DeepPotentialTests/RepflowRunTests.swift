@@ -25,6 +25,14 @@ final class RepflowRunTests: XCTestCase, CuAgDeckRunning {
     try assertRankIndependent(model: "cuag_dpa3", cells: 2, vacuum: 22, steps: 10, ranks: [4])
   }
 
+  /// The option groups that change the layer math (angular compression by maps and by split,
+  /// dynamic-selection normalisation) through the halo on 3 ranks, equal to 1 rank.
+  func testOptionGroupsAreIndependentOfRankCount() throws {
+    for model in ["cuag_dpa3_compress", "cuag_dpa3_split", "cuag_dpa3_dynamic"] {
+      try assertRankIndependent(model: model, cells: 2, steps: 10, ranks: [3])
+    }
+  }
+
   /// NVE at 300 K, 1 fs, 32 atoms on 1 rank: over 1,000 steps the total energy stays within 2e-6
   /// eV/atom of its start (measured: 1.8e-7); a non-smooth energy or a wrong gradient through any
   /// layer breaks this. (About 30 s with the release binary on a loaded 2-core machine.)
