@@ -101,6 +101,22 @@ final class TeacherStudentTests: XCTestCase, CuAgDeckRunning {
     try assertDeviationFile(models: [student, teacher, dpa1], listCutoff: 5.0, ranks: [2, 3])
   }
 
+  /// A DPA-3 teacher cannot run in float32, nor join models of another type map (Cu–Ag–Au against Cu–Ag).
+  func testMixedEnsemblesRefuseWhatTheyCannotEvaluate() throws {
+    let ternary = inputPath("models/cuagau_dpa3/cuagau_dpa3.dp")
+    for (models, extra, message) in [
+      ([student, teacher], " devi_precision float32", "is a DPA-3 model, evaluated in float64 only"),
+      ([student, ternary], "", "has type map Cu Ag Au but \(student) has Cu Ag; the models of an ensemble need the same type map"),
+      ([teacher, ternary], "", "has type map Cu Ag Au but \(teacher) has Cu Ag; the models of an ensemble need the same type map"),
+    ] {
+      let dir = try makeScratchDirectory("teacher-student-bad")
+      try dataFile(cells: 1).write(to: dir.appendingPathComponent("data.cuag"), atomically: true, encoding: .utf8)
+      let text = deck(models: models).replacingOccurrences(of: "devi.out atomic\n", with: "devi.out atomic\(extra)\n")
+      try text.write(to: dir.appendingPathComponent("in.cuag"), atomically: true, encoding: .utf8)
+      assertRunRefused(try runTessera(ranks: 1, ["run", "in.cuag", "--log", "none"], in: dir), saying: message, message)
+    }
+  }
+
   /// The DPA-3 model drives, the se_e3 student (a smaller cut-off) is the further model.
   func testDPA3DrivingWithStudent() throws {
     try assertDeviationFile(models: [teacher, student], listCutoff: 5.0, ranks: [4])
