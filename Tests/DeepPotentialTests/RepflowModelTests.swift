@@ -74,6 +74,37 @@ final class RepflowModelTests: XCTestCase {
     worst["energy"] = max(worst["energy"] ?? 0, abs(computedEnergy - energy) / abs(energy))
   }
 
+  /// The two heads of a multi-task model (tools/dpa3/make_multitask.py: DeePMD-kit's `dp --pt freeze
+  /// --head HEAD`, then `dp convert-backend`), each against DeePMD-kit's references for that head;
+  /// the heads share the descriptor's weights and differ in their fittings.
+  func testMultiTaskHeadsMatchDeePMDKit() throws {
+    var models: [RepflowModel] = [], energies: [Double] = []
+    for head in ["cuag", "cuag_soft"] {
+      let folder = "models/cuag_dpa3_multitask"
+      let evaluator = RepflowEvaluator(model: try RepflowModel.load(path: inputPath("\(folder)/\(head).dp")))
+      let frames = try ExtendedXYZ.read(contentsOf: inputPath("\(folder)/fixtures/\(head)/reference.xyz"))
+      XCTAssertEqual(frames.count, 7, head)
+      var worst: [String: Double] = [:]
+      for frame in frames {
+        let result = try evaluator.evaluate(positions: frame.positions, types: frame.types(in: evaluator.model.typeMap),
+                                            cell: frame.periodicCell)
+        Self.assertMatchesDeePMDKit(energy: result.energy, atomEnergies: result.atomEnergies, forces: result.forces,
+                                    virial: result.virial, atomVirials: result.atomVirials, reference: frame,
+                                    label: frame.label(model: "multi-task head \(head)"), worst: &worst)
+        if energies.count < models.count + 1 { energies.append(result.energy) }
+      }
+      print("multi-task head \(head) vs DeePMD-kit:", worst.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+      models.append(evaluator.model)
+    }
+    XCTAssertEqual(models[0].typeEmbedding, models[1].typeEmbedding, "one shared type embedding")
+    for (a, b) in zip(models[0].layers, models[1].layers) {
+      XCTAssertEqual(a.nodeSymmetric.weights, b.nodeSymmetric.weights, "one shared descriptor")
+      XCTAssertEqual(a.angleSelf.weights, b.angleSelf.weights, "one shared descriptor")
+    }
+    XCTAssertNotEqual(models[0].fittings[0].layers[0].weights, models[1].fittings[0].layers[0].weights, "two fittings")
+    XCTAssertGreaterThan(abs(energies[0] - energies[1]), 1e-3 * abs(energies[0]), "the heads give other energies")
+  }
+
   /// Central differences of the model's own energy (step 1e-5 Å, and 1e-6 of strain) against the
   /// backward pass's forces and virial, on the distorted 4-atom cell, for every model.
   func testForcesAndVirialAreDerivatives() throws {
