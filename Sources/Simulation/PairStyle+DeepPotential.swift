@@ -42,7 +42,9 @@ extension Simulation {
     while paths.count + 1 < c.arguments.count, Self.isModelFile(c.arguments[paths.count + 1]) {
       paths.append(c.arguments[paths.count + 1])
     }
-    if RepflowModel.isDPA3(path: path) { return try repflowStyle(c, path: path, modelCount: paths.count) }
+    if RepflowModel.isDPA3(path: path) || RepformerModel.isDPA2(path: path) {
+      return try messagePassingStyle(c, path: path, modelCount: paths.count)
+    }
     let models: [DeepPotentialModel]
     do {
       models = try paths.map { try DeepPotentialModel.load(path: $0) }
