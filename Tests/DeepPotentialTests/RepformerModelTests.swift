@@ -11,7 +11,7 @@ import XCTest
 /// virials of every reference configuration against DeePMD-kit, finite differences, the periodic
 /// images acting as ghosts whose g1 is forwarded before every repformer layer, and the reader's refusals.
 final class RepformerModelTests: XCTestCase {
-  static let models = ["cuag_dpa2", "cuag_dpa2_avg"]
+  static let models = ["cuag_dpa2", "cuag_dpa2_avg", "cuag_dpa2_incr"]
 
   func testLibraryMatchesDeePMDKit() throws {
     for name in Self.models {

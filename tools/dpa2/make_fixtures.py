@@ -34,6 +34,9 @@ RCUT, SEL = 5.0, 60
 # concat mode with the three-body (se_e3_tebd) block, neighbour sums over sel instead of √sel,
 # the convolution and the g1 self MLP in their other forms, the descriptor without the type
 # embedding appended, another activation.
+# cuag_dpa2_incr: res_incr over three layers, the ungated g2 attention, no convolution, grrg or
+# g1⊗g1, g1 itself into linear1, one and three heads, the one-sided strip repinit with the
+# three-body block in strip mode.
 MODELS = {
     "cuag_dpa2": {"repformer": {"attn2_has_gate": True}},
     "cuag_dpa2_avg": {
@@ -44,6 +47,13 @@ MODELS = {
                       "use_sqrt_nnei": False, "g1_out_conv": False, "g1_out_mlp": False,
                       "activation_function": "silu"},
         "descriptor": {"concat_output_tebd": False},
+    },
+    "cuag_dpa2_incr": {
+        "repinit": {"type_one_side": True, "use_three_body": True, "three_body_neuron": [2, 4],
+                    "three_body_sel": 30, "three_body_rcut": 4.0, "three_body_rcut_smth": 0.5},
+        "repformer": {"nlayers": 3, "update_style": "res_incr", "update_g1_has_conv": False,
+                      "update_g1_has_grrg": False, "update_g2_has_g1g1": False, "g1_out_mlp": False,
+                      "attn1_nhead": 1, "attn2_nhead": 3},
     },
 }
 
