@@ -74,17 +74,20 @@ public final class RepformerEvaluator {
       }
     }
     var g2 = graph.initialG2(model: m)
-    var tape: [(g1: [Double], g2: [Double])] = []
+    var h2 = graph.initialH2()
+    var tape: [(g1: [Double], g2: [Double], h2: [Double])] = []
     for layer in m.layers {
       g1.withUnsafeMutableBufferPointer { ghosts.forward($0.baseAddress!, width: ng1) }
-      if forces != nil { tape.append((g1, g2)) }
-      let step = RepformerLayerStep(model: m, layer: layer)
-      var nextG1 = g1, nextG2 = g2
+      if forces != nil { tape.append((g1, g2, h2)) }
+      let step = RepformerLayerStep(model: m, layer: layer, h2: h2)
+      var nextG1 = g1, nextG2 = g2, nextH2 = h2
       for i in 0..<ownedCount where types[i] >= 0 {
-        step.forward(graph.centre(i, model: m), graph: graph, g1: g1, g2: g2, nextG1: &nextG1, nextG2: &nextG2)
+        step.forward(graph.centre(i, model: m), graph: graph, g1: g1, g2: g2, nextG1: &nextG1, nextG2: &nextG2,
+                     nextH2: &nextH2)
       }
       g1 = nextG1
       g2 = nextG2
+      h2 = nextH2
     }
     var seed = [Double](repeating: 0, count: rows * ng1)
     let fittingGradient = UnsafeMutablePointer<Double>.allocate(capacity: m.descriptorWidth)
@@ -180,7 +183,7 @@ public final class RepformerEvaluator {
 private struct Backward {
   let model: RepformerModel
   let graph: RepformerGraph
-  let tape: [(g1: [Double], g2: [Double])]
+  let tape: [(g1: [Double], g2: [Double], h2: [Double])]
   /// g1 before the activation (the shape transform's output), rows × g1_dim.
   let shaped: [Double]
   let ownedCount: Int
@@ -194,21 +197,26 @@ private struct Backward {
     var geometry = RepformerGeometryGradient(edges: edgeCount)
     var g1Gradient = finalGradient
     var g2Gradient = [Double](repeating: 0, count: edgeCount * ng2)
+    var h2Gradient = [Double](repeating: 0, count: edgeCount * 3)
     for (l, layer) in m.layers.enumerated().reversed() {
-      let step = RepformerLayerStep(model: m, layer: layer)
+      let step = RepformerLayerStep(model: m, layer: layer, h2: tape[l].h2)
       var g1Input = [Double](repeating: 0, count: rows * ng1)
       var g2Input = [Double](repeating: 0, count: edgeCount * ng2)
+      geometry.h2 = [Double](repeating: 0, count: edgeCount * 3)
       for i in 0..<ownedCount where types[i] >= 0 {
         step.backward(graph.centre(i, model: m), graph: graph, g1: tape[l].g1, g2: tape[l].g2,
-                      g1Gradient: g1Gradient[i * ng1..<(i + 1) * ng1], g2Gradient: g2Gradient,
+                      g1Gradient: g1Gradient[i * ng1..<(i + 1) * ng1], g2Gradient: g2Gradient, h2Gradient: h2Gradient,
                       g1Input: &g1Input, g2Input: &g2Input, geometry: &geometry)
       }
+      h2Gradient = geometry.h2
       // A ghost's g1 was its owner's: its gradient belongs to the owner.
       g1Input.withUnsafeMutableBufferPointer { ghosts.reverse($0.baseAddress!, width: ng1) }
       g1Gradient = g1Input
       g2Gradient = g2Input
     }
     graph.embeddingBackward(model: m, g2Gradient: g2Gradient, geometry: &geometry)
+    // The first layer's h2 is the environment rows' last three.
+    for e in 0..<edgeCount { for a in 0..<3 { geometry.environment[4 * e + 1 + a] += h2Gradient[3 * e + a] } }
     var repinitGradient = [Double](repeating: 0, count: max(ownedCount, 1) * width)
     for i in 0..<ownedCount where types[i] >= 0 {
       let dz = (0..<ng1).map { c in

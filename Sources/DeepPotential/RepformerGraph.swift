@@ -42,11 +42,9 @@ struct RepformerGraph {
     return .init(i: i, e0: edgeStart[i], n: n, padding: m.selection - n, neighbors: neighbor[edgeStart[i]..<edgeStart[i + 1]])
   }
 
-  /// h2_a · h2_b of two edges of one centre.
-  func dot(_ a: Int, _ b: Int) -> Double {
-    var sum = 0.0
-    for c in 1..<4 { sum += environment[4 * a + c] * environment[4 * b + c] }
-    return sum
+  /// The first layer's h2: the environment rows' last three, edges × 3.
+  func initialH2() -> [Double] {
+    (0..<neighbor.count).flatMap { e in environment[4 * e + 1..<4 * e + 4] }
   }
 
   /// act(g2_embd(s)) per edge, edges × g2_dim.

@@ -1,11 +1,15 @@
 /// ∂/∂ of the environment rows (4 per edge) and of the switch (1 per edge) of the repformer's edges.
+/// With `h2`: ∂/∂ of the current layer's input h2 (edges × 3), which the layers pass down until it
+/// joins the environment rows' last three.
 struct RepformerGeometryGradient {
   var environment: [Double]
   var edgeSwitch: [Double]
+  var h2: [Double]
 
   init(edges: Int) {
     environment = [Double](repeating: 0, count: 4 * edges)
     edgeSwitch = [Double](repeating: 0, count: edges)
+    h2 = [Double](repeating: 0, count: 3 * edges)
   }
 }
 
@@ -15,7 +19,7 @@ extension RepformerLayerStep {
   /// g1_dim: the centre's and its neighbours' rows), `g2Input` (edges × g2_dim) and `geometry` (h2
   /// and the switches).
   func backward(_ c: Centre, graph: RepformerGraph, g1: [Double], g2: [Double], g1Gradient: ArraySlice<Double>,
-                g2Gradient: [Double], g1Input: inout [Double], g2Input: inout [Double],
+                g2Gradient: [Double], h2Gradient: [Double], g1Input: inout [Double], g2Input: inout [Double],
                 geometry: inout RepformerGeometryGradient) {
     let m = model, ng1 = m.g1Width, ng2 = m.g2Width, sel = Double(m.selection)
     let v = values(c, graph: graph, g1: g1, g2: g2)
@@ -94,7 +98,7 @@ extension RepformerLayerStep {
 
     // g2 = combine(g2, [linear2, g1 ⊙ g1, attention]) on every edge (all but the last layer).
     if let update = layer.g2 {
-      let g2Count = 1 + (update.g1g1 != nil ? 1 : 0) + (update.attention != nil ? 1 : 0)
+      let g2Count = 1 + (update.g1g1 != nil ? 1 : 0) + (update.attention?.apply != nil ? 1 : 0)
       var dAttention = [Double](repeating: 0, count: c.n * ng2)
       for j in 0..<c.n {
         let e = c.e0 + j, sw = graph.edgeSwitch[e]
@@ -117,14 +121,32 @@ extension RepformerLayerStep {
           }
           k += 1
         }
-        if update.attention != nil { for x in 0..<ng2 { dAttention[j * ng2 + x] = dList[k][x] } }
+        if update.attention?.apply != nil { for x in 0..<ng2 { dAttention[j * ng2 + x] = dList[k][x] } }
+      }
+      // h2 = combine(h2, [attention-weighted h2]) with update_h2, else passed on.
+      var dEquivariant = [Double](repeating: 0, count: 3 * c.n)
+      for j in 0..<c.n {
+        let e = c.e0 + j, d = Array(h2Gradient[3 * e..<3 * e + 3])
+        guard update.attention?.equivariant != nil else {
+          for a in 0..<3 { geometry.h2[3 * e + a] += d[a] }
+          continue
+        }
+        let (dOwn, dList) = combineBackward(d, updates: 1, residuals: layer.h2Residuals.map { [Double](repeating: $0, count: 3) })
+        for a in 0..<3 {
+          geometry.h2[3 * e + a] += dOwn[a]
+          dEquivariant[3 * j + a] = dList[0][a]
+        }
       }
       if let attention = update.attention {
-        pairAttentionBackward(attention, c, graph: graph, g2: g2, gradient: dAttention, g2Input: &g2Input,
-                              geometry: &geometry)
+        pairAttentionBackward(attention, c, graph: graph, g2: g2, gradient: dAttention, equivariantGradient: dEquivariant,
+                              g2Input: &g2Input, geometry: &geometry)
       }
     } else {
-      for j in 0..<c.n { addEdgeG2(j, Array(g2Gradient[(c.e0 + j) * ng2..<(c.e0 + j + 1) * ng2])) }
+      for j in 0..<c.n {
+        let e = c.e0 + j
+        addEdgeG2(j, Array(g2Gradient[e * ng2..<(e + 1) * ng2]))
+        for a in 0..<3 { geometry.h2[3 * e + a] += h2Gradient[3 * e + a] }
+      }
     }
     for x in 0..<ng1 { g1Input[c.i * ng1 + x] += dCentre[x] }
     for (j, atom) in c.neighbors.enumerated() { for x in 0..<ng1 { g1Input[atom * ng1 + x] += dNbr[j * ng1 + x] } }
@@ -151,13 +173,13 @@ extension RepformerLayerStep {
     for j in 0..<c.n {
       let e = c.e0 + j, sw = graph.edgeSwitch[e]
       for a in 0..<3 {
-        let h = graph.environment[4 * e + 1 + a]
+        let h = h2[3 * e + a]
         var along = 0.0
         for x in 0..<width {
           df[j * width + x] += dhg[a * width + x] * h * sw * s
           along += dhg[a * width + x] * f[j * width + x]
         }
-        geometry.environment[4 * e + 1 + a] += along * sw * s
+        geometry.h2[3 * e + a] += along * sw * s
         geometry.edgeSwitch[e] += along * h * s
       }
     }
@@ -205,20 +227,22 @@ extension RepformerLayerStep {
   }
 
   func pairAttentionBackward(_ t: RepformerModel.PairAttention, _ c: Centre, graph: RepformerGraph, g2: [Double],
-                             gradient dy: [Double], g2Input: inout [Double], geometry: inout RepformerGeometryGradient) {
+                             gradient dy: [Double], equivariantGradient dev: [Double], g2Input: inout [Double],
+                             geometry: inout RepformerGeometryGradient) {
     let ng2 = model.g2Width, nd = t.hidden, nh = t.heads, n = c.n
     let v = pairAttention(t, c, graph: graph, g2: g2)
     let root = Double(nd).squareRoot(), root3 = 3.0.squareRoot()
     var dFlat = [Double](repeating: 0, count: n * ng2 * nh)
     for j in 0..<n {
+      guard let apply = t.apply else { break }
       // LayerNorm, then head_map.
-      let dHat = (0..<ng2).map { dy[j * ng2 + $0] * t.normWeight[$0] }
+      let dHat = (0..<ng2).map { dy[j * ng2 + $0] * apply.normWeight[$0] }
       let mean = dHat.reduce(0, +) / Double(ng2)
       var meanProduct = 0.0
       for x in 0..<ng2 { meanProduct += dHat[x] * v.hat[j * ng2 + x] }
       meanProduct /= Double(ng2)
       let dO = (0..<ng2).map { v.inverse[j] * (dHat[$0] - mean - v.hat[j * ng2 + $0] * meanProduct) }
-      let d = affineBackward(t.head, dO)
+      let d = affineBackward(apply.head, dO)
       for x in 0..<ng2 * nh { dFlat[j * ng2 * nh + x] = d[x] }
     }
     var dValue = [Double](repeating: 0, count: n * ng2 * nh)
@@ -230,15 +254,24 @@ extension RepformerLayerStep {
         var dAA = [Double](repeating: 0, count: n)
         for k in 0..<n {
           var sum = 0.0
-          for x in 0..<ng2 {
-            sum += dFlat[j * ng2 * nh + x * nh + h] * v.value[k * ng2 * nh + x * nh + h]
-            dValue[k * ng2 * nh + x * nh + h] += v.aa[(h * n + j) * n + k] * dFlat[j * ng2 * nh + x * nh + h]
+          if t.apply != nil {
+            for x in 0..<ng2 {
+              sum += dFlat[j * ng2 * nh + x * nh + h] * v.value[k * ng2 * nh + x * nh + h]
+              dValue[k * ng2 * nh + x * nh + h] += v.aa[(h * n + j) * n + k] * dFlat[j * ng2 * nh + x * nh + h]
+            }
+          }
+          if let equivariant = t.equivariant {
+            let w = equivariant.weights[h], ek = c.e0 + k
+            for x in 0..<3 {
+              sum += w * dev[3 * j + x] * h2[3 * ek + x]
+              geometry.h2[3 * ek + x] += v.aa[(h * n + j) * n + k] * w * dev[3 * j + x]
+            }
           }
           dAA[k] = sum
         }
         var dS = [Double](repeating: 0, count: n), dH = [Double](repeating: 0, count: n)
         for k in 0..<n {
-          let ek = c.e0 + k, s = swj * graph.edgeSwitch[ek], hh = graph.dot(ej, ek), p = v.p[(h * n + j) * n + k]
+          let ek = c.e0 + k, s = swj * graph.edgeSwitch[ek], hh = dot(ej, ek), p = v.p[(h * n + j) * n + k]
           dp[k] = dAA[k] * s * hh / root3
           dS[k] += dAA[k] * p * hh / root3
           dH[k] += dAA[k] * p * s / root3
@@ -246,7 +279,7 @@ extension RepformerLayerStep {
         var along = 0.0
         for k in 0..<n { along += v.p[(h * n + j) * n + k] * dp[k] }
         for k in 0..<n {
-          let ek = c.e0 + k, swk = graph.edgeSwitch[ek], s = swj * swk, hh = graph.dot(ej, ek)
+          let ek = c.e0 + k, swk = graph.edgeSwitch[ek], s = swj * swk, hh = dot(ej, ek)
           let p = v.p[(h * n + j) * n + k], b = v.b[(h * n + j) * n + k]
           let dz = p * (dp[k] - along)
           let a = t.gate ? b * hh : b
@@ -262,16 +295,16 @@ extension RepformerLayerStep {
           geometry.edgeSwitch[ej] += dS[k] * swk
           geometry.edgeSwitch[ek] += dS[k] * swj
           for x in 0..<3 {
-            geometry.environment[4 * ej + 1 + x] += dH[k] * graph.environment[4 * ek + 1 + x]
-            geometry.environment[4 * ek + 1 + x] += dH[k] * graph.environment[4 * ej + 1 + x]
+            geometry.h2[3 * ej + x] += dH[k] * h2[3 * ek + x]
+            geometry.h2[3 * ek + x] += dH[k] * h2[3 * ej + x]
           }
         }
       }
     }
     for j in 0..<n {
-      let a = affineBackward(t.value, Array(dValue[j * ng2 * nh..<(j + 1) * ng2 * nh]))
+      let a = t.apply.map { affineBackward($0.value, Array(dValue[j * ng2 * nh..<(j + 1) * ng2 * nh])) }
       let b = affineBackward(t.queryKey, Array(dqk[j * 2 * nd * nh..<(j + 1) * 2 * nd * nh]))
-      for x in 0..<ng2 { g2Input[(c.e0 + j) * ng2 + x] += a[x] + b[x] }
+      for x in 0..<ng2 { g2Input[(c.e0 + j) * ng2 + x] += (a?[x] ?? 0) + b[x] }
     }
   }
 }

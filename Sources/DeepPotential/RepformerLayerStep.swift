@@ -12,6 +12,11 @@ import Foundation
 struct RepformerLayerStep {
   let model: RepformerModel
   let layer: RepformerModel.RepformerLayer
+  /// The layer's input h2, edges × 3 (the environment rows' last three unless update_h2 changed them).
+  let h2: [Double]
+
+  /// h2_a · h2_b.
+  func dot(_ a: Int, _ b: Int) -> Double { h2[3 * a] * h2[3 * b] + h2[3 * a + 1] * h2[3 * b + 1] + h2[3 * a + 2] * h2[3 * b + 2] }
 
   /// The centre's view of the layer's inputs.
   struct Centre {
@@ -40,7 +45,7 @@ struct RepformerLayerStep {
   // MARK: forward
 
   func forward(_ c: Centre, graph: RepformerGraph, g1: [Double], g2: [Double], nextG1: inout [Double],
-               nextG2: inout [Double]) {
+               nextG2: inout [Double], nextH2: inout [Double]) {
     let v = values(c, graph: graph, g1: g1, g2: g2)
     let m = model, ng1 = m.g1Width
     var updates: [[Double]] = []
@@ -52,7 +57,17 @@ struct RepformerLayerStep {
     for x in 0..<ng1 { nextG1[c.i * ng1 + x] = combined[x] }
     guard let update = layer.g2 else { return }
     let ng2 = m.g2Width
-    let attended = update.attention.map { pairAttention($0, c, graph: graph, g2: g2).output } ?? []
+    let pair = update.attention.map { pairAttention($0, c, graph: graph, g2: g2) }
+    let attended = pair?.output ?? []
+    if let pair, let equivariant = update.attention?.equivariant {
+      let ev = equivariantUpdate(equivariant, pair: pair, c)
+      for j in 0..<c.n {
+        let e = c.e0 + j
+        let new = combine(Array(h2[3 * e..<3 * e + 3]), [Array(ev[3 * j..<3 * j + 3])],
+                          residuals: layer.h2Residuals.map { [Double](repeating: $0, count: 3) })
+        for a in 0..<3 { nextH2[3 * e + a] = new[a] }
+      }
+    }
     for j in 0..<c.n {
       let e = c.e0 + j
       let own = Array(g2[e * ng2..<(e + 1) * ng2])
@@ -61,7 +76,7 @@ struct RepformerLayerStep {
         let sw = graph.edgeSwitch[e]
         list.append(affine(g1g1, (0..<ng1).map { v.g1[$0] * v.nbr[j * ng1 + $0] * sw }))
       }
-      if update.attention != nil { list.append(Array(attended[j * ng2..<(j + 1) * ng2])) }
+      if update.attention?.apply != nil { list.append(Array(attended[j * ng2..<(j + 1) * ng2])) }
       let new = combine(own, list, residuals: layer.g2Residuals)
       for x in 0..<ng2 { nextG2[e * ng2 + x] = new[x] }
     }
@@ -113,7 +128,7 @@ struct RepformerLayerStep {
     for j in 0..<c.n {
       let e = c.e0 + j, sw = graph.edgeSwitch[e]
       for a in 0..<3 {
-        let h = graph.environment[4 * e + 1 + a] * sw * s
+        let h = h2[3 * e + a] * sw * s
         for x in 0..<width { out[a * width + x] += h * f[(offset + j) * width + x] }
       }
     }
@@ -187,7 +202,7 @@ struct RepformerLayerStep {
     for j in 0..<n {
       let own = Array(g2[(c.e0 + j) * ng2..<(c.e0 + j + 1) * ng2])
       v.qk += affine(t.queryKey, own)
-      v.value += affine(t.value, own)
+      if let apply = t.apply { v.value += affine(apply.value, own) }
     }
     v.b = [Double](repeating: 0, count: nh * n * n)
     v.p = v.b
@@ -197,9 +212,9 @@ struct RepformerLayerStep {
       for j in 0..<n {
         var z = [Double](repeating: 0, count: n)
         for k in 0..<n {
-          var dot = 0.0
-          for d in 0..<nd { dot += v.qk[j * 2 * nd * nh + d * 2 * nh + h] * v.qk[k * 2 * nd * nh + d * 2 * nh + nh + h] }
-          let b = dot / root, hh = graph.dot(c.e0 + j, c.e0 + k)
+          var qk = 0.0
+          for d in 0..<nd { qk += v.qk[j * 2 * nd * nh + d * 2 * nh + h] * v.qk[k * 2 * nd * nh + d * 2 * nh + nh + h] }
+          let b = qk / root, hh = dot(c.e0 + j, c.e0 + k)
           v.b[(h * n + j) * n + k] = b
           z[k] = ((t.gate ? b * hh : b) + 20) * graph.edgeSwitch[c.e0 + j] * graph.edgeSwitch[c.e0 + k] - 20
         }
@@ -207,10 +222,11 @@ struct RepformerLayerStep {
         for k in 0..<n {
           let s = graph.edgeSwitch[c.e0 + j] * graph.edgeSwitch[c.e0 + k]
           v.p[(h * n + j) * n + k] = p[k]
-          v.aa[(h * n + j) * n + k] = p[k] * s * graph.dot(c.e0 + j, c.e0 + k) / 3.0.squareRoot()
+          v.aa[(h * n + j) * n + k] = p[k] * s * dot(c.e0 + j, c.e0 + k) / 3.0.squareRoot()
         }
       }
     }
+    guard let apply = t.apply else { return v }
     v.flat = [Double](repeating: 0, count: n * ng2 * nh)
     for j in 0..<n {
       for h in 0..<nh {
@@ -221,19 +237,35 @@ struct RepformerLayerStep {
       }
     }
     for j in 0..<n {
-      let o = affine(t.head, Array(v.flat[j * ng2 * nh..<(j + 1) * ng2 * nh]))
+      let o = affine(apply.head, Array(v.flat[j * ng2 * nh..<(j + 1) * ng2 * nh]))
       v.o += o
       let mean = o.reduce(0, +) / Double(ng2)
       let variance = o.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(ng2)
-      let inverse = 1 / (variance + t.normEpsilon).squareRoot()
+      let inverse = 1 / (variance + apply.normEpsilon).squareRoot()
       v.inverse.append(inverse)
       for x in 0..<ng2 {
         let hat = (o[x] - mean) * inverse
         v.hat.append(hat)
-        v.output.append(hat * t.normWeight[x] + t.normBias[x])
+        v.output.append(hat * apply.normWeight[x] + apply.normBias[x])
       }
     }
     return v
+  }
+
+  /// `attn2_ev_apply`: per edge j, Σ_h W_h Σ_k AA_hjk h2_k (n × 3).
+  func equivariantUpdate(_ layer: DenseLayer, pair v: PairValues, _ c: Centre) -> [Double] {
+    let n = c.n, nh = layer.inputWidth
+    var out = [Double](repeating: 0, count: 3 * n)
+    for h in 0..<nh {
+      let w = layer.weights[h]
+      for j in 0..<n {
+        for k in 0..<n {
+          let a = v.aa[(h * n + j) * n + k] * w
+          for x in 0..<3 { out[3 * j + x] += a * h2[3 * (c.e0 + k) + x] }
+        }
+      }
+    }
+    return out
   }
 
   func combine(_ base: [Double], _ updates: [[Double]], residuals: [[Double]]) -> [Double] {

@@ -60,6 +60,8 @@ public struct RepformerModel: Sendable {
     /// Residual vectors of the g1 and g2 updates in their order (res_residual), else empty.
     let g1Residuals: [[Double]]
     let g2Residuals: [[Double]]
+    /// The h2 update's residual (one number), res_residual with update_h2.
+    let h2Residuals: [Double]
   }
 
   struct G2Update: Sendable {
@@ -69,14 +71,23 @@ public struct RepformerModel: Sendable {
     let attention: PairAttention?
   }
 
-  /// `attn2g_map` + `attn2_mh_apply` + `attn2_lm`: gated multi-head attention over a centre's edges.
+  /// `attn2g_map`: multi-head attention weights over a centre's edge pairs (gated by h2·h2 with
+  /// attn2_has_gate), applied to g2 (`attn2_mh_apply` + `attn2_lm`, update_g2_has_attn) and to h2
+  /// (`attn2_ev_apply`, update_h2).
   struct PairAttention: Sendable {
     let hidden, heads: Int
-    /// g2 → hidden·2·heads (q, k), no bias; g2 → g2·heads (v), no bias; g2·heads → g2.
+    /// g2 → hidden·2·heads (q, k), no bias.
     let queryKey: DenseLayer
+    let gate: Bool
+    let apply: MultiHeadApply?
+    /// heads → 1, no bias: mixes the heads' attention-weighted h2.
+    let equivariant: DenseLayer?
+  }
+
+  struct MultiHeadApply: Sendable {
+    /// g2 → g2·heads (v), no bias; g2·heads → g2; then LayerNorm.
     let value: DenseLayer
     let head: DenseLayer
-    let gate: Bool
     let normWeight: [Double], normBias: [Double]
     let normEpsilon: Double
   }

@@ -80,9 +80,7 @@ struct RepformerModelReader {
     if try flag(a["direct_dist"], default: false) {
       throw a["direct_dist"].unsupported("direct_dist true (g2 and h2 from r/rcut instead of the environment rows)")
     }
-    if try flag(a["update_h2"], default: false) {
-      throw a["update_h2"].unsupported("update_h2 true (supported: h2 kept as the environment rows)")
-    }
+    let updatesH2 = try flag(a["update_h2"], default: false)
     let activationName = try a["activation_function"].string()
     guard let activation = Activation(name: activationName) else {
       throw DeepPotentialError("\(path): \(a["activation_function"].keyPath): unknown activation function '\(activationName)'")
@@ -154,26 +152,37 @@ struct RepformerModelReader {
       var g2: RepformerModel.G2Update? = nil
       if !last {
         var attention: RepformerModel.PairAttention? = nil
-        if switches["update_g2_has_attn"]! {
-          let map = layer["attn2g_map"], apply = layer["attn2_mh_apply"], norm = layer["attn2_lm"]
+        if switches["update_g2_has_attn"]! || updatesH2 {
+          let map = layer["attn2g_map"]
           try checkClass(map, "Atten2Map")
-          try checkClass(apply, "Atten2MultiHeadApply")
-          try checkClass(norm, "LayerNorm")
           try checkShift(map)
-          func vector(_ key: String) throws -> [Double] {
-            guard let stored = try norm["@variables"][key].array() else { return [Double](repeating: key == "w" ? 1 : 0, count: g2Width) }
-            guard stored.shape == [g2Width] else {
-              throw DeepPotentialError("\(path): \(norm["@variables"][key].keyPath): expected shape [\(g2Width)], found \(stored.shape)")
+          var multiHead: RepformerModel.MultiHeadApply? = nil
+          if switches["update_g2_has_attn"]! {
+            let apply = layer["attn2_mh_apply"], norm = layer["attn2_lm"]
+            try checkClass(apply, "Atten2MultiHeadApply")
+            try checkClass(norm, "LayerNorm")
+            func vector(_ key: String) throws -> [Double] {
+              guard let stored = try norm["@variables"][key].array() else { return [Double](repeating: key == "w" ? 1 : 0, count: g2Width) }
+              guard stored.shape == [g2Width] else {
+                throw DeepPotentialError("\(path): \(norm["@variables"][key].keyPath): expected shape [\(g2Width)], found \(stored.shape)")
+              }
+              return stored.values
             }
-            return stored.values
+            multiHead = .init(
+              value: try linear(apply["mapv"], inputs: g2Width, outputs: g2Width * attn2Heads, bias: false),
+              head: try linear(apply["head_map"], inputs: g2Width * attn2Heads, outputs: g2Width, bias: true),
+              normWeight: try vector("w"), normBias: try vector("b"),
+              normEpsilon: norm["eps"].isNull ? 1e-5 : try norm["eps"].double())
+          }
+          var equivariant: DenseLayer? = nil
+          if updatesH2 {
+            try checkClass(layer["attn2_ev_apply"], "Atten2EquiVarApply")
+            equivariant = try linear(layer["attn2_ev_apply"]["head_map"], inputs: attn2Heads, outputs: 1, bias: false)
           }
           attention = .init(
             hidden: attn2Hidden, heads: attn2Heads,
             queryKey: try linear(map["mapqk"], inputs: g2Width, outputs: 2 * attn2Hidden * attn2Heads, bias: false),
-            value: try linear(apply["mapv"], inputs: g2Width, outputs: g2Width * attn2Heads, bias: false),
-            head: try linear(apply["head_map"], inputs: g2Width * attn2Heads, outputs: g2Width, bias: true),
-            gate: switches["attn2_has_gate"]!, normWeight: try vector("w"), normBias: try vector("b"),
-            normEpsilon: norm["eps"].isNull ? 1e-5 : try norm["eps"].double())
+            gate: switches["attn2_has_gate"]!, apply: multiHead, equivariant: equivariant)
         }
         g2 = .init(
           linear2: try linear(layer["linear2"], inputs: g2Width, outputs: g2Width, bias: true),
@@ -181,7 +190,7 @@ struct RepformerModelReader {
           attention: attention)
       }
       let g1Updates = 1 + (selfMLPOut ? 1 : 0) + (conv && convolutionOut ? 1 : 0) + (localAttention != nil ? 1 : 0)
-      let g2Updates = g2.map { 1 + ($0.g1g1 != nil ? 1 : 0) + ($0.attention != nil ? 1 : 0) } ?? 0
+      let g2Updates = g2.map { 1 + ($0.g1g1 != nil ? 1 : 0) + ($0.attention?.apply != nil ? 1 : 0) } ?? 0
       func residuals(_ key: String, count: Int, width: Int) throws -> [[Double]] {
         guard updateStyle == .residual else { return [] }
         let node = layer["@variables"][key]
@@ -198,7 +207,8 @@ struct RepformerModelReader {
                                         outputs: convolutionOut ? g1Width : g2Width, bias: false) : nil,
         hasGrrg: grrg, hasDrrd: drrd, localAttention: localAttention, g2: g2,
         g1Residuals: try residuals("g1_residual", count: g1Updates, width: g1Width),
-        g2Residuals: try residuals("g2_residual", count: g2Updates, width: g2Width))
+        g2Residuals: try residuals("g2_residual", count: g2Updates, width: g2Width),
+        h2Residuals: try residuals("h2_residual", count: !last && updatesH2 ? 1 : 0, width: 1).map { $0[0] })
     }
     let statistics = v["@variables"]
     let average = try statistics["davg"].requiredArray(shape: [n, selection, 4]).values

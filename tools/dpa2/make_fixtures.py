@@ -37,6 +37,7 @@ RCUT, SEL = 5.0, 60
 # cuag_dpa2_incr: res_incr over three layers, the ungated g2 attention, no convolution, grrg or
 # g1⊗g1, g1 itself into linear1, one and three heads, the one-sided strip repinit with the
 # three-body block in strip mode.
+# cuag_dpa2_h2: cuag_dpa2 over three layers with h2 updated by the g2 attention (update_h2).
 MODELS = {
     "cuag_dpa2": {"repformer": {"attn2_has_gate": True}},
     "cuag_dpa2_avg": {
@@ -55,6 +56,7 @@ MODELS = {
                       "update_g1_has_grrg": False, "update_g2_has_g1g1": False, "g1_out_mlp": False,
                       "attn1_nhead": 1, "attn2_nhead": 3},
     },
+    "cuag_dpa2_h2": {"repformer": {"nlayers": 3, "update_h2": True, "attn2_has_gate": True}},
 }
 
 
