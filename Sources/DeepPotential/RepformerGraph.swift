@@ -5,8 +5,9 @@ struct RepformerGraph {
   /// Edge e of atom i is `edgeStart[i] + e`.
   var edgeStart: [Int] = [0]
   var neighbor: [Int] = []
-  /// Per edge: the normalised environment row (s, s·x/r, s·y/r, s·z/r minus davg, over dstd; its
-  /// last three are h2), the switch and r.
+  /// Per edge: the normalised environment row (s, s·x/r, s·y/r, s·z/r minus davg, over dstd; or
+  /// (r, x, y, z)/rcut with direct_dist), whose first entry g2 is embedded from and whose last three
+  /// are the first layer's h2; the switch and r.
   var environment: [Double] = [], edgeSwitch: [Double] = [], distance: [Double] = []
 
   /// A centre without edges (an atom the model ignores).
@@ -24,10 +25,14 @@ struct RepformerGraph {
       // DeePMD-kit drops r > rcut from the shorter list; the list is sorted, so the rest are farther.
       if r > m.cutoff { break }
       let w = smoothSwitch(r, smoothingStart: m.smoothingStart, cutoff: m.cutoff).value
-      let raw = [w / r, w * d.x / (r * r), w * d.y / (r * r), w * d.z / (r * r)]
-      for c in 0..<4 {
-        let s = (ti * m.selection + slot) * 4 + c
-        environment.append((raw[c] - m.average[s]) / m.deviation[s])
+      if m.directDistance {
+        environment += [r / m.cutoff, d.x / m.cutoff, d.y / m.cutoff, d.z / m.cutoff]
+      } else {
+        let raw = [w / r, w * d.x / (r * r), w * d.y / (r * r), w * d.z / (r * r)]
+        for c in 0..<4 {
+          let s = (ti * m.selection + slot) * 4 + c
+          environment.append((raw[c] - m.average[s]) / m.deviation[s])
+        }
       }
       neighbor.append(j)
       edgeSwitch.append(w)
@@ -115,6 +120,12 @@ struct RepformerGraph {
     let ti = Int(types[i]), slot = e - edgeStart[i]
     let r = distance[e], w = edgeSwitch[e]
     let dw = smoothSwitch(r, smoothingStart: m.smoothingStart, cutoff: m.cutoff).slope
+    if m.directDistance {
+      // rows (r, x, y, z) / rcut; the switch as always.
+      let angular = SIMD3(geometry.environment[4 * e + 1], geometry.environment[4 * e + 2], geometry.environment[4 * e + 3])
+      let along: Double = geometry.edgeSwitch[e] * dw + geometry.environment[4 * e] / m.cutoff
+      return d * (along / r) + angular / m.cutoff
+    }
     let s = (ti * m.selection + slot) * 4
     let radial = geometry.environment[4 * e] / m.deviation[s]
     let angular = SIMD3(geometry.environment[4 * e + 1] / m.deviation[s + 1],

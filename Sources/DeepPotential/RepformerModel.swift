@@ -25,6 +25,9 @@ public struct RepformerModel: Sendable {
   let average: [Double]
   let deviation: [Double]
   let g1Width, g2Width, axisCount: Int
+  /// `direct_dist`: g2 is embedded from r/rcut and the first h2 is r_ij/rcut, instead of the
+  /// normalised environment row's s(r) and its last three.
+  let directDistance: Bool
   let activation: Activation
   /// 1 → g2_dim, applied to the environment row's s(r)/r, then the activation.
   let g2Embedding: DenseLayer

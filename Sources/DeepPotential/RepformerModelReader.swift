@@ -77,9 +77,7 @@ struct RepformerModelReader {
     guard axisCount <= min(g1Width, g2Width) else {
       throw DeepPotentialError("\(path): \(a["axis_neuron"].keyPath): expected at most min(g1_dim, g2_dim) = \(min(g1Width, g2Width))")
     }
-    if try flag(a["direct_dist"], default: false) {
-      throw a["direct_dist"].unsupported("direct_dist true (g2 and h2 from r/rcut instead of the environment rows)")
-    }
+    let directDistance = try flag(a["direct_dist"], default: false)
     let updatesH2 = try flag(a["update_h2"], default: false)
     let activationName = try a["activation_function"].string()
     guard let activation = Activation(name: activationName) else {
@@ -224,7 +222,7 @@ struct RepformerModelReader {
     return RepformerModel(
       path: path, typeMap: typeMap, repinit: repinit, threeBody: threeBody, shapeTransform: shapeTransform,
       cutoff: cutoff, smoothingStart: smoothingStart, selection: selection, average: average, deviation: deviation,
-      g1Width: g1Width, g2Width: g2Width, axisCount: axisCount, activation: activation, g2Embedding: g2Embedding,
+      g1Width: g1Width, g2Width: g2Width, axisCount: axisCount, directDistance: directDistance, activation: activation, g2Embedding: g2Embedding,
       layers: layers, sqrtNormalization: sqrtNormalization, convolutionOut: convolutionOut, selfMLPOut: selfMLPOut,
       updateStyle: updateStyle, typeEmbedding: typeEmbedding, typeEmbeddingWidth: tebd,
       appendsTypeEmbedding: appendsTypeEmbedding, fittings: fitting.fittings, vacuumEnergy: fitting.vacuumEnergy,

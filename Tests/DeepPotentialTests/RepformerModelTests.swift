@@ -11,7 +11,7 @@ import XCTest
 /// virials of every reference configuration against DeePMD-kit, finite differences, the periodic
 /// images acting as ghosts whose g1 is forwarded before every repformer layer, and the reader's refusals.
 final class RepformerModelTests: XCTestCase {
-  static let models = ["cuag_dpa2", "cuag_dpa2_avg", "cuag_dpa2_incr", "cuag_dpa2_h2"]
+  static let models = ["cuag_dpa2", "cuag_dpa2_avg", "cuag_dpa2_incr", "cuag_dpa2_h2", "cuag_dpa2_direct"]
 
   func testLibraryMatchesDeePMDKit() throws {
     for name in Self.models {
@@ -94,7 +94,7 @@ final class RepformerModelTests: XCTestCase {
     let refusals: [(String, JSONValue, String)] = [
       ("model.descriptor.repformer_args.update_h2", .bool(true),
        "repformer_layers[0].update_h2: disagrees with model.descriptor.repformer_args.update_h2"),
-      ("model.descriptor.repformer_args.direct_dist", .bool(true), "direct_dist true"),
+      ("model.descriptor.use_tebd_bias", .bool(true), "use_tebd_bias true"),
       ("model.descriptor.repformer_args.update_style", .string("res_other"), "update_style 'res_other'"),
       ("model.descriptor.smooth", .bool(false), "smooth false"),
       ("model.descriptor.add_tebd_to_repinit_out", .bool(true), "add_tebd_to_repinit_out true"),

@@ -38,6 +38,7 @@ RCUT, SEL = 5.0, 60
 # g1⊗g1, g1 itself into linear1, one and three heads, the one-sided strip repinit with the
 # three-body block in strip mode.
 # cuag_dpa2_h2: cuag_dpa2 over three layers with h2 updated by the g2 attention (update_h2).
+# cuag_dpa2_direct: cuag_dpa2 with g2 and h2 from r/rcut and r_ij/rcut (direct_dist).
 MODELS = {
     "cuag_dpa2": {"repformer": {"attn2_has_gate": True}},
     "cuag_dpa2_avg": {
@@ -57,6 +58,7 @@ MODELS = {
                       "attn1_nhead": 1, "attn2_nhead": 3},
     },
     "cuag_dpa2_h2": {"repformer": {"nlayers": 3, "update_h2": True, "attn2_has_gate": True}},
+    "cuag_dpa2_direct": {"repformer": {"direct_dist": True, "attn2_has_gate": True}},
 }
 
 
