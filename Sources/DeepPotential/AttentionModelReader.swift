@@ -139,7 +139,7 @@ struct AttentionModelReader {
   }
 
   /// A NetworkCollection of one network (ndim 0), as DPA-1 stores `embeddings` and `embeddings_strip`.
-  private func singleNetwork(_ collection: DocumentNode, inputWidth: Int) throws -> DenseNetwork {
+  func singleNetwork(_ collection: DocumentNode, inputWidth: Int) throws -> DenseNetwork {
     let networks = try collection["networks"].list()
     if !collection["ndim"].isNull, try collection["ndim"].int() != 0 {
       throw DeepPotentialError("\(file.path): \(collection.keyPath).ndim: expected 0 (one network for all types)")
@@ -174,7 +174,7 @@ struct AttentionModelReader {
 
   /// N_t over every (centre, neighbour) type pair, padding included: rows ti·(ntypes+1) + tj of
   /// the input [T_j, T_i] (two-sided), or rows tj of T_j (type_one_side), as DeePMD-kit tiles them.
-  private func typePairTable(_ network: DenseNetwork, typeEmbedding: [Double], typeCount n: Int,
+  func typePairTable(_ network: DenseNetwork, typeEmbedding: [Double], typeCount n: Int,
                              oneSide: Bool) -> [Double] {
     let padded = n + 1, width = typeEmbedding.count / padded
     let rows = oneSide ? padded : padded * padded

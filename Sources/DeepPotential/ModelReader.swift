@@ -15,6 +15,10 @@ struct ModelReader {
     if case .string("hybrid") = model["descriptor"]["type"].value {
       return DeepPotentialModel(wrapping: try HybridModelReader(file: file).model(document))
     }
+    if case .string("dpa2") = model["descriptor"]["type"].value {
+      // RepformerModel reads it for pair_style deepmd (one model) and tessera eval; not for ensembles yet.
+      throw model["descriptor"]["type"].unsupported("a DPA-2 model (dpa2) in a model deviation ensemble (pair_style deepmd and tessera eval take one DPA-2 model)")
+    }
     if case .string("dpa3") = model["descriptor"]["type"].value {
       // RepflowModel reads it (RepflowModel.isDPA3 routes pair_style deepmd and tessera eval there).
       throw model["descriptor"]["type"].unsupported("a DPA-3 model (dpa3) here: RepflowModel.load reads it")

@@ -253,17 +253,7 @@ struct ScalarDescriptorReader {
       guard strip.outputWidth == width else {
         throw DeepPotentialError("\(path): \(d["embeddings_strip"].keyPath): gives \(strip.outputWidth) outputs, expected \(width)")
       }
-      let padded = n + 1
-      let tape = NetworkTape(strip, capacity: padded * padded)
-      for row in 0..<(padded * padded) {
-        let (a, b) = (row / padded, row % padded), input = tape.input + row * 2 * tebd
-        for c in 0..<tebd {
-          input[c] = typeEmbedding[a * tebd + c]
-          input[tebd + c] = typeEmbedding[b * tebd + c]
-        }
-      }
-      tape.forward(rows: padded * padded)
-      table = Array(UnsafeBufferPointer(start: tape.output, count: padded * padded * width))
+      table = Self.threeBodyTypePairTable(strip, typeEmbedding: typeEmbedding, typeCount: n)
     }
     return ScalarDescriptorModel(
       path: path, typeMap: typeMap, cutoff: cutoff, smoothingStart: smoothingStart,
@@ -275,5 +265,20 @@ struct ScalarDescriptorReader {
       descriptorExcluded: try d["exclude_types"].typePairs(typeCount: n),
       pairExcluded: [Bool](repeating: false, count: n * n), atomExcluded: [Bool](repeating: false, count: n),
       fittings: [], vacuumEnergy: [], fittingBias: [], outputBias: [])
+  }
+
+  /// se_e3_tebd's strip factor N_t([T_a, T_b]) of every pair of types, padding included, row a·(ntypes+1) + b.
+  static func threeBodyTypePairTable(_ strip: DenseNetwork, typeEmbedding: [Double], typeCount n: Int) -> [Double] {
+    let padded = n + 1, tebd = typeEmbedding.count / padded
+    let tape = NetworkTape(strip, capacity: padded * padded)
+    for row in 0..<(padded * padded) {
+      let (a, b) = (row / padded, row % padded), input = tape.input + row * 2 * tebd
+      for c in 0..<tebd {
+        input[c] = typeEmbedding[a * tebd + c]
+        input[tebd + c] = typeEmbedding[b * tebd + c]
+      }
+    }
+    tape.forward(rows: padded * padded)
+    return Array(UnsafeBufferPointer(start: tape.output, count: padded * padded * strip.outputWidth))
   }
 }

@@ -66,6 +66,20 @@ extension RepflowEvaluator {
   }
 }
 
+extension RepformerEvaluator {
+  /// Evaluates one configuration as `RepflowEvaluator.evaluate(positions:types:cell:forces:)` does,
+  /// the images' g1 forwarded before every repformer layer.
+  public func evaluate(positions: [Double], types: [Int32], cell: [Double]?, forces wanted: Bool = true) throws
+    -> SinglePointResult {
+    try evaluateSinglePoint(positions: positions, types: types, cell: cell, cutoff: model.listCutoff,
+                            typeMap: model.typeMap) {
+      compute(positions: $0.positions, types: $0.types, ownedCount: $0.ownedCount, totalCount: $0.totalCount,
+              neighborOffsets: $0.offsets, neighbors: $0.neighbors, ghosts: $0.images, atomEnergies: $0.atomEnergies,
+              forces: wanted ? $0.forces : nil, atomVirials: wanted ? $0.atomVirials : nil)
+    }
+  }
+}
+
 /// What an evaluator's `compute` gets for one configuration: owned atoms then their images, the
 /// neighbour list, and where forces (owned and images), atomic energies and virials go.
 struct SinglePointInputs {

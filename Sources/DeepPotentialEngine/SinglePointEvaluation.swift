@@ -14,7 +14,12 @@ import Trajectory
 public func runSinglePoint(modelPath: String, typeMap: [String]?, inputPath: String, outputPath: String?) throws -> Int {
   let modelTypeMap: [String], cutoff: Double, selection: String
   let evaluate: ([Double], [Int32], [Double]?) throws -> SinglePointResult
-  if RepflowModel.isDPA3(path: modelPath) {
+  if RepformerModel.isDPA2(path: modelPath) {
+    let evaluator = RepformerEvaluator(model: try RepformerModel.load(path: modelPath))
+    let m = evaluator.model
+    (modelTypeMap, cutoff, selection) = (m.typeMap, m.listCutoff, "\(m.listSelection)")
+    evaluate = { try evaluator.evaluate(positions: $0, types: $1, cell: $2) }
+  } else if RepflowModel.isDPA3(path: modelPath) {
     let evaluator = RepflowEvaluator(model: try RepflowModel.load(path: modelPath))
     (modelTypeMap, cutoff, selection) = (evaluator.model.typeMap, evaluator.model.cutoff, "\(evaluator.model.selection)")
     evaluate = { try evaluator.evaluate(positions: $0, types: $1, cell: $2) }

@@ -44,7 +44,9 @@ extension Simulation {
     while paths.count + 1 < c.arguments.count, Self.isModelFile(c.arguments[paths.count + 1]) {
       paths.append(c.arguments[paths.count + 1])
     }
-    if RepflowModel.isDPA3(path: path) { return try repflowStyle(c, paths: paths) }
+    if RepflowModel.isDPA3(path: path) || RepformerModel.isDPA2(path: path) {
+      return try messagePassingStyle(c, paths: paths)
+    }
     let teacherPaths = paths.dropFirst().filter(RepflowModel.isDPA3)
     let standardPaths = paths.filter { !teacherPaths.contains($0) }
     let models: [DeepPotentialModel], teachers: [RepflowModel]

@@ -68,7 +68,7 @@ final class ModelLoadingTests: XCTestCase {
 
   func testUnsupportedFeaturesAreRefusedByKey() throws {
     let cases: [(String, JSONValue, [String])] = [
-      ("model.descriptor.type", .string("dpa2"), ["model.descriptor.type", "descriptor 'dpa2'", "not supported"]),
+      ("model.descriptor.type", .string("dpa2"), ["model.descriptor.type", "a DPA-2 model (dpa2)", "not supported"]),
       ("model.type", .string("zbl"), ["model.type", "'zbl'"]),
       ("model.fitting.type", .string("dipole"), ["model.fitting.type", "'dipole'"]),
       ("model.fitting.numb_fparam", .number(2), ["model.fitting.numb_fparam", "not supported"]),

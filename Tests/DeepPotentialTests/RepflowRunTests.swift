@@ -3,7 +3,7 @@ import TesseraTestSupport
 import Trajectory
 import XCTest
 
-/// A DPA-3 model in decks (`pair_style deepmd cuag_dpa3.dp`, run through `RepflowForce`): the node
+/// A DPA-3 model in decks (`pair_style deepmd cuag_dpa3.dp`, run through `MessagePassingForce`): the node
 /// features cross ranks through the halo after every layer, so thermo must not depend on the rank
 /// count, also where ghosts are several images deep; and the options the DPA-3 path lacks are refused.
 final class RepflowRunTests: XCTestCase, CuAgDeckRunning {

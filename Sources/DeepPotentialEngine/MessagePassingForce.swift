@@ -5,15 +5,42 @@ import Neighbors
 import Output
 import Potentials
 
-/// `pair_style deepmd MODEL.dp` with a DPA-3 model: `RepflowEvaluator` on one rank's owned atoms
-/// and ghosts, the node features forwarded to the ghosts through the force evaluation's halo
-/// handle before every layer and their gradients reverse-summed after every layer's backward
-/// pass, so that P ranks give one rank's result; ghost forces are folded back by the caller.
-public final class RepflowForce: Potential {
+/// A message-passing Deep Potential's evaluator as `MessagePassingForce` drives it: one rank's owned
+/// atoms and ghosts with a full neighbour list, per-layer features forwarded to the ghosts and their
+/// gradients reverse-summed through `ghosts` (collective).
+public protocol MessagePassingEvaluator: AnyObject {
+  /// The neighbour list's cut-off and the selection it is cut to.
+  var listCutoff: Double { get }
+  var listSelection: Int { get }
+  /// "DPA-3", "DPA-2": for messages.
+  var descriptorName: String { get }
+  func compute(positions: UnsafePointer<Double>, types: UnsafePointer<Int32>, ownedCount: Int, totalCount: Int,
+               neighborOffsets: UnsafePointer<Int32>, neighbors: UnsafePointer<Int32>, ghosts: GhostRows,
+               atomEnergies: UnsafeMutablePointer<Double>, forces: UnsafeMutablePointer<Double>?,
+               atomVirials: UnsafeMutablePointer<Double>?) -> DeepPotentialResult
+}
+
+extension RepflowEvaluator: MessagePassingEvaluator {
+  public var listCutoff: Double { model.cutoff }
+  public var listSelection: Int { model.selection }
+  public var descriptorName: String { "DPA-3" }
+}
+
+extension RepformerEvaluator: MessagePassingEvaluator {
+  public var listCutoff: Double { model.listCutoff }
+  public var listSelection: Int { model.listSelection }
+  public var descriptorName: String { "DPA-2" }
+}
+
+/// `pair_style deepmd MODEL.dp` with a message-passing model (DPA-3, DPA-2): its evaluator on one
+/// rank's owned atoms and ghosts, the per-layer features forwarded to the ghosts through the force
+/// evaluation's halo handle before every layer and their gradients reverse-summed after every
+/// layer's backward pass, so that P ranks give one rank's result; ghost forces are folded back by
+/// the caller.
+public final class MessagePassingForce: Potential {
   public let neighborKind = NeighborKind.full
   public let cutoff: Double
-  public let model: RepflowModel
-  private let evaluator: RepflowEvaluator
+  private let evaluator: MessagePassingEvaluator
   /// Model type index for each LAMMPS type (index 0 unused).
   private let modelTypes: [Int32]
   private let overflowIsError: Bool
@@ -28,13 +55,12 @@ public final class RepflowForce: Potential {
   public var step = 0
   public private(set) var deviationPending = false
 
-  /// `cutoff`: the list's and ghosts' reach less the skin, at least e_rcut (an ensemble's largest).
-  public init(model: RepflowModel, modelTypes: [Int32], overflowIsError: Bool, cutoff: Double? = nil) {
-    self.model = model
+  /// `cutoff`: the list's and ghosts' reach less the skin, at least the model's (an ensemble's largest).
+  public init(evaluator: MessagePassingEvaluator, modelTypes: [Int32], overflowIsError: Bool, cutoff: Double? = nil) {
+    self.evaluator = evaluator
     self.modelTypes = modelTypes
     self.overflowIsError = overflowIsError
-    self.cutoff = max(model.cutoff, cutoff ?? 0)
-    evaluator = RepflowEvaluator(model: model)
+    self.cutoff = max(evaluator.listCutoff, cutoff ?? 0)
   }
 
   public var perAtomEnergy: [Double]? { wantsPerAtom ? energies : nil }
@@ -55,7 +81,7 @@ public final class RepflowForce: Potential {
           types.withUnsafeBufferPointer { t in
             evaluator.compute(positions: atoms.position, types: t.baseAddress!, ownedCount: owned, totalCount: total,
                               neighborOffsets: offsets.baseAddress!, neighbors: neighbors.baseAddress!, ghosts: ghosts,
-                              atomEnergies: e.baseAddress!, forces: atoms.force)
+                              atomEnergies: e.baseAddress!, forces: atoms.force, atomVirials: nil)
           }
         }
       }
@@ -75,8 +101,8 @@ public final class RepflowForce: Potential {
     overflowAtomSteps += result.overflowAtoms
     // As DeepPotentialForce: after the evaluation (every rank has made its exchanges).
     if overflowIsError && result.overflowAtoms > 0 {
-      throw PotentialError("\(result.overflowAtoms) atoms have more neighbours within rcut \(model.cutoff) than the "
-        + "model's e_sel \(model.selection) (pair_style deepmd … sel_overflow error)")
+      throw PotentialError("\(result.overflowAtoms) atoms have more neighbours within rcut \(cutoff) than the "
+        + "model's sel \(evaluator.listSelection) (pair_style deepmd … sel_overflow error)")
     }
     var ev = EnergyVirial()
     ev.energy = result.energy
@@ -87,10 +113,11 @@ public final class RepflowForce: Potential {
   }
 
   public func runSummary(sumOverRanks: (Double) -> Double) -> [String] {
-    let total = Int(sumOverRanks(Double(overflowAtomSteps)))
+    let total = Int(sumOverRanks(Double(overflowAtomSteps))), name = evaluator.descriptorName
+    let sel = evaluator.listSelection
     let cost = ensemble?.costSummary(sumOverRanks: sumOverRanks).map { [$0] } ?? []
-    guard total > 0 else { return ["Deep Potential (DPA-3): no atom had more neighbours than e_sel \(model.selection)"] + cost }
-    return ["WARNING: Deep Potential (DPA-3): \(total) atom-steps had more neighbours within rcut than e_sel "
-      + "\(model.selection); the farthest were dropped, as DeePMD-kit does (raise e_sel or use sel_overflow error)"] + cost
+    guard total > 0 else { return ["Deep Potential (\(name)): no atom had more neighbours than sel \(sel)"] + cost }
+    return ["WARNING: Deep Potential (\(name)): \(total) atom-steps had more neighbours within rcut than sel "
+      + "\(sel); the farthest were dropped, as DeePMD-kit does (raise sel or use sel_overflow error)"] + cost
   }
 }
