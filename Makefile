@@ -1,7 +1,7 @@
 # Tessera: two entry points on a fresh Debian 12 machine.
 #   make run   installs what is missing, builds in release and runs the main example on 2 ranks
 #   make test  installs what is missing, builds and runs every test
-#   make pyenv creates .build/pyenv (Debian's /usr/bin/python3, not whatever python3 is first on PATH) with the pinned readers the tests check dumps with (ASE, MDAnalysis, h5py)
+#   make pyenv creates .build/pyenv (Debian's /usr/bin/python3, not whatever python3 is first on PATH) with the pinned readers and clients the tests use (ASE, MDAnalysis, h5py; dpgen2, DP-GEN, dpdata)
 # Running as root under Open MPI and oversubscribing the cores are allowed here for both.
 
 SHELL := /bin/bash

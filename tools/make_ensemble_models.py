@@ -12,7 +12,10 @@ Steps, all on one thread so that the results do not depend on the machine's load
   2. Training: `dp --tf train` of three models (seeds 1, 2, 3) with the cutoff, smoothing and
      `sel` of inputs/models/cu_se_e2_a (6.0 / 0.5 / [112]) so that an ensemble with it shares
      neighbour selection and environment geometry; small networks, 400 steps.
-     `dp --tf freeze`, `dp convert-backend` to .dp.
+     `dp --tf freeze`, `dp convert-backend` to .dp; the frozen graphs are kept as cu_ensK.pb
+     for the clients that accept only .pb (dpgen2's RunLmp). The committed .pb files were rebuilt
+     from the committed .dp by `dp convert-backend cu_ensK.dp cu_ensK.pb` (DeePMD-kit 3.2.0, TF
+     backend): DeePMD-kit evaluates them to 3e-15 of the .dp on every frame in FRAMES.
   3. References on FRAMES (a hotter trajectory than the training data, so the models
      disagree): `dp model-devi` of the ensemble [cu_se_e2_a, m1, m2, m3] with plain, `--atomic`
      and `--relative 1.0 --relative_v 1.0` options, and `DeepPot.eval` of each model (energy,
@@ -120,6 +123,7 @@ def train(out: Path, work: Path) -> None:
         dp("--tf", "freeze", "-o", f"cu_ens{seed}.pb", cwd=folder)
         dp("convert-backend", f"cu_ens{seed}.pb", f"cu_ens{seed}.dp", cwd=folder)
         shutil.copy(folder / f"cu_ens{seed}.dp", out / f"cu_ens{seed}.dp")
+        shutil.copy(folder / f"cu_ens{seed}.pb", out / f"cu_ens{seed}.pb")
         shutil.copy(folder / "input.json", out / f"input_ens{seed}.json")
     # Frames: hotter than any training frame (2000 K) so that the ensemble disagrees, plus
     # one 108-atom cell; written in full precision so that every consumer reads the same numbers.

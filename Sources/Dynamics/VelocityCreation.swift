@@ -2,56 +2,95 @@ import Atoms
 import Communication
 import Geometry
 
-/// `velocity all create T SEED [dist uniform|gaussian] [mom yes|no] [rot yes|no]` and
-/// `velocity all scale T`.
-///
-/// Each atom's random velocity comes from a generator seeded by (SEED, atom id), so the result does
-/// not depend on how atoms are spread over ranks (LAMMPS's `loop all` gives the same guarantee by
-/// looping over every id on every rank). Velocities are divided by √m, momentum and angular momentum
-/// removed on request, then scaled to exactly T with 3N − 3 degrees of freedom.
+/// `velocity GROUP create T SEED [dist uniform|gaussian] [mom yes|no] [rot yes|no] [loop all|local|geom]` and
+/// `velocity GROUP scale T`, as LAMMPS's `Velocity::create` draws them with `RanPark`:
+/// - `loop all` (the default): one generator seeded by SEED walks every id from 1 to the largest, three
+///   numbers per id, and each rank keeps those of the group's atoms it owns: the same on any rank count.
+///   With ids 1…N this is LAMMPS's draw; LAMMPS refuses ids with gaps, which Tessera's `create_atoms` leaves
+///   (it numbers lattice sites, not atoms), so gaps draw numbers nobody keeps;
+/// - `loop local`: each rank's generator is seeded by SEED + rank and warmed up by 100 draws, then walks
+///   its own group atoms in storage order: it depends on the decomposition, as in LAMMPS;
+/// - `loop geom`: each atom's generator is seeded from SEED and its coordinates (`RanPark::reset`).
+/// Uniform numbers are shifted by −½; each velocity is divided by √m; the group's momentum and angular
+/// momentum are removed on request; then the group's velocities are scaled to exactly T (its
+/// temperature with 3N − 3 degrees of freedom, N the group's atoms). Atoms outside the group keep theirs.
 public struct VelocityCreation {
   public enum Distribution: String, Sendable { case uniform, gaussian }
+  public enum Loop: String, Sendable { case all, local, geom }
   public var temperature: Double
   public var seed: Int
   public var distribution: Distribution = .uniform
   public var zeroMomentum = true
   public var zeroRotation = false
+  public var loop: Loop = .all
 
   public init(temperature: Double, seed: Int) {
     self.temperature = temperature
     self.seed = seed
   }
 
-  public func apply(_ atoms: AtomStore, masses: Masses, box: Box, units: UnitSystem, comm: Communicator) {
-    for i in 0..<atoms.ownedCount {
-      var rng = SplitMix64(seed: UInt64(truncatingIfNeeded: seed) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(atoms.tag[i]))
-      var v = SIMD3<Double>()
-      for k in 0..<3 {
-        switch distribution {
-        case .uniform: v[k] = rng.nextUniform() - 0.5
-        case .gaussian: v[k] = rng.nextGaussian()
+  /// `members(i)`: whether owned atom i is in the group.
+  public func apply(_ atoms: AtomStore, masses: Masses, box: Box, units: UnitSystem, comm: Communicator,
+                    members: (Int) -> Bool = { _ in true }) {
+    func draw(_ random: inout ParkMillerRandom) -> SIMD3<Double> {
+      switch distribution {
+      case .uniform:
+        let x = random.uniform() - 0.5, y = random.uniform() - 0.5
+        return SIMD3(x, y, random.uniform() - 0.5)
+      case .gaussian:
+        let x = random.gaussian(), y = random.gaussian()
+        return SIMD3(x, y, random.gaussian())
+      }
+    }
+    func assign(_ i: Int, _ v: SIMD3<Double>) { atoms.setVelocity(i, v / masses[atoms.type[i]].squareRoot()) }
+    switch loop {
+    case .all:
+      let largest = comm.allReduce(Int((0..<atoms.ownedCount).map { atoms.tag[$0] }.max() ?? 0), .max)
+      let owned = (0..<atoms.ownedCount).filter(members).sorted { atoms.tag[$0] < atoms.tag[$1] }
+      var random = ParkMillerRandom(seed: Int32(truncatingIfNeeded: seed))
+      var next = owned.startIndex
+      for id in stride(from: 1, through: largest, by: 1) {
+        let v = draw(&random)
+        if next < owned.endIndex, atoms.tag[owned[next]] == Int64(id) {
+          assign(owned[next], v)
+          next += 1
         }
       }
-      atoms.setVelocity(i, v / masses[atoms.type[i]].squareRoot())
+    case .local:
+      var random = ParkMillerRandom(seed: Int32(truncatingIfNeeded: seed + comm.rank))
+      for _ in 0..<100 { _ = random.uniform() }
+      for i in 0..<atoms.ownedCount where members(i) { assign(i, draw(&random)) }
+    case .geom:
+      for i in 0..<atoms.ownedCount where members(i) {
+        var random = ParkMillerRandom(seed: Int32(truncatingIfNeeded: seed), position: atoms.positionOf(i))
+        assign(i, draw(&random))
+      }
     }
-    if zeroMomentum { removeMomentum(atoms, masses: masses, comm: comm) }
-    if zeroRotation { removeRotation(atoms, masses: masses, box: box, comm: comm) }
-    VelocityScaling(temperature: temperature).apply(atoms, masses: masses, units: units, comm: comm)
+    if zeroMomentum { removeMomentum(atoms, masses: masses, comm: comm, members: members) }
+    if zeroRotation { removeRotation(atoms, masses: masses, box: box, comm: comm, members: members) }
+    VelocityScaling(temperature: temperature).apply(atoms, masses: masses, units: units, comm: comm, members: members)
   }
 }
 
-/// `velocity all scale T`: rescales velocities to temperature T.
+/// `velocity GROUP scale T`: rescales the group's velocities to temperature T (the group's temperature with
+/// 3N − 3 degrees of freedom, as LAMMPS's `compute temp` of the group).
 public struct VelocityScaling {
   public var temperature: Double
   public init(temperature: Double) { self.temperature = temperature }
 
-  public func apply(_ atoms: AtomStore, masses: Masses, units: UnitSystem, comm: Communicator) {
-    let natoms = comm.allReduce(atoms.ownedCount, .sum)
-    let k = kineticTensor(atoms, masses: masses, units: units, comm: comm)
-    let current = Dynamics.temperature(twiceKinetic: k[0] + k[1] + k[2], atomCount: natoms, units: units)
+  public func apply(_ atoms: AtomStore, masses: Masses, units: UnitSystem, comm: Communicator,
+                    members: (Int) -> Bool = { _ in true }) {
+    var sums = [0.0, 0.0]  // Σ m v², group atoms
+    for i in 0..<atoms.ownedCount where members(i) {
+      let v = atoms.velocityOf(i)
+      sums[0] += masses[atoms.type[i]] * (v * v).sum()
+      sums[1] += 1
+    }
+    comm.allReduce(&sums, .sum)
+    let current = Dynamics.temperature(twiceKinetic: sums[0] * units.mvv2e, atomCount: Int(sums[1]), units: units)
     guard current > 0 else { return }
     let factor = (temperature / current).squareRoot()
-    for j in 0..<3 * atoms.ownedCount { atoms.velocity[j] *= factor }
+    for i in 0..<atoms.ownedCount where members(i) { atoms.setVelocity(i, atoms.velocityOf(i) * factor) }
   }
 }
 
@@ -117,8 +156,8 @@ func solve3(_ a: [[Double]], _ b: SIMD3<Double>) -> SIMD3<Double>? {
   return x
 }
 
-/// A small, fast, well-mixed generator (Steele, Lea & Flood 2014); one per atom per call. Public so
-/// the fuzzer draws its cases from the same generator.
+/// A small, fast, well-mixed generator (Steele, Lea & Flood 2014), public for the fuzzer, which draws
+/// its cases from it.
 public struct SplitMix64: RandomNumberGenerator {
   var state: UInt64
   public init(seed: UInt64) { state = seed }

@@ -181,19 +181,18 @@ extension Simulation {
     return range
   }
 
-  /// `velocity GROUP create T SEED [dist …] [mom …] [rot …] [loop …]`, `velocity GROUP scale T`
-  /// (both for `all`), `velocity GROUP set VX VY VZ [sum yes|no] [units box|lattice]` (NULL leaves a
-  /// component; lattice units, the default, multiply by the lattice constant as LAMMPS) and
-  /// `velocity GROUP zero linear|angular` (the group's centre-of-mass motion or rotation removed).
+  /// `velocity GROUP create T SEED [dist …] [mom …] [rot …] [loop all|local|geom]` and `velocity GROUP
+  /// scale T` (LAMMPS's draws and the group's temperature, see `VelocityCreation`), `velocity GROUP set VX
+  /// VY VZ [sum yes|no] [units box|lattice]` (NULL leaves a component; lattice units, the default, multiply
+  /// by the lattice constant as LAMMPS) and `velocity GROUP zero linear|angular` (the group's centre-of-mass
+  /// motion or rotation removed).
   func velocity(_ c: Command) throws {
     let b = try requireBox(c)
     let groupName = try c.word(0, "group")
     let target = try group(named: groupName, c)
     if let t = masses.firstUnset { throw c.error("mass of atom type \(t) is not set") }
     let style = try c.word(1, "velocity style")
-    if style == "create" || style == "scale", target.ids != nil {
-      throw c.error("velocity \(style) is supported for the group 'all' only, got '\(groupName)'")
-    }
+    let members = { [atoms] (i: Int) in target.contains(atoms.tag[i]) }
     switch style {
     case "create":
       var v = VelocityCreation(temperature: try c.double(2, "temperature"), seed: try c.positiveInteger(3, "seed"))
@@ -203,15 +202,15 @@ extension Simulation {
         case "dist": v.distribution = try reader.choice(["uniform": .uniform, "gaussian": .gaussian])
         case "mom": v.zeroMomentum = try reader.yesNo()
         case "rot": v.zeroRotation = try reader.yesNo()
-        // Every loop style gives decomposition-independent velocities here (seeded per atom id).
-        case "loop": _ = try reader.choice(["all": (), "local": (), "geom": ()])
+        case "loop": v.loop = try reader.choice(["all": .all, "local": .local, "geom": .geom])
         default: throw reader.unknownKeyword("dist, mom, rot, loop")
         }
       }
-      v.apply(atoms, masses: masses, box: b, units: units, comm: comm)
+      v.apply(atoms, masses: masses, box: b, units: units, comm: comm, members: members)
     case "scale":
-      try c.expectCount(3, usage: "velocity all scale T")
-      VelocityScaling(temperature: try c.double(2, "temperature")).apply(atoms, masses: masses, units: units, comm: comm)
+      try c.expectCount(3, usage: "velocity GROUP scale T")
+      VelocityScaling(temperature: try c.double(2, "temperature"))
+        .apply(atoms, masses: masses, units: units, comm: comm, members: members)
     case "set":
       let components: [Double?] = try (0..<3).map { k in
         try c.word(2 + k, "velocity component \(k + 1)") == "NULL" ? nil : try c.double(2 + k, "velocity component \(k + 1)")
@@ -232,7 +231,6 @@ extension Simulation {
       }
     case "zero":
       try c.expectCount(3, usage: "velocity GROUP zero linear|angular")
-      let members = { [atoms] (i: Int) in target.contains(atoms.tag[i]) }
       switch c.arguments[2] {
       case "linear": removeMomentum(atoms, masses: masses, comm: comm, members: members)
       case "angular": removeRotation(atoms, masses: masses, box: b, comm: comm, members: members)

@@ -1,5 +1,5 @@
 import Dynamics
-/// SplitMix64 (the generator of `velocity create`): its whole state is one seed, so any fuzz case
+/// SplitMix64: its whole state is one seed, so any fuzz case
 /// can be replayed alone from (seed, case number).
 struct SeededRandom: RandomNumberGenerator {
   private var generator: SplitMix64

@@ -10,7 +10,8 @@ import XCTest
 /// (lammps-data), copied to inputs/eam.
 ///
 /// LAMMPS writes the starting state (`create_atoms`, `velocity create`, types drawn by `set`) to a
-/// data file that both codes read: Tessera's `velocity create` draws other random numbers.
+/// data file that both codes read, so that both start from the same state (Tessera's `create_atoms` numbers
+/// atoms otherwise).
 final class EAMTests: XCTestCase {
   let lammps = "/usr/bin/lmp"
 

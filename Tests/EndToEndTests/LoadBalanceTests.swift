@@ -228,7 +228,8 @@ final class LoadBalanceTests: XCTestCase {
     let balanced = try run(slabDeck(ranks: 4, balance: "fix 2 all balance 20 1.02 shift z 10 1.01", box: box, slab: slab,
                                     integrator: npt, extraThermo: "f_2", secondRun: 100), ranks: 4)
     let lz = thermoRows(plain).compactMap { $0["Lz"] }
-    XCTAssertGreaterThan(abs(lz.last! - lz.first!), 0.002 * lz.first!, "the barostat changes the box")
+    // The box oscillates, so its range (not the last minus the first length) shows the barostat at work.
+    XCTAssertGreaterThan(lz.max()! - lz.min()!, 0.002 * lz.first!, "the barostat changes the box")
     XCTAssertLessThanOrEqual(try XCTUnwrap(thermoRows(balanced).last?["f_2"]), 1.1)
     assertSameThermo(plain, balanced)
   }

@@ -3,7 +3,7 @@ import TesseraTestSupport
 import XCTest
 
 /// The commands that change the state outside a run — `change_box`, `region` shapes, `group` with
-/// `velocity GROUP set|zero`, `delete_atoms`, `set`, `displace_atoms` — `v_` thermo columns, and `run … upto|start|stop|post`, against Debian's `lmp` on the same deck: a small LJ
+/// `velocity GROUP create|scale|set|zero`, `delete_atoms`, `set`, `displace_atoms` — `v_` thermo columns, and `run … upto|start|stop|post`, against Debian's `lmp` on the same deck: a small LJ
 /// liquid (864 atoms) changed, then run; every thermo column to 1e-8 on 1 and 4 ranks.
 final class StateCommandTests: XCTestCase {
   let lammps = "/usr/bin/lmp"
@@ -104,6 +104,26 @@ final class StateCommandTests: XCTestCase {
       velocity t zero linear
       run 100
       """, rows: 6)
+  }
+
+  /// `velocity GROUP create` drawing LAMMPS's numbers — `loop all` (uniform, and gaussian with the group's
+  /// rotation removed) and `loop geom` (without momentum removal) — on all atoms and on groups, whose
+  /// other atoms keep their velocities, each scaled to its group's temperature; `velocity GROUP scale`.
+  func testVelocityCreateAndScaleOnGroups() throws {
+    try compare("""
+      region left block -1 5 -1 11 -1 11 units box
+      group left region left
+      group odd id 1:864:2
+      velocity all create 1.2 4928459
+      run 0
+      velocity left create 2.0 87287 dist gaussian rot yes
+      velocity odd create 0.8 12345 loop geom mom no dist uniform
+      velocity left scale 1.4
+      fix 1 all nve
+      run 100
+      velocity odd scale 1.0
+      run 50
+      """, rows: 1 + 3 + 2)
   }
 
   /// `delete_atoms region|group` with and without compress (ids left with gaps, then renumbered),
@@ -285,7 +305,7 @@ final class StateCommandTests: XCTestCase {
       ("group g id 5:2", "in.bad:11: group: empty range '5:2'"),
       ("group g region nowhere", "in.bad:11: group: unknown region 'nowhere'"),
       ("velocity g set 1 0 0", "in.bad:11: velocity: unknown group 'g'"),
-      ("group g id 1\nvelocity g create 1.0 42", "in.bad:12: velocity: velocity create is supported for the group 'all' only, got 'g'"),
+      ("velocity all create 1.0 42 loop every", "in.bad:11: velocity: expected all, local or geom after loop, got 'every'"),
       ("velocity all set 1 NULL", "in.bad:11: velocity: missing velocity component 3"),
     ] {
       try (system + line + "\n").write(to: dir.appendingPathComponent("in.bad"), atomically: true, encoding: .utf8)
