@@ -9,6 +9,8 @@ public enum DumpStyle: Sendable {
   case xyz
   case extendedXYZ
   case h5md
+  /// AMBER-convention NetCDF, written by rank 0 (`netcdf`) or collectively by every rank (`netcdf/mpiio`).
+  case netcdf(fields: [DumpField], parallel: Bool)
 }
 
 /// A `dump custom` column.
@@ -55,7 +57,8 @@ extension GatheredAtoms {
     "ITEM: TIMESTEP\n\(step)\nITEM: NUMBER OF ATOMS\n\(count)\n" + boxBounds() + "ITEM: ATOMS \(columns)\n"
   }
 
-  func value(_ field: DumpField, _ i: Int) -> Double {
+  /// Atom `i`'s value of a field (integers as doubles; 0 for `element`).
+  public func value(_ field: DumpField, _ i: Int) -> Double {
     let r = SIMD3(positions[3 * i], positions[3 * i + 1], positions[3 * i + 2])
     let image = SIMD3(images[3 * i], images[3 * i + 1], images[3 * i + 2])
     switch field {

@@ -63,6 +63,10 @@ final class ThermoWriter: Writer {
     }
     console.line(settings.format.row(columns, values))
     if settings.flush { console.flush() }
+    if let line = console.progress?.line(step: output.step, first: firstStep, last: lastStep,
+                                         elapsed: StepTimer.now() - runStart) {
+      console.progressLine(line)
+    }
   }
 
   /// The thermodynamic state summed over ranks, after the checks that stop a run.

@@ -3,8 +3,10 @@ import TesseraTestSupport
 import XCTest
 
 /// Dumps read by the real readers installed from PyPI (`make pyenv`): ASE (LAMMPS text dump, extended
-/// XYZ), MDAnalysis (H5MD, LAMMPS dump) and h5py (the H5MD 1.1 layout), each compared with the engine's
-/// own full-precision values (`Tests/Python/check_dumps.py`), on 1 and 4 ranks, orthogonal and triclinic.
+/// XYZ), MDAnalysis (H5MD, LAMMPS dump) and h5py (the H5MD 1.1 layout) in `Tests/Python/check_dumps.py`;
+/// OVITO (custom and atom dumps, text and binary, xyz, extended XYZ, data file, NetCDF), MDAnalysis, ASE and
+/// netCDF4 (NetCDF: the AMBER layout, netcdf/mpiio equal to netcdf) in `check_ovito_netcdf.py`; each
+/// compared with the engine's own full-precision values, on 1 and 4 ranks, orthogonal and triclinic.
 final class ReaderTests: XCTestCase {
   /// The venv's interpreter: `TESSERA_PYTHON`, else `.build/pyenv` (made by `make pyenv`).
   var python: String {
@@ -32,6 +34,18 @@ final class ReaderTests: XCTestCase {
     dump_modify x element Ar
     dump h all h5md 10 traj.h5md position image velocity force species author "Tessera tests"
     dump_modify h compression_level \(compression)
+    dump a all atom 10 dump.atom
+    dump_modify a format float %.17g
+    dump ab all atom 10 dump.atom.bin
+    dump b all custom 10 dump.bin id type x y z ix iy iz vx vy vz fx fy fz
+    dump p all xyz 10 dump.plain.xyz
+    dump_modify p format float %.17g
+    dump n all netcdf 10 traj.nc id type x y z vx vy vz fx fy fz ix iy iz
+    dump m all netcdf/mpiio 10 traj_mpiio.nc id type x y z vx vy vz fx fy fz ix iy iz
+    dump d all netcdf/mpiio 10 traj_double.nc id type x y z vx vy vz fx fy fz
+    dump_modify d double yes
+    dump v all netcdf 10 traj_mda.nc id type x y z vx vy vz
+    dump_modify v double yes
     thermo 10
     run 40
     write_data final.data
@@ -48,6 +62,7 @@ final class ReaderTests: XCTestCase {
       return XCTFail("\(python) is missing: `make pyenv` installs ASE, MDAnalysis and h5py for these tests")
     }
     let script = repositoryRoot.appendingPathComponent("Tests/Python/check_dumps.py").path
+    let ovitoScript = repositoryRoot.appendingPathComponent("Tests/Python/check_ovito_netcdf.py").path
     for ranks in [1, 4] {
       let dir = try makeScratchDirectory("dump-readers")
       try prepare(dir)
@@ -55,9 +70,11 @@ final class ReaderTests: XCTestCase {
       let run = try runDeck(deck(system: system, compression: ranks == 4 ? 4 : 0),
                             named: "in.readers", ranks: ranks, in: dir)
       XCTAssertEqual(run.status, 0, run.combined)
-      let result = try runProcess(python, [script, "0.002", "40", "10"], in: dir)
-      XCTAssertEqual(result.status, 0, "\(ranks) ranks, \(system):\n\(result.combined)")
-      XCTAssertTrue(result.output.hasSuffix("OK\n"), result.combined)
+      for script in [script, ovitoScript] {
+        let result = try runProcess(python, [script, "0.002", "40", "10"], in: dir)
+        XCTAssertEqual(result.status, 0, "\(ranks) ranks, \(system), \(script):\n\(result.combined)")
+        XCTAssertTrue(result.output.hasSuffix("OK\n"), result.combined)
+      }
     }
   }
 
