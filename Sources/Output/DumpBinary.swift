@@ -26,9 +26,9 @@ extension GatheredAtoms {
       append(Int32(b.periodic[k] ? 0 : 1))
     }
     if b.isTriclinic {
-      let xlo = b.lo.x + min(0, b.xy, b.xz, b.xy + b.xz), xhi = b.hi.x + max(0, b.xy, b.xz, b.xy + b.xz)
-      let ylo = b.lo.y + min(0, b.yz), yhi = b.hi.y + max(0, b.yz)
-      for v in [xlo, xhi, ylo, yhi, b.lo.z, b.hi.z, b.xy, b.xz, b.yz] { append(v) }
+      let (lo, hi) = boundingBox()
+      for k in 0..<3 { append(lo[k]); append(hi[k]) }
+      for v in [b.xy, b.xz, b.yz] { append(v) }
     } else {
       for k in 0..<3 { append(b.lo[k]); append(b.hi[k]) }
     }

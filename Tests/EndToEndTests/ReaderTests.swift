@@ -103,6 +103,41 @@ final class ReaderTests: XCTestCase {
     }
   }
 
+  /// `dump_modify append yes` continues a NetCDF file written by an earlier dump (netcdf/mpiio after
+  /// netcdf/mpiio, then serial netcdf), and `at N` overwrites from frame N on: the steps in `time` show it.
+  func testNetCDFAppendAndAt() throws {
+    guard FileManager.default.isExecutableFile(atPath: python) else {
+      return XCTFail("\(python) is missing: `make pyenv` installs netCDF4 for this test")
+    }
+    let dir = try makeScratchDirectory("netcdf-append")
+    let deck = fccCrystalDeck(cells: 3, velocity: "1.6 87287 loop geom") + "\n" + """
+      pair_style lj/cut 2.5
+      pair_coeff 1 1 1.0 1.0 2.5
+      fix 1 all nve
+      dump n all netcdf/mpiio 10 t.nc id type x y z
+      run 20
+      undump n
+      dump n all netcdf/mpiio 10 t.nc id type x y z
+      dump_modify n append yes
+      run 20
+      undump n
+      dump n all netcdf 10 t.nc id type x y z
+      dump_modify n append yes at 2
+      run 10
+      """
+    let run = try runDeck(deck, named: "in.append", ranks: 2, in: dir)
+    XCTAssertEqual(run.status, 0, run.combined)
+    let script = """
+      import netCDF4
+      with netCDF4.Dataset("t.nc") as f:
+          f.set_auto_scale(False)
+          print([int(t) for t in f["time"][:]], f["coordinates"].shape, sorted(set(f["id"][:].ravel().tolist())) == list(range(1, 109)))
+      """
+    let result = try runProcess(python, ["-c", script], in: dir)
+    XCTAssertEqual(result.status, 0, result.combined)
+    XCTAssertEqual(result.output, "[0, 40, 50, 20, 30, 40] (6, 108, 3) True\n")
+  }
+
   /// LAMMPS's sub-intervals (`every K` after an element, image with position) and `box no`, read by h5py.
   func testH5MDSubIntervalsAndBoxNo() throws {
     guard FileManager.default.isExecutableFile(atPath: python) else {

@@ -78,8 +78,8 @@ def ovito_frames(path, what, fields, tolerance=1e-12, last_only=False):
         close(np.asarray(particles["Particle Identifier"])[order], rows[:, ID], f"OVITO {what}: ids at step {step}", 0)
         close(np.asarray(particles["Particle Type"])[order], rows[:, TYPE], f"OVITO {what}: types at step {step}", 0)
         matrix = np.asarray(data.cell[...])
-        close(matrix[:, :3].T, cell, f"OVITO {what}: cell at step {step}", tolerance)
-        close(matrix[:, 3], origin, f"OVITO {what}: cell origin at step {step}", tolerance)
+        close(matrix[:, :3].T, cell, f"OVITO {what}: cell at step {step}", max(tolerance, 1e-14))
+        close(matrix[:, 3], origin, f"OVITO {what}: cell origin at step {step}", max(tolerance, 1e-14))
         for name, columns in fields:
             close(np.asarray(particles[name])[order], rows[:, columns], f"OVITO {what}: {name} at step {step}", tolerance)
 
