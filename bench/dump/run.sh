@@ -3,7 +3,7 @@
 # H5MD (parallel HDF5, with and without deflate) and AMBER NetCDF (`netcdf` through rank 0, `netcdf/mpiio`
 # collectively through PnetCDF, LAMMPS's float32 default and `double yes`) at 1 M atoms on 1 and 2 ranks. Each case runs bench/dump/in.dump; the
 # per-frame time is the Output row's max time of the run's timing breakdown over its 2 timed frames,
-# the bytes per frame the file size over its 3 frames. Writes bench/dump/RESULTS.md.
+# the bytes per frame the file size over its 3 frames. Writes bench/dump/RESULTS.md (or $RESULTS).
 # Usage: bench/dump/run.sh [N]   (N: lattice cells per side, 63 → 1,000,188 atoms; after `make build`)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -25,7 +25,7 @@ dump_modify d compression_level 1"
   [netcdf-mpiio-double]="dump d all netcdf/mpiio 1 out.nc id type x y z vx vy vz fx fy fz ix iy iz
 dump_modify d double yes"
 )
-# STYLES (a space-separated subset of the names above) limits the cases run.
+# STYLES (a space-separated subset of the names above) limits the cases run; RESULTS names the file written.
 read -r -a order <<< "${STYLES:-custom custom-binary extxyz h5md h5md-deflate netcdf netcdf-mpiio netcdf-mpiio-double}"
 # The issue's target: an H5MD frame every 100 steps costs under 5 % of a Deep Potential step. The DP step is
 # bench/dp's compressed copper figure (the fastest model, so the strictest test), in s/step/atom on 1 rank,
@@ -75,5 +75,5 @@ cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
     echo "Target (issue 21): netcdf/mpiio within 2× of H5MD's time per frame, and a frame every 100 steps under 1 % of a"
     echo "Deep Potential step (the same DP step): $(IFS=';'; echo "${nc_target[*]}" | sed 's/;/; /g')."
   fi
-} > RESULTS.md
-cat RESULTS.md
+} > "${RESULTS:-RESULTS.md}"
+cat "${RESULTS:-RESULTS.md}"
