@@ -140,6 +140,9 @@ public final class AmberTrajectory {
         if integers.count < max(width * count, 1) { integers = [Int32](repeating: 0, count: max(width * count, 1)) }
         for i in 0..<count { for (c, field) in v.fields.enumerated() { integers[width * i + c] = Int32(atoms.value(field, i)) } }
         try file.putRows(integers: integers, id, frame: frame, runs: runs, width: width)
+      } else if let packed = Self.packedVector(v.fields, atoms), count > 0 {
+        // Positions, velocities and forces are already [atom][3] in id order: written as they are.
+        try file.putRows(doubles: packed, id, frame: frame, runs: runs, width: width)
       } else {
         if reals.count < max(width * count, 1) { reals = [Double](repeating: 0, count: max(width * count, 1)) }
         for i in 0..<count { for (c, field) in v.fields.enumerated() { reals[width * i + c] = atoms.value(field, i) } }
@@ -148,6 +151,15 @@ public final class AmberTrajectory {
     }
     try file.sync()
     frame += 1
+  }
+
+  private static func packedVector(_ fields: [DumpField], _ atoms: GatheredAtoms) -> [Double]? {
+    switch fields {
+    case [.x, .y, .z]: return atoms.positions
+    case [.vx, .vy, .vz]: return atoms.velocities
+    case [.fx, .fy, .fz]: return atoms.forces
+    default: return nil
+    }
   }
 
   public func close() { file.close() }
