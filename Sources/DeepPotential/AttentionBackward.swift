@@ -197,7 +197,7 @@ extension AttentionEvaluator {
       table.withUnsafeBufferPointer { table in
         for k in 0..<n {
           let pair = model.typeOneSide ? s.typeRow[k] : ti * padded + s.typeRow[k]
-          let gs = geometric.output + k * m, f = s.stripFactor + k * m, d = dG + k * m
+          let gs = radialEmbedding + k * m, f = s.stripFactor + k * m, d = dG + k * m
           var switchPart = 0.0
           for e in 0..<m {
             switchPart += d[e] * gs[e] * table[pair * m + e]
@@ -206,8 +206,17 @@ extension AttentionEvaluator {
           if model.smooth { s.switchGradient[k] += switchPart }
         }
       }
-      geometric.backward(dG, into: s.embeddingInputGradient)
-      for k in 0..<n { s.rowGradient[4 * k] += s.embeddingInputGradient[k] }
+      if model.radialTable != nil {
+        for k in 0..<n {
+          let d = dG + k * m, slope = s.radialSlope + k * m
+          var sum = 0.0
+          for e in 0..<m { sum += d[e] * slope[e] }
+          s.rowGradient[4 * k] += sum
+        }
+      } else {
+        geometric.backward(dG, into: s.embeddingInputGradient)
+        for k in 0..<n { s.rowGradient[4 * k] += s.embeddingInputGradient[k] }
+      }
     }
   }
 }

@@ -76,8 +76,8 @@ final class AttentionState {
   let typeRow: UnsafeMutablePointer<Int>
   /// r̂ = R̂[1:4]/max(|R̂[1:4]|, 1e-12) and that norm; the cosines r̂_a·r̂_b.
   let directions, directionNorm, cosines: UnsafeMutablePointer<Double>
-  /// The strip factor f = N_t(types) (⊙ w when smooth) and the radial embedding N(s).
-  let stripFactor: UnsafeMutablePointer<Double>
+  /// The strip factor f = N_t(types) (⊙ w when smooth); N(s) and dN/ds when they come from a table.
+  let stripFactor, radialValues, radialSlope: UnsafeMutablePointer<Double>
   /// G before each attention layer and after the last: (layers + 1) × slots × M1.
   let embeddings: UnsafeMutablePointer<Double>
   /// Per layer: normalised q, k, v (slots × hidden each) and their norms, raw scaled scores A, softmax
@@ -108,6 +108,8 @@ final class AttentionState {
     directionNorm = zeroedBuffer(s)
     cosines = zeroedBuffer(s * s)
     stripFactor = zeroedBuffer(s * m)
+    radialValues = zeroedBuffer(model.radialTable == nil ? 1 : s * m)
+    radialSlope = zeroedBuffer(model.radialTable == nil ? 1 : s * m)
     embeddings = zeroedBuffer((layers + 1) * s * m)
     queries = zeroedBuffer(max(layers, 1) * s * h)
     keys = zeroedBuffer(max(layers, 1) * s * h)
@@ -143,7 +145,7 @@ final class AttentionState {
   deinit {
     slots.deallocate()
     typeRow.deallocate()
-    for p in [rows, switchValue, switchSlope, real, displacement, directions, directionNorm, cosines, stripFactor,
+    for p in [rows, switchValue, switchSlope, real, displacement, directions, directionNorm, cosines, stripFactor, radialValues, radialSlope,
               embeddings, queries, keys, values, norms, scores, softmax, weights, normalized, inverseDeviation,
               projected, mixed, contraction, descriptor, descriptorGradient, gradient, gradientNext, projectionGradient,
               outputGradient, weightGradient, scoreGradient, rowGradient, switchGradient, directionGradient,

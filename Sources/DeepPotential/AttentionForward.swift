@@ -82,7 +82,7 @@ extension AttentionEvaluator {
   }
 
   /// G of every slot before the attention layers: concat mode N([s, T_j(, T_i)]); strip mode
-  /// N(s) ⊙ (1 + f) with f = N_t(T_j, T_i) (· w when smooth).
+  /// N(s) ⊙ (1 + f) with f = N_t(T_j, T_i) (· w when smooth), N(s) from the table when there is one.
   private func embed(centreType ti: Int) {
     let s = state, m = width
     let tebd = model.typeEmbeddingWidth
@@ -100,14 +100,20 @@ extension AttentionEvaluator {
       geometric.forward(rows: slotCount)
       s.embeddings.update(from: geometric.output, count: slotCount * m)
     case .strip(_, let table):
-      for k in 0..<slotCount { geometric.input[k] = s.rows[4 * k] }
-      geometric.forward(rows: slotCount)
+      if let radial = model.radialTable {
+        for k in 0..<slotCount {
+          radial.evaluate(s.rows[4 * k], values: s.radialValues + k * m, slopes: s.radialSlope + k * m)
+        }
+      } else {
+        for k in 0..<slotCount { geometric.input[k] = s.rows[4 * k] }
+        geometric.forward(rows: slotCount)
+      }
       let padded = model.typeCount + 1
       table.withUnsafeBufferPointer { table in
         for k in 0..<slotCount {
           let pair = model.typeOneSide ? s.typeRow[k] : ti * padded + s.typeRow[k]
           let weight = model.smooth ? s.switchValue[k] : 1
-          let g = geometric.output + k * m, f = s.stripFactor + k * m, out = s.embeddings + k * m
+          let g = radialEmbedding + k * m, f = s.stripFactor + k * m, out = s.embeddings + k * m
           for c in 0..<m {
             f[c] = table[pair * m + c] * weight
             out[c] = g[c] * f[c] + g[c]
@@ -115,6 +121,11 @@ extension AttentionEvaluator {
         }
       }
     }
+  }
+
+  /// N(s) of every slot in strip mode: the table's values, or the network's output.
+  var radialEmbedding: UnsafePointer<Double> {
+    model.radialTable != nil ? UnsafePointer(state.radialValues) : geometric.output
   }
 
   /// One gated self-attention layer with its residual and LayerNorm, from embedding block `l` to

@@ -41,6 +41,11 @@ public struct AttentionModel: Sendable {
   var vacuumEnergy: [Double]
   var fittingBias: [Double]
   var outputBias: [Double]
+  /// The strip mode's radial network N(s) tabulated (DeePMD-kit's compressed DPA-1, or
+  /// `tabulated(_:)` at load), used instead of the network; nil evaluates the network.
+  var radialTable: EmbeddingTable? = nil
+  /// The training data's nearest neighbour distance (Å) when the file records it (`min_nbor_dist`).
+  var minNeighborDistance: Double? = nil
 
   enum InputMode: Sendable {
     /// G = N([s, T_j(, T_i)]): the type embeddings are inputs of the one embedding network.
@@ -88,6 +93,6 @@ extension DeepPotentialModel {
               descriptorExcluded: model.descriptorExcluded, pairExcluded: model.pairExcluded,
               atomExcluded: model.atomExcluded, embeddingWidth: model.embeddingWidth, axisCount: model.axisCount,
               fittings: [], vacuumEnergy: model.vacuumEnergy, fittingBias: model.fittingBias,
-              outputBias: model.outputBias, minNeighborDistance: nil, attention: model)
+              outputBias: model.outputBias, minNeighborDistance: model.minNeighborDistance, attention: model)
   }
 }

@@ -15,6 +15,8 @@ struct AttentionModelReader {
   func model(_ document: StandardModelDocument) throws -> AttentionModel {
     var result = try descriptor(document.node["descriptor"], typeMap: document.typeMap)
     result.attach(try document.fitting(descriptorWidth: result.descriptorWidth))
+    let distance = document.root["min_nbor_dist"]
+    result.minNeighborDistance = distance.isNull ? nil : try distance.double()
     return result
   }
 
@@ -26,11 +28,9 @@ struct AttentionModelReader {
     guard Self.descriptorTypes.contains(type) else {
       throw d["type"].unsupported("descriptor '\(type)' here (this reader takes dpa1, se_atten, se_atten_v2)")
     }
-    // @version 3 adds a `compress` block; 4 adds `lmax` moment bases (DeePMD-kit devel).
-    try d.checkVersion(1...2)
-    for key in ["compress", "spin"] where !d[key].isNull {
-      throw d[key].unsupported(key == "compress" ? "a compressed DPA-1 model (compress)" : "a spin descriptor")
-    }
+    // @version 3 adds the `compress` block; 4 adds `lmax` moment bases (DeePMD-kit devel).
+    try d.checkVersion(1...3)
+    if !d["spin"].isNull { throw d["spin"].unsupported("a spin descriptor") }
     if !d["lmax"].isNull, try d["lmax"].int() != 1 { throw d["lmax"].unsupported("lmax other than 1") }
     if !d["ntypes"].isNull, try d["ntypes"].int() != n {
       throw DeepPotentialError("\(file.path): \(d["ntypes"].keyPath): expected \(n) (the type map's length)")
@@ -83,6 +83,7 @@ struct AttentionModelReader {
       inputMode = .strip(geometric, typeTable: typePairTable(typeNetwork, typeEmbedding: typeEmbedding, typeCount: n,
                                                             oneSide: typeOneSide))
     }
+    let radialTable = try compression(d["compress"], mode: mode, width: width)
     guard axisCount > 0, axisCount <= width else {
       throw DeepPotentialError("\(path): \(d["axis_neuron"].keyPath): expected 1...\(width), found \(axisCount)")
     }
@@ -108,7 +109,23 @@ struct AttentionModelReader {
       smooth: smooth, attentionLayers: layers, appendsTypeEmbedding: appendsTypeEmbedding,
       descriptorExcluded: try d["exclude_types"].typePairs(typeCount: n),
       pairExcluded: [Bool](repeating: false, count: n * n), atomExcluded: [Bool](repeating: false, count: n),
-      fittings: [], vacuumEnergy: [], fittingBias: [], outputBias: [])
+      fittings: [], vacuumEnergy: [], fittingBias: [], outputBias: [], radialTable: radialTable)
+  }
+
+  /// DeePMD-kit's `compress` block (`DescrptDPA1.enable_compression`): `type_embd_data`, the
+  /// strip network of every type pair, which this reader computes itself from the same networks
+  /// (only its shape is checked), and with `geo_compress` the radial network's one table.
+  private func compression(_ node: DocumentNode, mode: String, width: Int) throws -> EmbeddingTable? {
+    if node.isNull { return nil }
+    guard mode == "strip" else {
+      throw DeepPotentialError("\(file.path): \(node.keyPath): a compressed DPA-1 model must be in strip mode (DeePMD-kit compresses only that)")
+    }
+    let variables = node["@variables"]
+    guard let typeData = try variables["type_embd_data"].array(), typeData.shape.last == width else {
+      throw DeepPotentialError("\(file.path): \(variables.keyPath).type_embd_data: expected the strip table, \(width) wide")
+    }
+    guard try node["geo_compress"].isNull ? false : node["geo_compress"].bool() else { return nil }
+    return try EmbeddingTable.loadAll(variables, count: 1, width: width)[0]
   }
 
   /// `sel` of a mixed-type descriptor: one count, stored as an integer or a one-element list.

@@ -49,7 +49,7 @@ public struct DeepPotentialModel: Sendable {
 
   public var typeCount: Int { typeMap.count }
   public var slotCount: Int { selection.reduce(0, +) }
-  public var isCompressed: Bool { tables != nil }
+  public var isCompressed: Bool { tables != nil || attention?.radialTable != nil }
   /// Whether the descriptor is DPA-1 (type-embedded, attention over one mixed-type section).
   public var isAttentionModel: Bool { attention != nil }
   /// The descriptor's name when it is not se_e2_a (whose kernels, tables and float32 path are

@@ -47,6 +47,11 @@ extension DeepPotentialModel {
   /// bounds of the normalised s: floor and ceiling of −avg/std and (s(r_min)/r_min − avg)/std over
   /// the statistics of the first neighbour slot (all four components, as DeePMD-kit takes them).
   public func tabulated(_ settings: TabulationSettings) throws -> DeepPotentialModel {
+    if let attention {
+      var model = self
+      model.attention = try attention.tabulated(settings)
+      return model
+    }
     if let name = otherDescriptorName {
       throw DeepPotentialError("\(path): tabulating a \(name) model's embedding (compress) is not supported yet")
     }
@@ -106,6 +111,7 @@ extension DeepPotentialModel {
 
   /// The distance of the model's tables from its networks, or nil for a model without tables.
   public func tabulationReport() -> TabulationReport? {
+    if let attention { return attention.tabulationReport() }
     guard let tables else { return nil }
     var count = 0, checked = 0, intervals = 0, valueError = 0.0, slopeError = 0.0
     var low = Double.infinity, high = -Double.infinity

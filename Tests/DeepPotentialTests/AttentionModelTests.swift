@@ -150,8 +150,8 @@ final class AttentionModelLoadingTests: XCTestCase {
     let cases: [(String, JSONValue, [String])] = [
       ("\(d).type", .string("se_e3"), ["\(d).type", "descriptor 'se_e3'", "dpa1, se_atten, se_atten_v2"]),
       ("\(d).precision", .string("float32"), ["\(d).precision", "float32", "float64 DPA-1 models only"]),
-      ("\(d).@version", .number(3), ["\(d).@version = 3", "accepted: 1...2"]),
-      ("\(d).compress", .object(["geo_compress": .bool(false)]), ["\(d).compress", "compressed DPA-1"]),
+      ("\(d).@version", .number(4), ["\(d).@version = 4", "accepted: 1...3"]),
+      ("\(d).compress", .object(["geo_compress": .bool(false)]), ["\(d).compress.@variables.type_embd_data", "strip table"]),
       ("\(d).lmax", .number(2), ["\(d).lmax", "lmax other than 1"]),
       ("\(d).attn_mask", .bool(true), ["\(d).attn_mask", "attn_mask true"]),
       ("\(d).use_econf_tebd", .bool(true), ["\(d).use_econf_tebd", "electronic configurations"]),
@@ -280,13 +280,6 @@ final class AttentionThroughDeepPotentialTests: XCTestCase {
       }
     }
     XCTAssertFalse(try DeepPotentialModel.load(path: ModelEditing.modelPath("cu_se_e2_a")).isAttentionModel)
-  }
-
-  func testCompressionIsRefused() throws {
-    let model = try DeepPotentialModel.load(path: ModelEditing.modelPath("cuag_se_atten_v2_l0"))
-    XCTAssertThrowsError(try model.tabulated(TabulationSettings(minNeighborDistance: 2))) { error in
-      XCTAssertTrue("\(error)".contains("cuag_se_atten_v2_l0.dp") && "\(error)".contains("DPA-1"), "\(error)")
-    }
   }
 
   /// `tessera eval` on the reference configurations, read back with the extended XYZ reader.
