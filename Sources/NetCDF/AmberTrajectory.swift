@@ -15,6 +15,9 @@ public final class AmberTrajectory {
   private let layout: AmberLayout
   private let isWriter: Bool
   private var variables: [Int32] = []
+  /// `thermo yes`: one `[frame]` variable per thermo column, named by its header as LAMMPS names them.
+  private let thermo: [ThermoColumn]
+  private var thermoVariables: [Int32] = []
   private var time: Int32 = -1, origin: Int32 = -1, lengths: Int32 = -1, angles: Int32 = -1
   /// The frame the next write goes to (0-based).
   private var frame = 0
@@ -30,9 +33,11 @@ public final class AmberTrajectory {
   public enum Start: Equatable { case create, append(at: Int?) }
 
   /// `units`: the unit style's name; `timestep`: the run's, recorded as the time's scale factor.
-  public init(path: String, library: Library, layout: AmberLayout, atomCount: Int, start: Start, units: String,
+  public init(path: String, library: Library, layout: AmberLayout, thermo: [ThermoColumn] = [], atomCount: Int,
+              start: Start, units: String,
               timestep: Double, program: String, programVersion: String, isWriter: Bool) throws {
     self.layout = layout
+    self.thermo = thermo
     self.isWriter = isWriter
     // CDF-2 (64-bit offsets): every frame of a variable may hold 4 GiB (1.7e8 atoms in doubles), and it is
     // the format scipy's reader, which MDAnalysis uses, understands (LAMMPS writes CDF-5 where it can).
@@ -82,6 +87,7 @@ public final class AmberTrajectory {
       }
       variables.append(id)
     }
+    thermoVariables = try thermo.map { try file.defineVariable($0.header, $0.isInteger ? .int : realType, [frameDimension]) }
     try file.putAttribute("Conventions", text: "AMBER", on: nil)
     try file.putAttribute("ConventionVersion", text: "1.0", on: nil)
     try file.putAttribute("program", text: program, on: nil)
@@ -114,6 +120,7 @@ public final class AmberTrajectory {
     lengths = try file.variable("cell_lengths")
     angles = try file.variable("cell_angles")
     variables = try layout.variables.map { try file.variable($0.name) }
+    thermoVariables = try thermo.map { try file.variable($0.header) }
     switch at {
     case nil: frame = frames
     case let k? where k > 0: frame = min(k - 1, frames)
@@ -121,12 +128,16 @@ public final class AmberTrajectory {
     }
   }
 
-  /// Writes one frame: the clock and cell (from the writing rank), and `atoms` (this rank's, sorted by
-  /// id) into the rows `runs` cover.
-  public func write(step: Int, box: Box, atoms: GatheredAtoms, runs: [RowRun]) throws {
+  /// Writes one frame: the clock, cell and `thermo` values (one per thermo column; from the writing rank),
+  /// and `atoms` (this rank's, sorted by id) into the rows `runs` cover.
+  public func write(step: Int, box: Box, atoms: GatheredAtoms, runs: [RowRun], thermo values: [Double] = []) throws {
     let n = isWriter ? 1 : 0
     var clock = Double(step)
     try file.put(doubles: &clock, time, start: [frame], count: [n])
+    for (variable, value) in zip(thermoVariables, values) {
+      var v = value
+      try file.put(doubles: &v, variable, start: [frame], count: [n])
+    }
     let cell = AmberCell(box)
     for (variable, values) in [(origin, cell.origin), (lengths, cell.lengths), (angles, cell.angles)] {
       try values.withUnsafeBufferPointer {

@@ -150,7 +150,7 @@ extension Simulation {
         throw c.error("dump_modify \(keyword): not available for h5md dumps (every, compression_level)")
       }
       if dump.isNetCDF && !["every", "append", "at", "double", "thermo"].contains(keyword) {
-        throw c.error("dump_modify \(keyword): not available for netcdf dumps (every, append, at, double)")
+        throw c.error("dump_modify \(keyword): not available for netcdf dumps (every, append, at, double, thermo)")
       }
       if !dump.isNetCDF && ["at", "double", "thermo"].contains(keyword) {
         throw c.error("dump_modify \(keyword): only for netcdf dumps")
@@ -171,9 +171,8 @@ extension Simulation {
         guard frame != 0 else { throw c.error("dump_modify at: frame 0 is not allowed (frames count from 1, or -1 from the end)") }
         dump.netcdfAt = frame
       case "thermo":
-        if try reader.yesNo() {
-          throw c.error("dump_modify thermo yes (thermo keywords as per-frame netcdf variables) is not supported")
-        }
+        guard dump.trajectory == nil else { throw c.error("dump_modify thermo: the netcdf file is already written") }
+        dump.netcdfThermo = try reader.yesNo()
       case "element":
         dump.elements = try reader.words(masses.typeCount, "one element name per atom type")
       case "format":

@@ -32,6 +32,11 @@ final class Dump: Writer {
   /// file), and the file once the first frame has created it.
   var netcdfDouble = false
   var netcdfAt: Int?
+  /// `dump_modify thermo yes`: the run's thermo columns as per-frame variables, with the values of a row
+  /// at a step (set by each run).
+  var netcdfThermo = false
+  var thermoRow: (columns: [ThermoColumn], values: (OutputStep) throws -> [Double])?
+  private var thermoHeaders: [String] = []
   var units = "lj"
   var timestep = 0.005
   var trajectory: AmberTrajectory?
@@ -108,6 +113,10 @@ final class Dump: Writer {
     var failure: String?
     do {
       let total = comm.allReduce(output.atoms.ownedCount, .sum)
+      let thermo = netcdfThermo ? try thermoRow!.values(output) : []
+      if trajectory != nil && netcdfThermo && thermoRow!.columns.map(\.header) != thermoHeaders {
+        throw DumpError("the thermo columns changed since the netcdf file was created (thermo yes keeps them)")
+      }
       if parallel {
         let mine = GatheredAtoms(step: output.step, box: output.box, packed: output.packedOwnedAtoms(),
                                  hasEnergies: hasEnergies, sortByID: true)
@@ -117,7 +126,7 @@ final class Dump: Writer {
         }
         try checkCount(total)
         let rows = RowRun.covering(mine.ids.lazy.map { self.rowIndex!.row(of: $0) })
-        try trajectory!.write(step: output.step, box: output.box, atoms: mine, runs: rows)
+        try trajectory!.write(step: output.step, box: output.box, atoms: mine, runs: rows, thermo: thermo)
       } else {
         let gathered = comm.gather(output.packedOwnedAtoms(), root: 0)
         if comm.isRoot {
@@ -126,7 +135,7 @@ final class Dump: Writer {
           if trajectory == nil { trajectory = try openTrajectory(.serial, fields, atomCount: total, isWriter: true) }
           try checkCount(total)
           try trajectory!.write(step: output.step, box: output.box, atoms: all,
-                                runs: [RowRun(start: 0, length: all.count)])
+                                runs: [RowRun(start: 0, length: all.count)], thermo: thermo)
         }
       }
     } catch {
@@ -146,7 +155,9 @@ final class Dump: Writer {
     var layout = try AmberLayout(fields: fields, names: names)
     layout.doublePrecision = netcdfDouble
     netcdfAtomCount = atomCount
-    return try AmberTrajectory(path: pattern, library: library, layout: layout, atomCount: atomCount,
+    let thermo = netcdfThermo ? thermoRow!.columns : []
+    thermoHeaders = thermo.map(\.header)
+    return try AmberTrajectory(path: pattern, library: library, layout: layout, thermo: thermo, atomCount: atomCount,
                                start: append ? .append(at: netcdfAt) : .create, units: units, timestep: timestep,
                                program: "Tessera", programVersion: creatorVersion, isWriter: isWriter)
   }

@@ -66,6 +66,7 @@ final class Integrator {
     for dump in setup.dumps {
       dump.units = system.units.name
       dump.timestep = dt
+      dump.thermoRow = (thermo.columns, { [thermo] in try thermo.rowValues($0) })
     }
     writers = [thermo] + setup.dumps + forceField.writers + [setup.restarts]
     setup.restarts.save = job.writeRestart

@@ -226,7 +226,6 @@ final class DumpTests: XCTestCase {
       ("dump 1 all netcdf 10 d.nc id x y", "'x' is part of 'coordinates': give x y z together"),
       ("dump 1 all netcdf 10 d.nc id element", "'element': a NetCDF dump stores no strings"),
       ("dump 1 all netcdf/mpiio 10 d.*.nc id x y z", "'*' and '%' are not allowed in its name"),
-      ("dump 1 all netcdf 10 d.nc id x y z\ndump_modify 1 thermo yes", "dump_modify thermo yes (thermo keywords as per-frame netcdf variables) is not supported"),
       ("dump 1 all netcdf 10 d.nc id x y z\ndump_modify 1 sort id", "dump_modify sort: not available for netcdf dumps"),
       ("dump 1 all netcdf 10 d.nc id x y z\ndump_modify 1 at 0", "dump_modify at: frame 0 is not allowed"),
       ("dump 1 all netcdf 10 d.nc id x y z\ndump_modify 1 at 2\nrun 10", "dump 1: dump_modify at needs 'append yes'"),

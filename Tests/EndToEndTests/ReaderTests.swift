@@ -138,6 +138,48 @@ final class ReaderTests: XCTestCase {
     XCTAssertEqual(result.output, "[0, 40, 50, 20, 30, 40] (6, 108, 3) True\n")
   }
 
+  /// `dump_modify thermo yes`: each thermo column a per-frame variable named by its header, holding the
+  /// thermo table's values at the dump's steps (written collectively on 2 ranks, in doubles).
+  func testNetCDFThermoYes() throws {
+    guard FileManager.default.isExecutableFile(atPath: python) else {
+      return XCTFail("\(python) is missing: `make pyenv` installs netCDF4 for this test")
+    }
+    let dir = try makeScratchDirectory("netcdf-thermo")
+    let deck = fccCrystalDeck(cells: 3, velocity: "1.6 87287 loop geom") + "\n" + """
+      pair_style lj/cut 2.5
+      pair_coeff 1 1 1.0 1.0 2.5
+      fix 1 all nve
+      thermo_style custom step temp pe etotal press atoms
+      thermo_modify format float %.15g
+      thermo 10
+      dump n all netcdf/mpiio 10 t.nc id x y z
+      dump_modify n thermo yes double yes
+      run 30
+      """
+    let run = try runDeck(deck, named: "in.thermo", ranks: 2, in: dir)
+    XCTAssertEqual(run.status, 0, run.combined)
+    let rows = thermoRows(run.output)
+    XCTAssertEqual(rows.count, 4, run.output)
+    let script = """
+      import netCDF4
+      with netCDF4.Dataset("t.nc") as f:
+          for name in ["Step", "Temp", "PotEng", "TotEng", "Press", "Atoms"]:
+              print(name, f[name].dtype, " ".join(repr(float(v)) for v in f[name][:]))
+      """
+    let result = try runProcess(python, ["-c", script], in: dir)
+    XCTAssertEqual(result.status, 0, result.combined)
+    for line in result.output.split(separator: "\n").map(String.init) {
+      let words = line.split(separator: " ").map(String.init)
+      XCTAssertEqual(words[1], ["Step", "Atoms"].contains(words[0]) ? "int32" : "float64", line)
+      let stored = words.dropFirst(2).compactMap(Double.init)
+      let printed = rows.compactMap { $0[words[0]] }
+      XCTAssertEqual(stored.count, printed.count, "\(line)\n\(run.output)")
+      for (s, p) in zip(stored, printed) {
+        XCTAssertEqual(s, p, accuracy: 1e-12 * max(1, abs(p)), "\(words[0]): \(line)\n\(run.output)")
+      }
+    }
+  }
+
   /// LAMMPS's sub-intervals (`every K` after an element, image with position) and `box no`, read by h5py.
   func testH5MDSubIntervalsAndBoxNo() throws {
     guard FileManager.default.isExecutableFile(atPath: python) else {
