@@ -1,9 +1,13 @@
 /// z_jk = [angle_jk, node_i, edge_ik, edge_ij]·W + b for all angle pairs of one atom, by blocks of
 /// W's rows (DeePMD-kit's `optim_angle_update`: the same function as the concatenation): the node
 /// and edge blocks once per atom and per angle neighbour, only the angle block per pair. Its
-/// backward pass sums ∂E/∂z over pairs first, then applies the node and edge blocks once.
+/// backward pass sums ∂E/∂z over pairs first, then applies the node and edge blocks once. With
+/// angular compression (`a_compress_rate`) node_i and the edges enter compressed
+/// (`RepflowModel.AngleCompression`), and the backward pass maps their gradients back.
 struct AngleProjection {
   let layer: DenseLayer
+  let compression: RepflowModel.AngleCompression
+  /// The angle width and the widths of node_i and of an edge as they enter (compressed or not).
   let angleWidth, nodeWidth, edgeWidth, count: Int
   /// b + node·W_node; per angle neighbour k: edge_ik·W_k; per j: edge_ij·W_j (count × out).
   private(set) var base: [Double]
@@ -11,20 +15,25 @@ struct AngleProjection {
   /// Σ over pairs of ∂E/∂z (base), per k and per j, gathered by `accumulate`.
   private(set) var gradientBase: [Double], gradientK: [Double], gradientJ: [Double]
 
-  init(_ layer: DenseLayer, model m: RepflowModel, node: [Double], edges: [Double], firstEdge e0: Int, count: Int) {
+  init(_ layer: DenseLayer, model m: RepflowModel, compression: RepflowModel.AngleCompression, node: [Double],
+       edges: [Double], firstEdge e0: Int, count: Int) {
     self.layer = layer
+    self.compression = compression
     angleWidth = m.angleWidth
-    nodeWidth = m.nodeWidth
-    edgeWidth = m.edgeWidth
+    nodeWidth = compression.nodeWidth
+    edgeWidth = compression.edgeWidth
     self.count = count
-    let n = layer.outputWidth, na = m.angleWidth, nd = m.nodeWidth, ne = m.edgeWidth
+    let n = layer.outputWidth, na = m.angleWidth, nd = nodeWidth, ne = edgeWidth, fullEdge = m.edgeWidth
+    let entering = RepflowModel.AngleCompression.apply(compression.node, width: nd, node[...])
     base = layer.bias ?? [Double](repeating: 0, count: n)
-    for r in 0..<nd { for o in 0..<n { base[o] += node[r] * layer.weights[(na + r) * n + o] } }
+    for r in 0..<nd { for o in 0..<n { base[o] += entering[r] * layer.weights[(na + r) * n + o] } }
     fromK = [Double](repeating: 0, count: count * n)
     fromJ = [Double](repeating: 0, count: count * n)
     for e in 0..<count {
+      let edge = RepflowModel.AngleCompression.apply(compression.edge, width: ne,
+                                                     edges[(e0 + e) * fullEdge..<(e0 + e + 1) * fullEdge])
       for r in 0..<ne {
-        let x = edges[(e0 + e) * ne + r]
+        let x = edge[r]
         for o in 0..<n {
           fromK[e * n + o] += x * layer.weights[(na + nd + r) * n + o]
           fromJ[e * n + o] += x * layer.weights[(na + nd + ne + r) * n + o]
@@ -80,14 +89,18 @@ struct AngleProjection {
     }
   }
 
-  /// Adds the accumulated gradients' share to ∂E/∂node_i and ∂E/∂edge (edges × e_dim of the atom).
-  func distribute(nodeGradient: inout [Double], edgeGradient: inout [Double]) {
+  /// Adds the accumulated gradients' share to ∂E/∂node_i and ∂E/∂edge (edges × e_dim of the atom),
+  /// through the compression when there is one.
+  func distribute(nodeGradient: inout [Double], edgeGradient: inout [Double], edgeWidth fullEdge: Int) {
     let n = layer.outputWidth, na = angleWidth, nd = nodeWidth, ne = edgeWidth
+    var g = [Double](repeating: 0, count: nd)
     for r in 0..<nd {
       var sum = 0.0
       for o in 0..<n { sum += layer.weights[(na + r) * n + o] * gradientBase[o] }
-      nodeGradient[r] += sum
+      g[r] = sum
     }
+    RepflowModel.AngleCompression.backward(compression.node, width: nd, g, into: &nodeGradient, at: 0)
+    g = [Double](repeating: 0, count: ne)
     for e in 0..<count {
       for r in 0..<ne {
         var sum = 0.0
@@ -95,8 +108,9 @@ struct AngleProjection {
           sum += layer.weights[(na + nd + r) * n + o] * gradientK[e * n + o]
             + layer.weights[(na + nd + ne + r) * n + o] * gradientJ[e * n + o]
         }
-        edgeGradient[e * ne + r] += sum
+        g[r] = sum
       }
+      RepflowModel.AngleCompression.backward(compression.edge, width: ne, g, into: &edgeGradient, at: e * fullEdge)
     }
   }
 }

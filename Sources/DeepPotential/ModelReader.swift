@@ -16,8 +16,8 @@ struct ModelReader {
       return DeepPotentialModel(wrapping: try HybridModelReader(file: file).model(document))
     }
     if case .string("dpa3") = model["descriptor"]["type"].value {
-      // RepflowModel reads it for pair_style deepmd (one model) and tessera eval; not for ensembles yet.
-      throw model["descriptor"]["type"].unsupported("a DPA-3 model (dpa3) in a model deviation ensemble (pair_style deepmd and tessera eval take one DPA-3 model)")
+      // RepflowModel reads it (RepflowModel.isDPA3 routes pair_style deepmd and tessera eval there).
+      throw model["descriptor"]["type"].unsupported("a DPA-3 model (dpa3) here: RepflowModel.load reads it")
     }
 
     let descriptor = try AngularDescriptor(model["descriptor"], typeCount: n)

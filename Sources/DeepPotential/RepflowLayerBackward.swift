@@ -44,7 +44,7 @@ extension RepflowLayerStep {
     for c in 0..<nd { gNode[c] += gNodeOwn[c] }
     gNode = add(gNode, activatedBackward(layer.nodeSelf, node, gNodeUpdates[0]))
     // Symmetrised moments.
-    let scale = 1 / Double(m.selection).squareRoot()
+    let scale = 1 / m.edgeNormalization.squareRoot()
     var edgeMoment = [Double](repeating: 0, count: 3 * ne), nodeMoment = [Double](repeating: 0, count: 3 * nd)
     // Edge and neighbour rows read in place (these loops run over every edge of every layer).
     for e in 0..<count {
@@ -77,7 +77,7 @@ extension RepflowLayerStep {
       acc.0.append(r.0)
       acc.1.append(r.1)
     }
-    let messageScale = 1 / Double(m.selection)
+    let messageScale = 1 / m.edgeNormalization
     for e in 0..<count {
       let input = node + neighborNode(e) + edge(e)
       let w = g.edgeSwitch[e0 + e]
@@ -96,9 +96,11 @@ extension RepflowLayerStep {
       addEdge(e, gEdgeOwnAll[e][...])
     }
     // Angle messages of the edges.
-    var toEdge = AngleProjection(layer.edgeAngle1, model: m, node: node, edges: edges, firstEdge: e0, count: a)
-    var toAngle = AngleProjection(layer.angleSelf, model: m, node: node, edges: edges, firstEdge: e0, count: a)
-    let angleScale = 1 / Double(m.angleSelection).squareRoot()
+    var toEdge = AngleProjection(layer.edgeAngle1, model: m, compression: layer.angleCompression, node: node, edges: edges,
+                                 firstEdge: e0, count: a)
+    var toAngle = AngleProjection(layer.angleSelf, model: m, compression: layer.angleCompression, node: node, edges: edges,
+                                  firstEdge: e0, count: a)
+    let angleScale = 1 / m.angleNormalization.squareRoot()
     var gReduced = [Double](repeating: 0, count: a * ne)
     var z1 = [Double](repeating: 0, count: ne), z2 = [Double](repeating: 0, count: na)
     var pairValues = [Double](repeating: 0, count: a * a * ne), pairSlopes = pairValues
@@ -150,8 +152,8 @@ extension RepflowLayerStep {
         toAngle.accumulate(gz2, j: j, k: k, angleGradient: &angleGradient, row: row)
       }
     }
-    toEdge.distribute(nodeGradient: &gNode, edgeGradient: &gEdges)
-    toAngle.distribute(nodeGradient: &gNode, edgeGradient: &gEdges)
+    toEdge.distribute(nodeGradient: &gNode, edgeGradient: &gEdges, edgeWidth: ne)
+    toAngle.distribute(nodeGradient: &gNode, edgeGradient: &gEdges, edgeWidth: ne)
     edgeGradient.replaceSubrange(e0 * ne..<(e0 + count) * ne, with: gEdges)
     for c in 0..<nd { gNodes[i * nd + c] += gNode[c] }
   }

@@ -27,7 +27,7 @@ struct RepflowLayerStep {
     // Node: self MLP, symmetrised edges and neighbour nodes, switched edge messages.
     let selfUpdate = activated(layer.nodeSelf, node)
     var edgeMoment = [Double](repeating: 0, count: 3 * ne), nodeMoment = [Double](repeating: 0, count: 3 * nd)
-    let momentScale = 1 / Double(m.selection).squareRoot()
+    let momentScale = 1 / m.edgeNormalization.squareRoot()
     for e in 0..<count {
       let w = g.edgeSwitch[e0 + e]
       let ge = edge(e), gn = neighborNode(e)
@@ -48,11 +48,13 @@ struct RepflowLayerStep {
       for (c, v) in activated(layer.nodeEdge, input).enumerated() { message[c] += v * w }
       edgeSelf.append(activated(layer.edgeSelf, input))
     }
-    let updated = combine(node, [selfUpdate, symmetric, message.map { $0 / Double(m.selection) }], layer.nodeResiduals)
+    let updated = combine(node, [selfUpdate, symmetric, message.map { $0 / m.edgeNormalization }], layer.nodeResiduals)
 
     // Angles, and the angle messages of the edges they join.
-    let toEdge = AngleProjection(layer.edgeAngle1, model: m, node: node, edges: edges, firstEdge: e0, count: a)
-    let toAngle = AngleProjection(layer.angleSelf, model: m, node: node, edges: edges, firstEdge: e0, count: a)
+    let toEdge = AngleProjection(layer.edgeAngle1, model: m, compression: layer.angleCompression, node: node, edges: edges,
+                                 firstEdge: e0, count: a)
+    let toAngle = AngleProjection(layer.angleSelf, model: m, compression: layer.angleCompression, node: node, edges: edges,
+                                  firstEdge: e0, count: a)
     let (own, update) = angleCoefficients
     var reduced = [Double](repeating: 0, count: a * ne)
     var newAngles = [Double](repeating: 0, count: a * a * na)
@@ -67,7 +69,7 @@ struct RepflowLayerStep {
         for c in 0..<na { newAngles[(j * a + k) * na + c] = own * angles[row + c] + update[c] * m.activation.value(z2[c]) }
       }
     }
-    let angleScale = 1 / Double(m.angleSelection).squareRoot()
+    let angleScale = 1 / m.angleNormalization.squareRoot()
     for e in 0..<count {
       let own = Array(edge(e))
       let angleMessage = e < a ? reduced[e * ne..<(e + 1) * ne].map { $0 * angleScale }

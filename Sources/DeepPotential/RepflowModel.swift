@@ -19,6 +19,9 @@ public struct RepflowModel: Sendable {
   let angleSmoothingStart: Double
   let angleSelection: Int
   let nodeWidth, edgeWidth, angleWidth, axisCount: Int
+  /// What the edge and angle reductions divide by: e_sel and a_sel, or with `use_dynamic_sel` e_sel
+  /// / sel_reduce_factor and a_sel / sel_reduce_factor (the same neighbours, other normalisations).
+  let edgeNormalization, angleNormalization: Double
   /// `use_exp_switch`: exp(−exp(20 (r − r_s)/r_s)) instead of the quintic switch.
   let exponentialSwitch: Bool
   /// `edge_init_use_dist`: the edge embedding reads r (no activation) instead of the normalised s(r)/r.
@@ -69,9 +72,39 @@ public struct RepflowModel: Sendable {
     let edgeAngle1: DenseLayer
     let edgeAngle2: DenseLayer
     let angleSelf: DenseLayer
+    let angleCompression: AngleCompression
     let nodeResiduals: [[Double]]
     let edgeResiduals: [[Double]]
     let angleResiduals: [[Double]]
+  }
+
+  /// How the node and edge features enter a layer's angle updates (`a_compress_rate`): whole, or
+  /// compressed to `nodeWidth` and `edgeWidth` components — their first ones (`a_compress_use_split`)
+  /// or by the layer's linear maps without bias (`a_compress_n_linear`, `a_compress_e_linear`).
+  struct AngleCompression: Sendable {
+    let nodeWidth, edgeWidth: Int
+    let node: DenseLayer?, edge: DenseLayer?
+
+    /// The first `width` components of x, or x·W.
+    static func apply(_ map: DenseLayer?, width: Int, _ x: ArraySlice<Double>) -> [Double] {
+      guard let map else { return Array(x.prefix(width)) }
+      var y = [Double](repeating: 0, count: width)
+      for (r, v) in x.enumerated() { for o in 0..<width { y[o] += v * map.weights[r * width + o] } }
+      return y
+    }
+
+    /// Adds ∂E/∂x into `gradient[start...]` given ∂E/∂ of `apply(map, width:, x)`.
+    static func backward(_ map: DenseLayer?, width: Int, _ g: [Double], into gradient: inout [Double], at start: Int) {
+      guard let map else {
+        for o in 0..<width { gradient[start + o] += g[o] }
+        return
+      }
+      for r in 0..<map.inputWidth {
+        var sum = 0.0
+        for o in 0..<width { sum += map.weights[r * width + o] * g[o] }
+        gradient[start + r] += sum
+      }
+    }
   }
 
   public var typeCount: Int { typeMap.count }

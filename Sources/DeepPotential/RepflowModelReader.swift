@@ -61,12 +61,19 @@ struct RepflowModelReader {
     guard axisCount <= min(nodeWidth, edgeWidth) else {
       throw DeepPotentialError("\(path): \(a["axis_neuron"].keyPath): expected at most min(n_dim, e_dim) = \(min(nodeWidth, edgeWidth))")
     }
-    if !a["a_compress_rate"].isNull, try a["a_compress_rate"].int() != 0 {
-      throw a["a_compress_rate"].unsupported("a_compress_rate other than 0 (angular message compression)")
+    // Angular compression: node and edges enter the angle updates with a_dim / c and
+    // a_dim / 2c · e_rate components (DeePMD-kit's n_a_compress_dim, e_a_compress_dim).
+    let compressRate = try intOrDefault(a["a_compress_rate"], 0), compressEdgeRate = try intOrDefault(a["a_compress_e_rate"], 1)
+    let compressBySplit = try flag(a["a_compress_use_split"], default: false)
+    guard compressRate >= 0, compressEdgeRate > 0,
+          compressRate == 0 || (angleWidth * compressEdgeRate) % (2 * compressRate) == 0 else {
+      throw DeepPotentialError("\(path): \(a.keyPath): expected a_compress_rate c >= 0, a_compress_e_rate >= 1 and a_dim · a_compress_e_rate divisible by 2c, found c = \(compressRate), e_rate = \(compressEdgeRate), a_dim = \(angleWidth)")
     }
-    // a_compress_e_rate and a_compress_use_split only act with a_compress_rate > 0.
-    _ = try intOrDefault(a["a_compress_e_rate"], 1)
-    _ = try flag(a["a_compress_use_split"], default: false)
+    let angleNodeWidth = compressRate == 0 ? nodeWidth : angleWidth / compressRate
+    let angleEdgeWidth = compressRate == 0 ? edgeWidth : angleWidth / (2 * compressRate) * compressEdgeRate
+    if compressRate > 0, compressBySplit, angleNodeWidth > nodeWidth || angleEdgeWidth > edgeWidth {
+      throw DeepPotentialError("\(path): \(a.keyPath): a_compress_use_split keeps \(angleNodeWidth) node and \(angleEdgeWidth) edge components, more than n_dim \(nodeWidth) or e_dim \(edgeWidth)")
+    }
     if try intOrDefault(a["n_multi_edge_message"], 1) != 1 {
       throw a["n_multi_edge_message"].unsupported("n_multi_edge_message other than 1")
     }
@@ -88,10 +95,17 @@ struct RepflowModelReader {
     _ = try flag(a["optim_update"], default: true)
     let smoothEdgeUpdate = try flag(a["smooth_edge_update"], default: false)
     let edgeInitUsesDistance = try flag(a["edge_init_use_dist"], default: false)
-    if try flag(a["use_dynamic_sel"], default: false) {
-      throw a["use_dynamic_sel"].unsupported("use_dynamic_sel true (flat neighbour lists normalised by sel / sel_reduce_factor)")
+    // use_dynamic_sel: the same neighbours (flattened in DeePMD-kit), normalised by sel / sel_reduce_factor.
+    let dynamicSelection = try flag(a["use_dynamic_sel"], default: false)
+    let reduceFactor = a["sel_reduce_factor"].isNull ? 10.0 : try a["sel_reduce_factor"].double()
+    guard reduceFactor > 0 else {
+      throw DeepPotentialError("\(path): \(a["sel_reduce_factor"].keyPath): expected a positive factor, found \(reduceFactor)")
     }
-    if !a["sel_reduce_factor"].isNull { _ = try a["sel_reduce_factor"].double() }  // acts only with use_dynamic_sel
+    guard !dynamicSelection || smoothEdgeUpdate else {
+      throw DeepPotentialError("\(path): \(a["use_dynamic_sel"].keyPath): use_dynamic_sel needs smooth_edge_update true (as DeePMD-kit)")
+    }
+    let edgeNormalization = Double(selection) / (dynamicSelection ? reduceFactor : 1)
+    let angleNormalization = Double(angleSelection) / (dynamicSelection ? reduceFactor : 1)
     if try flag(a["sequential_update"], default: false) {
       throw a["sequential_update"].unsupported("sequential_update true")
     }
@@ -107,7 +121,7 @@ struct RepflowModelReader {
     guard stored.count == layerCount else {
       throw DeepPotentialError("\(path): \(v["repflow_layers"].keyPath): \(stored.count) layers stored, nlayers is \(layerCount)")
     }
-    let angleInput = angleWidth + nodeWidth + 2 * edgeWidth
+    let angleInput = angleWidth + angleNodeWidth + 2 * angleEdgeWidth
     let layers = try stored.map { layer -> RepflowModel.RepflowLayer in
       try layer.checkVersion(1...2)
       // DeePMD-kit builds each layer from its own keys: they must be the block's.
@@ -118,9 +132,14 @@ struct RepflowModelReader {
           throw DeepPotentialError("\(path): \(own.keyPath): disagrees with \(block.keyPath)")
         }
       }
-      for key in ["a_compress_n_linear", "a_compress_e_linear"] where !layer[key].isNull {
-        throw layer[key].unsupported("angular message compression (\(key))")
+      let byLinearMaps = compressRate > 0 && !compressBySplit
+      for key in ["a_compress_n_linear", "a_compress_e_linear"] where !byLinearMaps && !layer[key].isNull {
+        throw DeepPotentialError("\(path): \(layer[key].keyPath): a compression map, but a_compress_rate is \(compressRate)\(compressBySplit ? " with a_compress_use_split" : "")")
       }
+      let compression = RepflowModel.AngleCompression(
+        nodeWidth: angleNodeWidth, edgeWidth: angleEdgeWidth,
+        node: byLinearMaps ? try linear(layer["a_compress_n_linear"], inputs: nodeWidth, outputs: angleNodeWidth, bias: false) : nil,
+        edge: byLinearMaps ? try linear(layer["a_compress_e_linear"], inputs: edgeWidth, outputs: angleEdgeWidth, bias: false) : nil)
       let residuals = layer["@variables"]
       func vectors(_ key: String, count: Int, width: Int) throws -> [[Double]] {
         guard updateStyle == .residual else { return [] }
@@ -139,6 +158,7 @@ struct RepflowModelReader {
         edgeAngle1: try linear(layer["edge_angle_linear1"], inputs: angleInput, outputs: edgeWidth, bias: true),
         edgeAngle2: try linear(layer["edge_angle_linear2"], inputs: edgeWidth, outputs: edgeWidth, bias: true),
         angleSelf: try linear(layer["angle_self_linear"], inputs: angleInput, outputs: angleWidth, bias: true),
+        angleCompression: compression,
         nodeResiduals: try vectors("n_residual", count: 3, width: nodeWidth),
         edgeResiduals: try vectors("e_residual", count: 2, width: edgeWidth),
         angleResiduals: try vectors("a_residual", count: 1, width: angleWidth))
@@ -160,6 +180,7 @@ struct RepflowModelReader {
       path: path, typeMap: typeMap, cutoff: cutoff, smoothingStart: smoothingStart, selection: selection,
       angleCutoff: angleCutoff, angleSmoothingStart: angleSmoothingStart, angleSelection: angleSelection,
       nodeWidth: nodeWidth, edgeWidth: edgeWidth, angleWidth: angleWidth, axisCount: axisCount,
+      edgeNormalization: edgeNormalization, angleNormalization: angleNormalization,
       exponentialSwitch: exponentialSwitch, edgeInitUsesDistance: edgeInitUsesDistance,
       smoothEdgeUpdate: smoothEdgeUpdate, activation: activation, updateStyle: updateStyle, average: average,
       deviation: deviation, typeEmbedding: typeEmbedding, edgeEmbedding: edgeEmbedding, angleEmbedding: angleEmbedding,

@@ -31,11 +31,14 @@ public final class DeepPotentialForce: Potential {
   public private(set) var deviationPending = false
   private var overflowAtomSteps = 0
 
-  public init(model: DeepPotentialModel, modelTypes: [Int32], overflowIsError: Bool, precision: NetworkPrecision, threads: Int) {
+  /// `cutoff`: the neighbour list's and ghosts' reach less the skin, at least the model's (an
+  /// ensemble's largest cut-off).
+  public init(model: DeepPotentialModel, modelTypes: [Int32], overflowIsError: Bool, precision: NetworkPrecision, threads: Int,
+              cutoff: Double? = nil) {
     self.model = model
     self.modelTypes = modelTypes
     self.overflowIsError = overflowIsError
-    cutoff = model.cutoff
+    self.cutoff = max(model.cutoff, cutoff ?? 0)
     evaluator = ThreadedEvaluator(model: model, precision: precision, threads: threads)
   }
 
@@ -73,7 +76,7 @@ public final class DeepPotentialForce: Potential {
       list.offsets.withUnsafeBufferPointer { offsets in
         list.neighbors.withUnsafeBufferPointer { neighbors in
           ensemble.evaluate(positions: atoms.position, types: types, ownedCount: owned, totalCount: total,
-                            offsets: offsets.baseAddress!, neighbors: neighbors.baseAddress!,
+                            offsets: offsets.baseAddress!, neighbors: neighbors.baseAddress!, ghosts: ghosts,
                             drivingVirial: result.virial.elements)
         }
       }

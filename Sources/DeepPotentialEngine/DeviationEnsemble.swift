@@ -8,11 +8,19 @@ import Output
 
 /// The further models of `pair_style deepmd M1 M2 … out_freq N out_file FILE`: on steps that are a
 /// multiple of N, each is evaluated on the neighbour list and ghosts the driving model used, and one
-/// row of DeePMD-kit's plugin's statistics goes to FILE. The further models run with the driving
-/// model's threads, tables when it was tabulated at load, and its precision unless `devi_precision`
-/// sets theirs.
+/// row of DeePMD-kit's plugin's statistics goes to FILE. The list and the ghosts reach the largest
+/// model cut-off plus skin; each model selects within its own. The further models run with the
+/// driving model's threads, tables when it was tabulated at load, and its precision unless
+/// `devi_precision` sets theirs; DPA-3 ones (teachers, usually) in float64 on one thread, their node
+/// features exchanged with the ghosts after every layer.
 public final class DeviationEnsemble {
-  let evaluators: [ThreadedEvaluator]
+  /// A further model's evaluator: a standard one (sharing the driving model's neighbour slots when
+  /// it selects alike) or DPA-3.
+  private enum Member {
+    case standard(ThreadedEvaluator, sharesSlots: Bool)
+    case repflow(RepflowEvaluator)
+  }
+  private let members: [Member]
   let every: Int
   public let options: DeviationOptions
   /// The statistics of the last due step, (step, values), until the deviation file's writer takes them.
@@ -23,24 +31,32 @@ public final class DeviationEnsemble {
   /// This rank's virial of every model (the driving one first), 9 components each.
   var virials: [[Double]] = []
   private var deviation = UnsafeMutablePointer<Double>.allocate(capacity: 1)
-  /// Which further models reuse the driving model's neighbour slots, and those slots.
-  let sharesSlots: [Bool]
+  /// The DPA-3 members' per-atom energies (not used by the statistics).
+  private var energies = UnsafeMutablePointer<Double>.allocate(capacity: 1)
+  /// The driving model's neighbour slots, for the further models that select alike.
   private var slots = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
   private var slotCapacity = 0
   private let slotCount: Int
   /// Wall time of the deviation steps, for `costSummary`: the driving model's evaluations (its
-  /// neighbour selection included; added by `DeepPotentialForce`), the further models' and the
+  /// neighbour selection included; added by the driving force), the further models' and the
   /// statistics' (reverse communication, reductions, the row).
   var drivingSeconds = 0.0
   private var modelSeconds = 0.0
   private var statisticsSeconds = 0.0
   private var evaluations = 0
 
-  public init(driving: DeepPotentialModel, models: [DeepPotentialModel], every: Int, options: DeviationOptions,
-       precision: NetworkPrecision, threads: Int) {
-    evaluators = models.map { ThreadedEvaluator(model: $0, precision: precision, threads: threads) }
-    sharesSlots = models.map(driving.selectsLike)
-    slotCount = driving.slotCount
+  /// `driving` is the driving model when it is a standard one (nil for DPA-3: nothing shares its slots).
+  public init(driving: DeepPotentialModel?, models: [DeviationModel], every: Int, options: DeviationOptions,
+              precision: NetworkPrecision, threads: Int) {
+    members = models.map {
+      switch $0 {
+      case .standard(let m):
+        return .standard(ThreadedEvaluator(model: m, precision: precision, threads: threads),
+                         sharesSlots: driving.map(m.selectsLike) ?? false)
+      case .repflow(let m): return .repflow(RepflowEvaluator(model: m))
+      }
+    }
+    slotCount = driving?.slotCount ?? 0
     self.every = every
     self.options = options
     forces = models.map { _ in .allocate(capacity: 1) }
@@ -49,10 +65,13 @@ public final class DeviationEnsemble {
   deinit {
     forces.forEach { $0.deallocate() }
     deviation.deallocate()
+    energies.deallocate()
     slots.deallocate()
   }
 
-  var anySharesSlots: Bool { sharesSlots.contains(true) }
+  var anySharesSlots: Bool {
+    members.contains { if case .standard(_, true) = $0 { return true } else { return false } }
+  }
 
   /// Where the driving model records its slots for the further models on a due step.
   func slotStore(ownedCount: Int) -> UnsafeMutablePointer<Int32> {
@@ -66,16 +85,20 @@ public final class DeviationEnsemble {
 
   public func isDue(_ step: Int) -> Bool { step % every == 0 }
 
-  /// Evaluates every further model on the same atoms and list as the driving one (whose virial is
-  /// `drivingVirial`).
+  /// Evaluates every further model on the same atoms, list and ghosts as the driving one (whose
+  /// virial is `drivingVirial`). Collective when a DPA-3 model is among them: every rank calls it on
+  /// the same steps.
   func evaluate(positions: UnsafePointer<Double>, types: UnsafePointer<Int32>, ownedCount: Int, totalCount: Int,
-                offsets: UnsafePointer<Int32>, neighbors: UnsafePointer<Int32>, drivingVirial: [Double]) {
-    if capacity < totalCount {
+                offsets: UnsafePointer<Int32>, neighbors: UnsafePointer<Int32>, ghosts: GhostRows,
+                drivingVirial: [Double]) {
+    if capacity < max(totalCount, 1) {
       forces.forEach { $0.deallocate() }
       deviation.deallocate()
-      capacity = totalCount
-      forces = evaluators.map { _ in .allocate(capacity: 3 * totalCount) }
-      deviation = .allocate(capacity: totalCount)
+      energies.deallocate()
+      capacity = max(totalCount, 1)
+      forces = members.map { _ in .allocate(capacity: 3 * capacity) }
+      deviation = .allocate(capacity: capacity)
+      energies = .allocate(capacity: capacity)
     }
     let started = StepTimer.now()
     defer {
@@ -83,11 +106,19 @@ public final class DeviationEnsemble {
       evaluations += 1
     }
     virials = [drivingVirial]
-    for (k, (evaluator, f)) in zip(evaluators, forces).enumerated() {
+    for (member, f) in zip(members, forces) {
       f.update(repeating: 0, count: 3 * totalCount)
-      let result = evaluator.compute(positions: positions, types: types, ownedCount: ownedCount, totalCount: totalCount,
-                                     neighborOffsets: offsets, neighbors: neighbors, forces: f,
-                                     sharing: sharesSlots[k] ? .reuse(slots) : .none)
+      let result: DeepPotentialResult
+      switch member {
+      case .standard(let evaluator, let shares):
+        result = evaluator.compute(positions: positions, types: types, ownedCount: ownedCount, totalCount: totalCount,
+                                   neighborOffsets: offsets, neighbors: neighbors, forces: f,
+                                   sharing: shares ? .reuse(slots) : .none)
+      case .repflow(let evaluator):
+        result = evaluator.compute(positions: positions, types: types, ownedCount: ownedCount, totalCount: totalCount,
+                                   neighborOffsets: offsets, neighbors: neighbors, ghosts: ghosts,
+                                   atomEnergies: energies, forces: f)
+      }
       virials.append(result.virial.elements)
     }
   }
@@ -150,7 +181,7 @@ extension DeviationEnsemble {
       String(format: "%.4f", sumOverRanks(seconds) / ranks / Double(evaluations))
     }
     return "Model deviation: \(evaluations) evaluations; per evaluation (s, mean over ranks): driving model "
-      + "\(perEvaluation(drivingSeconds)) (neighbour selection included), further models \(perEvaluation(modelSeconds / Double(evaluators.count))) "
+      + "\(perEvaluation(drivingSeconds)) (neighbour selection included), further models \(perEvaluation(modelSeconds / Double(members.count))) "
       + "each, statistics \(perEvaluation(statisticsSeconds))"
   }
 }

@@ -24,7 +24,7 @@ public struct DeviationOptions: Sendable {
 public func runModelDeviation(modelPaths: [String], typeMap: [String]?, inputPath: String, outputPath: String,
                               options: DeviationOptions, digits: Int = 6) throws {
   guard modelPaths.count >= 2 else { throw DeepPotentialError("--devi needs at least two --model files") }
-  let models = try modelPaths.map { try DeepPotentialModel.load(path: $0) }
+  let models = try modelPaths.map { try DeviationModel.load(path: $0) }
   for (path, model) in zip(modelPaths, models) where model.typeMap != models[0].typeMap {
     throw DeepPotentialError("\(path): type map \(model.typeMap.joined(separator: ",")) differs from \(modelPaths[0])'s \(models[0].typeMap.joined(separator: ",")); an ensemble needs one type map")
   }
@@ -32,7 +32,7 @@ public func runModelDeviation(modelPaths: [String], typeMap: [String]?, inputPat
   guard names.count == models[0].typeMap.count else {
     throw DeepPotentialError("--type-map names \(names.count) elements but the models have \(models[0].typeMap.count) types")
   }
-  let evaluators = models.map { DeepPotentialEvaluator(model: $0) }
+  let evaluators = models.map { $0.singlePoint() }
   let frames = try ExtendedXYZ.read(contentsOf: inputPath)
   var text = "# \(inputPath)\n# step" + String(repeating: " ", count: 6)
   for item in ["v", "f"] {
@@ -45,7 +45,7 @@ public func runModelDeviation(modelPaths: [String], typeMap: [String]?, inputPat
     let location = "\(inputPath): frame \(f + 1)"
     let (types, cell) = try evaluationInputs(frame, names: names, location: location)
     let results = try evaluators.map { evaluator in
-      do { return try evaluator.evaluate(positions: frame.positions, types: types, cell: cell) } catch {
+      do { return try evaluator(frame.positions, types, cell) } catch {
         throw DeepPotentialError("\(location): \(error)")
       }
     }

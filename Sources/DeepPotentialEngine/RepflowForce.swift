@@ -2,6 +2,7 @@ import Atoms
 import DeepPotential
 import Geometry
 import Neighbors
+import Output
 import Potentials
 
 /// `pair_style deepmd MODEL.dp` with a DPA-3 model: `RepflowEvaluator` on one rank's owned atoms
@@ -21,12 +22,18 @@ public final class RepflowForce: Potential {
   private var wantsPerAtom = false
   public private(set) var neighborOverflow = 0
   private var overflowAtomSteps = 0
+  /// Further models whose deviation from this one is written every `out_freq` steps (as
+  /// `DeepPotentialForce.ensemble`), the step being computed, and whether this compute evaluated them.
+  public var ensemble: DeviationEnsemble?
+  public var step = 0
+  public private(set) var deviationPending = false
 
-  public init(model: RepflowModel, modelTypes: [Int32], overflowIsError: Bool) {
+  /// `cutoff`: the list's and ghosts' reach less the skin, at least e_rcut (an ensemble's largest).
+  public init(model: RepflowModel, modelTypes: [Int32], overflowIsError: Bool, cutoff: Double? = nil) {
     self.model = model
     self.modelTypes = modelTypes
     self.overflowIsError = overflowIsError
-    cutoff = model.cutoff
+    self.cutoff = max(model.cutoff, cutoff ?? 0)
     evaluator = RepflowEvaluator(model: model)
   }
 
@@ -41,6 +48,7 @@ public final class RepflowForce: Potential {
     wantsPerAtom = request.contains(.perAtomEnergy)
     // An atom's energy belongs to it as a centre: ghosts get none.
     if energies.count != max(total, 1) { energies = [Double](repeating: 0, count: max(total, 1)) }
+    let started = StepTimer.now()
     let result = list.offsets.withUnsafeBufferPointer { offsets in
       list.neighbors.withUnsafeBufferPointer { neighbors in
         energies.withUnsafeMutableBufferPointer { e in
@@ -49,6 +57,17 @@ public final class RepflowForce: Potential {
                               neighborOffsets: offsets.baseAddress!, neighbors: neighbors.baseAddress!, ghosts: ghosts,
                               atomEnergies: e.baseAddress!, forces: atoms.force)
           }
+        }
+      }
+    }
+    deviationPending = ensemble?.isDue(step) ?? false
+    if let ensemble, deviationPending {
+      ensemble.drivingSeconds += StepTimer.now() - started
+      list.offsets.withUnsafeBufferPointer { offsets in
+        list.neighbors.withUnsafeBufferPointer { neighbors in
+          ensemble.evaluate(positions: atoms.position, types: types, ownedCount: owned, totalCount: total,
+                            offsets: offsets.baseAddress!, neighbors: neighbors.baseAddress!, ghosts: ghosts,
+                            drivingVirial: result.virial.elements)
         }
       }
     }
@@ -69,8 +88,9 @@ public final class RepflowForce: Potential {
 
   public func runSummary(sumOverRanks: (Double) -> Double) -> [String] {
     let total = Int(sumOverRanks(Double(overflowAtomSteps)))
-    guard total > 0 else { return ["Deep Potential (DPA-3): no atom had more neighbours than e_sel \(model.selection)"] }
+    let cost = ensemble?.costSummary(sumOverRanks: sumOverRanks).map { [$0] } ?? []
+    guard total > 0 else { return ["Deep Potential (DPA-3): no atom had more neighbours than e_sel \(model.selection)"] + cost }
     return ["WARNING: Deep Potential (DPA-3): \(total) atom-steps had more neighbours within rcut than e_sel "
-      + "\(model.selection); the farthest were dropped, as DeePMD-kit does (raise e_sel or use sel_overflow error)"]
+      + "\(model.selection); the farthest were dropped, as DeePMD-kit does (raise e_sel or use sel_overflow error)"] + cost
   }
 }

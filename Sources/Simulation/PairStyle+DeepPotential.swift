@@ -20,6 +20,8 @@ struct DeepPotentialSettings: PairStyle {
   var coefficientsSet = false
   /// Further models of a deviation ensemble (`pair_style deepmd M1 M2 …`); the first drives the dynamics.
   var ensemble: [DeepPotentialModel] = []
+  /// Further DPA-3 models (a distilled model's teachers), evaluated by their own evaluator.
+  var repflowEnsemble: [RepflowModel] = []
   /// Every `outFrequency` steps the ensemble's deviation is appended to `outFile` (DeePMD-kit's defaults).
   var outFrequency = 100
   var outFile = "model_devi.out"
@@ -42,17 +44,20 @@ extension Simulation {
     while paths.count + 1 < c.arguments.count, Self.isModelFile(c.arguments[paths.count + 1]) {
       paths.append(c.arguments[paths.count + 1])
     }
-    if RepflowModel.isDPA3(path: path) { return try repflowStyle(c, path: path, modelCount: paths.count) }
-    let models: [DeepPotentialModel]
+    if RepflowModel.isDPA3(path: path) { return try repflowStyle(c, paths: paths) }
+    let teacherPaths = paths.dropFirst().filter(RepflowModel.isDPA3)
+    let standardPaths = paths.filter { !teacherPaths.contains($0) }
+    let models: [DeepPotentialModel], teachers: [RepflowModel]
     do {
-      models = try paths.map { try DeepPotentialModel.load(path: $0) }
+      models = try standardPaths.map { try DeepPotentialModel.load(path: $0) }
+      teachers = try teacherPaths.map { try RepflowModel.load(path: $0) }
     } catch {
       throw c.error("\(error)")
     }
     let model = models[0]
-    for (other, m) in zip(paths, models).dropFirst() {
-      guard m.typeMap == model.typeMap else {
-        throw c.error("\(other) has type map \(m.typeMap.joined(separator: " ")) but \(path) has \(model.typeMap.joined(separator: " ")); the models of an ensemble need the same type map")
+    for (other, typeMap) in Array(zip(standardPaths, models.map(\.typeMap)).dropFirst()) + Array(zip(teacherPaths, teachers.map(\.typeMap))) {
+      guard typeMap == model.typeMap else {
+        throw c.error("\(other) has type map \(typeMap.joined(separator: " ")) but \(path) has \(model.typeMap.joined(separator: " ")); the models of an ensemble need the same type map")
       }
     }
     setup.modelChecksum = try fileChecksum(path, c)
@@ -63,6 +68,7 @@ extension Simulation {
       model: model, modelTypes: (0...masses.typeCount).map { Int32(max($0 - 1, 0)) })
     var tabulation: TabulationSettings?
     settings.ensemble = Array(models.dropFirst())
+    settings.repflowEnsemble = teachers
     var reader = KeywordReader(c, from: paths.count + 1)
     while let key = reader.nextKeyword() {
       switch key {
@@ -89,8 +95,14 @@ extension Simulation {
         throw reader.unknownKeyword("sel_overflow error|warn, precision float64|float32, devi_precision float64|float32, threads N, compress [stride S] [extrapolate X] [min_nbor_dist D], out_freq N, out_file FILE, atomic, relative E, relative_v E", "unknown keyword")
       }
     }
-    for (p, m) in zip(paths, models).dropFirst() {
+    for (p, m) in zip(standardPaths, models).dropFirst() {
       console.line("Deep Potential deviation model \(p): rcut \(m.cutoff), sel \(m.selection)")
+    }
+    for (p, m) in zip(teacherPaths, teachers) {
+      console.line("Deep Potential deviation model \(p): \(DeviationModel.repflow(m).summary)")
+    }
+    if let teacher = teacherPaths.first, (settings.deviationPrecision ?? settings.precision) == .float32 {
+      throw c.error("\(teacher) is a DPA-3 model, evaluated in float64 only: the further models of this ensemble cannot run in float32 (precision/devi_precision)")
     }
     console.line("Deep Potential model \(path): type map \(model.typeMap.joined(separator: " ")), rcut \(model.cutoff), sel \(model.selection)")
     // DPA-1, se_e2_r, se_e3, se_e3_tebd and hybrid models are evaluated in float64 only: a float32 request must not
@@ -99,14 +111,14 @@ extension Simulation {
        let index = ([model] + settings.ensemble).firstIndex(where: { $0.otherDescriptorName != nil }) {
       let name = ([model] + settings.ensemble)[index].otherDescriptorName!
       let kind = name == "DPA-1" ? "attention (DPA-1)" : name
-      throw c.error("precision float32 is not supported for \(kind) models yet (\(paths[index])); use precision float64")
+      throw c.error("precision float32 is not supported for \(kind) models yet (\(standardPaths[index])); use precision float64")
     }
     if settings.deviationPrecision == .float32 {
-      guard !settings.ensemble.isEmpty else {
+      guard !settings.ensemble.isEmpty || !settings.repflowEnsemble.isEmpty else {
         throw c.error("devi_precision sets the precision of an ensemble's further models, but only one model is given")
       }
       if let index = settings.ensemble.firstIndex(where: \.isAttentionModel) {
-        throw c.error("devi_precision float32 is not supported for attention (DPA-1) models yet (\(paths[index + 1])); use devi_precision float64")
+        throw c.error("devi_precision float32 is not supported for attention (DPA-1) models yet (\(standardPaths[index + 1])); use devi_precision float64")
       }
     }
     if let tabulation {
@@ -120,7 +132,7 @@ extension Simulation {
       let distance = tabulation.minNeighborDistance ?? model.minNeighborDistance!
       console.line("Deep Potential tables built at load (stride \(tabulation.stride), extrapolate \(tabulation.extrapolate), "
         + "min_nbor_dist \(distance)): \(settings.model.tabulationReport()!)")
-      for (p, m) in zip(paths.dropFirst(), settings.ensemble) {
+      for (p, m) in zip(standardPaths.dropFirst(), settings.ensemble) {
         console.line("Deep Potential deviation model \(p) tables built at load (min_nbor_dist "
           + "\(tabulation.minNeighborDistance ?? m.minNeighborDistance!)): \(m.tabulationReport()!)")
       }
@@ -151,26 +163,25 @@ extension DeepPotentialSettings {
   func makeForceField(_ c: Command, _ simulation: Simulation) throws -> ForceField {
     let settings = self, modelThreads = simulation.modelThreads
     guard settings.coefficientsSet else { throw c.error("pair_style deepmd needs 'pair_coeff * * ELEMENT…' before a run") }
+    let further = settings.outFrequency > 0
+      ? settings.ensemble.map(DeviationModel.standard) + settings.repflowEnsemble.map(DeviationModel.repflow) : []
     let force = DeepPotentialForce(model: settings.model, modelTypes: settings.modelTypes,
                                    overflowIsError: settings.overflowIsError, precision: settings.precision,
-                                   threads: settings.threads ?? modelThreads)
+                                   threads: settings.threads ?? modelThreads, cutoff: further.map(\.cutoff).max())
     let model = settings.model
     var forceField = ForceField(potential: force, willCompute: { force.step = $0 })
     forceField.planDescription = ["model: type_map [\(model.typeMap.joined(separator: ", "))], rcut \(model.cutoff), "
       + "sel [\(model.selection.map(String.init).joined(separator: ", "))]"]
-    if !settings.ensemble.isEmpty && settings.outFrequency > 0 {
-      let ensemble = DeviationEnsemble(driving: settings.model, models: settings.ensemble, every: settings.outFrequency,
+    if !further.isEmpty {
+      let ensemble = DeviationEnsemble(driving: settings.model, models: further, every: settings.outFrequency,
                                        options: settings.deviation,
                                        precision: settings.deviationPrecision ?? settings.precision,
                                        threads: settings.threads ?? modelThreads)
       force.ensemble = ensemble
-      forceField.didFoldForces = { step, atoms, halo, comm in
-        if force.deviationPending { ensemble.record(step: step, atoms: atoms, halo: halo, comm: comm) }
-      }
       let precisionNote = settings.deviationPrecision.flatMap { further in further == settings.precision ? nil
         : "# devi_precision \(further.rawValue): the further models in \(further.rawValue), the driving model in \(settings.precision.rawValue)" }
-      forceField.writers = [ModelDeviationWriter(path: settings.outFile, ensemble: ensemble, note: precisionNote,
-                                                 writesFile: simulation.comm.rank == 0)]
+      forceField.recordDeviation(ensemble, isPending: { force.deviationPending }, to: settings.outFile, note: precisionNote,
+                                 simulation)
     }
     return forceField
   }

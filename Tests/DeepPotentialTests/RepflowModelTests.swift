@@ -11,7 +11,8 @@ import XCTest
 /// reference configuration against DeePMD-kit (per-atom virials too), finite differences, the periodic images acting as
 /// ghosts whose node features are forwarded before every layer, and the reader's refusals.
 final class RepflowModelTests: XCTestCase {
-  static let models = ["cuag_dpa3", "cuag_dpa3_avg", "cuag_dpa3_incr"]
+  static let models = ["cuag_dpa3", "cuag_dpa3_avg", "cuag_dpa3_incr", "cuag_dpa3_compress", "cuag_dpa3_split",
+                       "cuag_dpa3_dynamic", "cuagau_dpa3"]
 
   func testLibraryMatchesDeePMDKit() throws {
     for name in Self.models {
@@ -73,12 +74,44 @@ final class RepflowModelTests: XCTestCase {
     worst["energy"] = max(worst["energy"] ?? 0, abs(computedEnergy - energy) / abs(energy))
   }
 
+  /// The two heads of a multi-task model (tools/dpa3/make_multitask.py: DeePMD-kit's `dp --pt freeze
+  /// --head HEAD`, then `dp convert-backend`), each against DeePMD-kit's references for that head;
+  /// the heads share the descriptor's weights and differ in their fittings.
+  func testMultiTaskHeadsMatchDeePMDKit() throws {
+    var models: [RepflowModel] = [], energies: [Double] = []
+    for head in ["cuag", "cuag_soft"] {
+      let folder = "models/cuag_dpa3_multitask"
+      let evaluator = RepflowEvaluator(model: try RepflowModel.load(path: inputPath("\(folder)/\(head).dp")))
+      let frames = try ExtendedXYZ.read(contentsOf: inputPath("\(folder)/fixtures/\(head)/reference.xyz"))
+      XCTAssertEqual(frames.count, 7, head)
+      var worst: [String: Double] = [:]
+      for frame in frames {
+        let result = try evaluator.evaluate(positions: frame.positions, types: frame.types(in: evaluator.model.typeMap),
+                                            cell: frame.periodicCell)
+        Self.assertMatchesDeePMDKit(energy: result.energy, atomEnergies: result.atomEnergies, forces: result.forces,
+                                    virial: result.virial, atomVirials: result.atomVirials, reference: frame,
+                                    label: frame.label(model: "multi-task head \(head)"), worst: &worst)
+        if energies.count < models.count + 1 { energies.append(result.energy) }
+      }
+      print("multi-task head \(head) vs DeePMD-kit:", worst.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+      models.append(evaluator.model)
+    }
+    XCTAssertEqual(models[0].typeEmbedding, models[1].typeEmbedding, "one shared type embedding")
+    for (a, b) in zip(models[0].layers, models[1].layers) {
+      XCTAssertEqual(a.nodeSymmetric.weights, b.nodeSymmetric.weights, "one shared descriptor")
+      XCTAssertEqual(a.angleSelf.weights, b.angleSelf.weights, "one shared descriptor")
+    }
+    XCTAssertNotEqual(models[0].fittings[0].layers[0].weights, models[1].fittings[0].layers[0].weights, "two fittings")
+    XCTAssertGreaterThan(abs(energies[0] - energies[1]), 1e-3 * abs(energies[0]), "the heads give other energies")
+  }
+
   /// Central differences of the model's own energy (step 1e-5 Å, and 1e-6 of strain) against the
   /// backward pass's forces and virial, on the distorted 4-atom cell, for every model.
   func testForcesAndVirialAreDerivatives() throws {
     for name in Self.models {
       let evaluator = RepflowEvaluator(model: try RepflowModel.load(path: ModelEditing.modelPath(name)))
-      let (x, types, cell) = Self.distortedCell()
+      var (x, types, cell) = Self.distortedCell()
+      if evaluator.model.typeCount == 3 { types[2] = 2 }  // Cu, Ag, Au, Ag
       let result = try evaluator.evaluate(positions: x, types: types, cell: cell)
       func energy(_ x: [Double], _ cell: [Double]) throws -> Double {
         try evaluator.evaluate(positions: x, types: types, cell: cell, forces: false).energy
@@ -155,14 +188,16 @@ final class RepflowModelTests: XCTestCase {
   }
 
   func testReaderRefusesWhatItDoesNotEvaluate() throws {
-    // The se_e2_a / DPA-1 loader behind the deviation ensembles refuses DPA-3.
+    // The se_e2_a / DPA-1 loader refuses DPA-3 (DeviationModel.load routes it to RepflowModel).
     XCTAssertThrowsError(try DeepPotentialModel.load(path: ModelEditing.modelPath("cuag_dpa3"))) { error in
-      XCTAssertTrue("\(error)".contains("model.descriptor.type: a DPA-3 model (dpa3) in a model deviation ensemble"), "\(error)")
+      XCTAssertTrue("\(error)".contains("model.descriptor.type: a DPA-3 model (dpa3) here"), "\(error)")
     }
     let refusals: [(String, JSONValue, String)] = [
-      ("model.descriptor.repflow_args.use_dynamic_sel", .bool(true), "use_dynamic_sel true"),
       ("model.descriptor.repflow_args.sequential_update", .bool(true), "sequential_update true"),
-      ("model.descriptor.repflow_args.a_compress_rate", .number(2), "a_compress_rate other than 0"),
+      ("model.descriptor.repflow_args.a_compress_rate", .number(3), "a_dim · a_compress_e_rate divisible by 2c"),
+      ("model.descriptor.repflow_args.a_compress_rate", .number(2),
+       "repflow_layers[0].a_compress_rate: disagrees with model.descriptor.repflow_args.a_compress_rate"),
+      ("model.descriptor.repflow_args.sel_reduce_factor", .number(0), "sel_reduce_factor: expected a positive factor"),
       ("model.descriptor.repflow_args.n_multi_edge_message", .number(2), "n_multi_edge_message other than 1"),
       ("model.descriptor.repflow_args.update_angle", .bool(false), "update_angle false"),
       ("model.descriptor.repflow_args.update_style", .string("res_other"), "update_style 'res_other'"),
@@ -180,6 +215,24 @@ final class RepflowModelTests: XCTestCase {
       XCTAssertThrowsError(try RepflowModel.load(path: path), key) { error in
         XCTAssertTrue("\(error)".contains(message), "\(key): \(error)")
         XCTAssertTrue("\(error)".contains(path), "\(key): \(error)")
+      }
+    }
+  }
+
+  /// Options changed in the block and in every layer alike: use_dynamic_sel is DeePMD-kit's only
+  /// with smooth_edge_update (it raises otherwise); a_compress_rate without use_split needs each
+  /// layer's compression maps.
+  func testInconsistentOptionGroupsAreRefused() throws {
+    for (name, key, value, layers, message) in [
+      ("cuag_dpa3_incr", "use_dynamic_sel", JSONValue.bool(true), 2, "use_dynamic_sel needs smooth_edge_update true"),
+      ("cuag_dpa3", "a_compress_rate", JSONValue.number(2), 3, "repflow_layers[0].a_compress_n_linear: expected a layer"),
+    ] {
+      let path = try ModelEditing.copy(name) {
+        $0[path: "model.descriptor.repflow_args.\(key)"] = value
+        for l in 0..<layers { $0[path: "model.descriptor.repflow_variable.repflow_layers.\(l).\(key)"] = value }
+      }
+      XCTAssertThrowsError(try RepflowModel.load(path: path), key) { error in
+        XCTAssertTrue("\(error)".contains(message), "\(key): \(error)")
       }
     }
   }

@@ -25,6 +25,14 @@ final class RepflowRunTests: XCTestCase, CuAgDeckRunning {
     try assertRankIndependent(model: "cuag_dpa3", cells: 2, vacuum: 22, steps: 10, ranks: [4])
   }
 
+  /// The option groups that change the layer math (angular compression by maps and by split,
+  /// dynamic-selection normalisation) through the halo on 3 ranks, equal to 1 rank.
+  func testOptionGroupsAreIndependentOfRankCount() throws {
+    for model in ["cuag_dpa3_compress", "cuag_dpa3_split", "cuag_dpa3_dynamic"] {
+      try assertRankIndependent(model: model, cells: 2, steps: 10, ranks: [3])
+    }
+  }
+
   /// NVE at 300 K, 1 fs, 32 atoms on 1 rank: over 1,000 steps the total energy stays within 2e-6
   /// eV/atom of its start (measured: 1.8e-7); a non-smooth energy or a wrong gradient through any
   /// layer breaks this. (About 30 s with the release binary on a loaded 2-core machine.)
@@ -72,7 +80,8 @@ final class RepflowRunTests: XCTestCase, CuAgDeckRunning {
   func testUnsupportedOptionsAreRefused() throws {
     let model = inputPath("models/cuag_dpa3/cuag_dpa3.dp")
     for (suffix, message) in [(" precision float32", "keyword 'precision' of pair_style deepmd is not supported for DPA-3 models yet"),
-                              (" \(model)", "deviation ensembles (several model files) are not supported for DPA-3 yet")] {
+                              (" \(model) devi_precision float32",
+                               "keyword 'devi_precision' of pair_style deepmd is not supported for DPA-3 models yet")] {
       let text = deck(model: "cuag_dpa3", steps: 0).replacingOccurrences(of: "cuag_dpa3.dp\n", with: "cuag_dpa3.dp\(suffix)\n")
       XCTAssertTrue(text.contains("cuag_dpa3.dp\(suffix)\n"))
       assertRunRefused(try run(text, cells: 1, ranks: 1), saying: message, suffix)

@@ -34,6 +34,10 @@ E_RCUT, E_SEL = 5.0, 60
 # exponential switch (with r_s where it has decayed to 1e-11 at r_c), edges initialised from r,
 # edges outside the angle list keeping their own feature as angle message, the un-split
 # (concatenating) update path, the type embedding appended to the descriptor, other activations.
+# cuag_dpa3_compress and cuag_dpa3_split compress the node and edge features that enter the angle
+# updates (a_compress_rate: by learned linear maps, with a_compress_e_rate widening the edges'
+# share; a_compress_use_split: by keeping their first components); cuag_dpa3_dynamic normalises
+# by e_sel / sel_reduce_factor and a_sel / sel_reduce_factor (use_dynamic_sel).
 MODELS = {
     "cuag_dpa3": {"nlayers": 3, "smooth_edge_update": True},
     "cuag_dpa3_avg": {"repflow": {"update_style": "res_avg", "use_exp_switch": True, "e_rcut_smth": 4.3,
@@ -41,6 +45,9 @@ MODELS = {
                       "descriptor": {"concat_output_tebd": True, "activation_function": "silu"}},
     "cuag_dpa3_incr": {"repflow": {"update_style": "res_incr", "nlayers": 2},
                        "descriptor": {"activation_function": "tanh"}},
+    "cuag_dpa3_compress": {"a_compress_rate": 1, "a_compress_e_rate": 2},
+    "cuag_dpa3_split": {"a_compress_rate": 2, "a_compress_use_split": True},
+    "cuag_dpa3_dynamic": {"use_dynamic_sel": True, "sel_reduce_factor": 5.0, "smooth_edge_update": True},
 }
 
 

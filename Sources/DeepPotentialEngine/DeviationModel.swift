@@ -1,0 +1,51 @@
+import DeepPotential
+
+/// One model of a deviation ensemble: a descriptor evaluated on its own (`DeepPotentialModel`) or a
+/// message-passing DPA-3 model (`RepflowModel`), whose evaluation exchanges node features with the
+/// ghosts after every layer. Teacher and student of a distillation are usually one of each, with
+/// different cut-offs: every model selects its neighbours within its own r_c from the one list,
+/// built (with the ghosts) for the largest.
+public enum DeviationModel: Sendable {
+  case standard(DeepPotentialModel)
+  case repflow(RepflowModel)
+
+  /// Reads a `.dp` or `.pb` file.
+  public static func load(path: String) throws -> DeviationModel {
+    RepflowModel.isDPA3(path: path) ? .repflow(try RepflowModel.load(path: path))
+      : .standard(try DeepPotentialModel.load(path: path))
+  }
+
+  public var typeMap: [String] {
+    switch self {
+    case .standard(let m): return m.typeMap
+    case .repflow(let m): return m.typeMap
+    }
+  }
+
+  public var cutoff: Double {
+    switch self {
+    case .standard(let m): return m.cutoff
+    case .repflow(let m): return m.cutoff
+    }
+  }
+
+  /// "rcut R, sel S" for the run's log.
+  public var summary: String {
+    switch self {
+    case .standard(let m): return "rcut \(m.cutoff), sel \(m.selection)"
+    case .repflow(let m): return "DPA-3, e_rcut \(m.cutoff), e_sel \(m.selection), \(m.layerCount) layers"
+    }
+  }
+
+  /// The single-point evaluation of `tessera eval` (periodic images as the ghosts).
+  func singlePoint() -> ([Double], [Int32], [Double]?) throws -> SinglePointResult {
+    switch self {
+    case .standard(let m):
+      let evaluator = DeepPotentialEvaluator(model: m)
+      return { try evaluator.evaluate(positions: $0, types: $1, cell: $2) }
+    case .repflow(let m):
+      let evaluator = RepflowEvaluator(model: m)
+      return { try evaluator.evaluate(positions: $0, types: $1, cell: $2) }
+    }
+  }
+}
