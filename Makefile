@@ -5,7 +5,7 @@
 # Running as root under Open MPI and oversubscribing the cores are allowed here for both.
 
 SHELL := /bin/bash
-PACKAGES := libopenmpi-dev openmpi-bin libopenblas-dev libhdf5-openmpi-dev pkg-config lammps python3-venv iproute2 util-linux time python3-matplotlib valgrind slurm-wlm munge
+PACKAGES := libopenmpi-dev openmpi-bin libopenblas-dev libhdf5-openmpi-dev pkg-config lammps python3-venv iproute2 util-linux time python3-matplotlib valgrind slurm-wlm munge libnetcdf-pnetcdf-dev libpnetcdf-dev
 export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 export OMPI_MCA_rmaps_base_oversubscribe := 1

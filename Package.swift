@@ -26,6 +26,8 @@ let package = Package(
     .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
     .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-openmpi", providers: [.apt(["libhdf5-openmpi-dev"])]),
+    .systemLibrary(name: "CNetCDF", pkgConfig: "netcdf-pnetcdf", providers: [.apt(["libnetcdf-pnetcdf-dev"])]),
+    .systemLibrary(name: "CPnetCDF", pkgConfig: "pnetcdf", providers: [.apt(["libpnetcdf-dev"])]),
 
     // MARK: - Engine, one concern per module; dependencies point down this list
     .target(name: "Geometry", swiftSettings: cpuBaseline),
@@ -47,6 +49,9 @@ let package = Package(
     .target(name: "Output", dependencies: ["Geometry", "Atoms", "Communication"], swiftSettings: cpuBaseline),
     .target(name: "Trajectory", swiftSettings: cpuBaseline),
     .target(name: "H5MD", dependencies: ["Geometry", "Atoms", "Communication", "CHDF5"], swiftSettings: cpuBaseline),
+    // AMBER-convention NetCDF trajectories: serial through NetCDF, collective through PnetCDF.
+    .target(name: "NetCDF", dependencies: ["Geometry", "Output", "Communication", "CMPI", "CNetCDF", "CPnetCDF"],
+            swiftSettings: cpuBaseline),
     // The Deep Potential's engine side: the Potential adapter, the deviation ensemble, `tessera eval`.
     .target(name: "DeepPotentialEngine",
             dependencies: ["Geometry", "Atoms", "Communication", "Decomposition", "Neighbors", "Potentials",
@@ -55,7 +60,7 @@ let package = Package(
     .target(name: "Simulation",
             dependencies: ["Geometry", "Atoms", "Communication", "Decomposition", "Neighbors", "Potentials",
                            "DeepPotential", "DeepPotentialEngine", "Dynamics", "InputDeck", "Output", "Trajectory",
-                           "H5MD"],
+                           "H5MD", "NetCDF"],
             swiftSettings: cpuBaseline),
 
     // MARK: - Executable

@@ -1,10 +1,10 @@
 import Communication
 
-/// Where each atom's row lies in an H5MD value dataset: the position of its id in the sorted list of every
-/// id, so files do not depend on the rank count. Ids 1…N (create_atoms, read_data of most files) map to
+/// Where each atom's row lies in an H5MD value dataset or a netcdf/mpiio variable: the position of its id
+/// in the sorted list of every id, so files do not depend on the rank count. Ids 1…N (create_atoms, read_data of most files) map to
 /// row id − 1; otherwise every rank marks its ids in a shared bitmap and a row is the number of marked ids
 /// below it (an exclusive prefix count) — no rank ever holds the other ranks' atoms.
-struct RowIndex {
+public struct RowIndex {
   private var dense = true
   /// For sparse ids: bit `id % 52` of word `id / 52` is set when the id exists (52 bits fit a double
   /// exactly, so the bitmap is summed over ranks as doubles), and the ids below each word.
@@ -13,7 +13,7 @@ struct RowIndex {
   private static let bitsPerWord = 52
 
   /// Builds the index for the ids on every rank; `ids` are this rank's, `total` their number over all ranks.
-  init(ids: UnsafeBufferPointer<Int64>, total: Int, comm: Communicator) throws {
+  public init(ids: UnsafeBufferPointer<Int64>, total: Int, comm: Communicator) throws {
     var extremes = [Double(ids.max() ?? 0), -Double(ids.min() ?? Int64.max)]
     comm.allReduce(&extremes, .max)
     let maxID = Int(extremes[0]), minID = Int(-extremes[1])
@@ -41,7 +41,7 @@ struct RowIndex {
     }
   }
 
-  func row(of id: Int64) -> Int {
+  public func row(of id: Int64) -> Int {
     if dense { return Int(id) - 1 }
     let w = RowIndex.bitsPerWord, k = Int(id) / w
     let below = words[k] & ((1 << UInt64(Int(id) % w)) - 1)

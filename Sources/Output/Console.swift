@@ -61,6 +61,15 @@ public final class Console {
     writeLog(data)
   }
 
+  /// Progress lines on thermo steps (`tessera run --progress`, or standard error is a terminal); nil: none.
+  public var progress: ProgressReport?
+
+  /// Writes a line to standard error only: progress, which the log (parsed by LAMMPS tools) never holds.
+  public func progressLine(_ text: String) {
+    guard isWriter else { return }
+    try? FileHandle.standardError.write(contentsOf: Data((text + "\n").utf8))
+  }
+
   /// Writes a message to standard error and the log (errors and warnings).
   public func error(_ text: String) {
     guard isWriter else { return }

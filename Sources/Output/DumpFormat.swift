@@ -9,6 +9,8 @@ public enum DumpStyle: Sendable {
   case xyz
   case extendedXYZ
   case h5md
+  /// AMBER-convention NetCDF, written by rank 0 (`netcdf`) or collectively by every rank (`netcdf/mpiio`).
+  case netcdf(fields: [DumpField], parallel: Bool)
 }
 
 /// A `dump custom` column.
@@ -43,19 +45,29 @@ extension GatheredAtoms {
         String(format: "%-1.16e %-1.16e\n", b.lo[$0], b.hi[$0])
       }.joined()
     }
-    let xlo = b.lo.x + min(0, b.xy, b.xz, b.xy + b.xz), xhi = b.hi.x + max(0, b.xy, b.xz, b.xy + b.xz)
-    let ylo = b.lo.y + min(0, b.yz), yhi = b.hi.y + max(0, b.yz)
+    let (lo, hi) = boundingBox()
     return "ITEM: BOX BOUNDS xy xz yz \(flags)\n"
-      + String(format: "%-1.16e %-1.16e %-1.16e\n", xlo, xhi, b.xy)
-      + String(format: "%-1.16e %-1.16e %-1.16e\n", ylo, yhi, b.xz)
-      + String(format: "%-1.16e %-1.16e %-1.16e\n", b.lo.z, b.hi.z, b.yz)
+      + String(format: "%-1.16e %-1.16e %-1.16e\n", lo[0], hi[0], b.xy)
+      + String(format: "%-1.16e %-1.16e %-1.16e\n", lo[1], hi[1], b.xz)
+      + String(format: "%-1.16e %-1.16e %-1.16e\n", lo[2], hi[2], b.yz)
+  }
+
+  /// The bounding box of a tilted box, added up in LAMMPS's order (Domain::set_global_box), so that
+  /// binary headers match LAMMPS's to the bit.
+  func boundingBox() -> (lo: [Double], hi: [Double]) {
+    let b = box
+    var xlo = min(b.lo.x, b.lo.x + b.xy), xhi = max(b.hi.x, b.hi.x + b.xy)
+    xlo = min(xlo, xlo + b.xz)
+    xhi = max(xhi, xhi + b.xz)
+    return ([xlo, min(b.lo.y, b.lo.y + b.yz), b.lo.z], [xhi, max(b.hi.y, b.hi.y + b.yz), b.hi.z])
   }
 
   private func header(_ columns: String) -> String {
     "ITEM: TIMESTEP\n\(step)\nITEM: NUMBER OF ATOMS\n\(count)\n" + boxBounds() + "ITEM: ATOMS \(columns)\n"
   }
 
-  func value(_ field: DumpField, _ i: Int) -> Double {
+  /// Atom `i`'s value of a field (integers as doubles; 0 for `element`).
+  public func value(_ field: DumpField, _ i: Int) -> Double {
     let r = SIMD3(positions[3 * i], positions[3 * i + 1], positions[3 * i + 2])
     let image = SIMD3(images[3 * i], images[3 * i + 1], images[3 * i + 2])
     switch field {

@@ -1,6 +1,7 @@
 import Foundation
 import H5MD
 import InputDeck
+import NetCDF
 import Output
 
 /// What a dump style's parser makes of its arguments.
@@ -40,6 +41,8 @@ extension Simulation {
     "xyz": { _, c in try DumpSpecification(plain: .xyz, c) },
     "extxyz": { _, c in try DumpSpecification(plain: .extendedXYZ, c) },
     "h5md": { simulation, c in try simulation.h5mdDump(c) },
+    "netcdf": { simulation, c in try simulation.netcdfDump(c, parallel: false) },
+    "netcdf/mpiio": { simulation, c in try simulation.netcdfDump(c, parallel: true) },
   ]
 
   /// `dump ID all STYLE N FILE [arguments…]`.
@@ -54,6 +57,9 @@ extension Simulation {
       throw c.error("unsupported dump style '\(c.arguments[2])' (\(Self.dumpStyleTable.map(\.key).joined(separator: ", ")))")
     }
     let specification = try parse(self, c)
+    if case .custom(let fields) = specification.style, fields.contains(.element), c.arguments[4].hasSuffix(".bin") {
+      throw c.error("'element' cannot be written to a binary dump (LAMMPS's binary layout holds numbers only)")
+    }
     let dump = Dump(id: id, style: specification.style, every: every, pattern: c.arguments[4],
                     names: specification.names, creatorVersion: programVersion)
     dump.h5mdLayout = specification.layout
@@ -77,6 +83,21 @@ extension Simulation {
       return field
     }
     return DumpSpecification(style: .custom(fields), names: names, layout: nil)
+  }
+
+  /// `dump ID all netcdf|netcdf/mpiio N FILE FIELD…`: `dump custom`'s fields in one AMBER-convention file.
+  private func netcdfDump(_ c: Command, parallel: Bool) throws -> DumpSpecification {
+    let custom = try customDump(c)
+    guard case .custom(let fields) = custom.style else { preconditionFailure("customDump makes custom dumps") }
+    if c.arguments[4].contains("*") || c.arguments[4].contains("%") {
+      throw c.error("a netcdf dump writes every frame to one file: '*' and '%' are not allowed in its name")
+    }
+    do {
+      _ = try AmberLayout(fields: fields, names: custom.names)
+    } catch {
+      throw c.error("dump \(c.arguments[2]): \(error)")
+    }
+    return DumpSpecification(style: .netcdf(fields: fields, parallel: parallel), names: custom.names, layout: nil)
   }
 
   /// `dump ID all h5md N FILE ELEMENTS…`: one file, written collectively.
@@ -128,6 +149,12 @@ extension Simulation {
       if dump.h5mdLayout != nil && !["every", "compression_level"].contains(keyword) {
         throw c.error("dump_modify \(keyword): not available for h5md dumps (every, compression_level)")
       }
+      if dump.isNetCDF && !["every", "append", "at", "double", "thermo"].contains(keyword) {
+        throw c.error("dump_modify \(keyword): not available for netcdf dumps (every, append, at, double, thermo)")
+      }
+      if !dump.isNetCDF && ["at", "double", "thermo"].contains(keyword) {
+        throw c.error("dump_modify \(keyword): only for netcdf dumps")
+      }
       switch keyword {
       case "sort": dump.sortByID = try reader.choice(["id": true, "off": false])
       case "every": dump.every = try reader.positiveInteger("every")
@@ -136,7 +163,16 @@ extension Simulation {
         guard dump.fileGroupComm == nil else { throw c.error("dump_modify \(keyword): the dump has already written files") }
         let n = try reader.positiveInteger(keyword)
         dump.fileGrouping = keyword == "nfile" ? .files(n) : .ranksPerFile(n)
-      case "append": dump.append = try reader.yesNo()
+      case "append":
+        dump.append = try reader.yesNo()
+      case "double": dump.netcdfDouble = try reader.yesNo()
+      case "at":
+        let frame = try reader.integer("at")
+        guard frame != 0 else { throw c.error("dump_modify at: frame 0 is not allowed (frames count from 1, or -1 from the end)") }
+        dump.netcdfAt = frame
+      case "thermo":
+        guard dump.trajectory == nil else { throw c.error("dump_modify thermo: the netcdf file is already written") }
+        dump.netcdfThermo = try reader.yesNo()
       case "element":
         dump.elements = try reader.words(masses.typeCount, "one element name per atom type")
       case "format":
@@ -154,7 +190,7 @@ extension Simulation {
         guard (0...9).contains(level) else { throw c.error("dump_modify compression_level: expected 0 to 9, got \(level)") }
         dump.h5mdLayout?.compressionLevel = level
       default:
-        throw reader.unknownKeyword("sort, every, append, element, format, nfile, fileper, compression_level",
+        throw reader.unknownKeyword("sort, every, append, element, format, nfile, fileper, compression_level, at, double, thermo",
                                     "unknown dump_modify keyword")
       }
     }

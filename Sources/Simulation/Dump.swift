@@ -1,12 +1,13 @@
 import Communication
 import Foundation
 import H5MD
+import NetCDF
 import Output
 import Trajectory
 
 /// One `dump` command: what to write, where, and how often. Text dumps gather every atom on the rank
-/// that writes the file (rank 0, or the first of each `%` file's ranks); h5md dumps write each rank's
-/// rows collectively.
+/// that writes the file (rank 0, or the first of each `%` file's ranks); h5md and netcdf/mpiio dumps write
+/// each rank's rows collectively. A name ending in `.bin` makes an atom or custom dump LAMMPS's binary layout.
 final class Dump: Writer {
   let id: String
   let style: DumpStyle
@@ -27,6 +28,20 @@ final class Dump: Writer {
   /// An h5md dump's elements, and its file once the first frame has created it.
   var h5mdLayout: H5MDLayout?
   var h5mdWriter: H5MDWriter?
+  /// A netcdf dump's `dump_modify double|append|at`, the run's unit style and timestep (recorded in the
+  /// file), and the file once the first frame has created it.
+  var netcdfDouble = false
+  var netcdfAt: Int?
+  /// `dump_modify thermo yes`: the run's thermo columns as per-frame variables, with the values of a row
+  /// at a step (set by each run).
+  var netcdfThermo = false
+  var thermoRow: (columns: [ThermoColumn], values: (OutputStep) throws -> [Double])?
+  private var thermoHeaders: [String] = []
+  var units = "lj"
+  var timestep = 0.005
+  var trajectory: AmberTrajectory?
+  private var rowIndex: RowIndex?
+  private var netcdfAtomCount = 0
   /// The step of the last frame written, so a run's setup does not repeat it.
   var lastStep: Int?
   private var opened = false
@@ -50,6 +65,7 @@ final class Dump: Writer {
   /// Writes the frame; a write failure on any rank stops every rank with the path in the message.
   func write(_ output: OutputStep) throws {
     if h5mdLayout != nil { return try writeH5MD(output) }
+    if case .netcdf(let fields, let parallel) = style { return try writeNetCDF(output, fields, parallel: parallel) }
     let comm = output.comm
     let file = filePerRankGroup ? fileGrouping.file(of: comm.rank, size: comm.size) : 0
     if filePerRankGroup && fileGroupComm == nil { fileGroupComm = comm.split(color: file) }
@@ -89,9 +105,79 @@ final class Dump: Writer {
     }
   }
 
+  /// netcdf: every atom gathered on rank 0, which writes the file through NetCDF; netcdf/mpiio: every rank
+  /// writes its own atoms (sorted by id, in the rows of their ids) collectively through PnetCDF.
+  private func writeNetCDF(_ output: OutputStep, _ fields: [DumpField], parallel: Bool) throws {
+    let comm = output.comm
+    let hasEnergies = output.forces.perAtomEnergies != nil
+    var failure: String?
+    do {
+      let total = comm.allReduce(output.atoms.ownedCount, .sum)
+      let thermo = netcdfThermo ? try thermoRow!.values(output) : []
+      if trajectory != nil && netcdfThermo && thermoRow!.columns.map(\.header) != thermoHeaders {
+        throw DumpError("the thermo columns changed since the netcdf file was created (thermo yes keeps them)")
+      }
+      if parallel {
+        let mine = GatheredAtoms(step: output.step, box: output.box, packed: output.packedOwnedAtoms(),
+                                 hasEnergies: hasEnergies, sortByID: true)
+        if trajectory == nil {
+          rowIndex = try mine.ids.withUnsafeBufferPointer { try RowIndex(ids: $0, total: total, comm: comm) }
+          trajectory = try openTrajectory(.parallel, fields, atomCount: total, isWriter: comm.isRoot)
+        }
+        try checkCount(total)
+        let rows = RowRun.covering(mine.ids.lazy.map { self.rowIndex!.row(of: $0) })
+        try trajectory!.write(step: output.step, box: output.box, atoms: mine, runs: rows, thermo: thermo)
+      } else {
+        let gathered = comm.gather(output.packedOwnedAtoms(), root: 0)
+        if comm.isRoot {
+          let all = GatheredAtoms(step: output.step, box: output.box, packed: gathered, hasEnergies: hasEnergies,
+                                  sortByID: true)
+          if trajectory == nil { trajectory = try openTrajectory(.serial, fields, atomCount: total, isWriter: true) }
+          try checkCount(total)
+          try trajectory!.write(step: output.step, box: output.box, atoms: all,
+                                runs: [RowRun(start: 0, length: all.count)], thermo: thermo)
+        }
+      }
+    } catch {
+      failure = "dump \(id): \(error)"
+    }
+    lastStep = output.step
+    if comm.any(failure != nil) {
+      finish()
+      let messages = comm.allGatherBytes(Array((failure ?? "").utf8)).map { String(decoding: $0, as: UTF8.self) }
+      throw RunError(messages.first { !$0.isEmpty }!)
+    }
+  }
+
+  private func openTrajectory(_ library: AmberTrajectory.Library, _ fields: [DumpField], atomCount: Int,
+                              isWriter: Bool) throws -> AmberTrajectory {
+    if netcdfAt != nil && !append { throw DumpError("dump_modify at needs 'append yes'") }
+    var layout = try AmberLayout(fields: fields, names: names)
+    layout.doublePrecision = netcdfDouble
+    netcdfAtomCount = atomCount
+    let thermo = netcdfThermo ? thermoRow!.columns : []
+    thermoHeaders = thermo.map(\.header)
+    return try AmberTrajectory(path: pattern, library: library, layout: layout, thermo: thermo, atomCount: atomCount,
+                               start: append ? .append(at: netcdfAt) : .create, units: units, timestep: timestep,
+                               program: "Tessera", programVersion: creatorVersion, isWriter: isWriter)
+  }
+
+  private func checkCount(_ total: Int) throws {
+    guard total == netcdfAtomCount else {
+      throw DumpError("the number of atoms changed from \(netcdfAtomCount) to \(total); a netcdf dump needs a constant count")
+    }
+  }
+
   func finish() {
     h5mdWriter?.close()
     h5mdWriter = nil
+    trajectory?.close()
+    trajectory = nil
+  }
+
+  var isNetCDF: Bool {
+    if case .netcdf = style { return true }
+    return false
   }
 
   var oneFilePerFrame: Bool { pattern.contains("*") }
@@ -106,6 +192,7 @@ final class Dump: Writer {
     switch style {
     case .custom(let fields): return fields.contains(.energy)
     case .extendedXYZ: return true
+    case .netcdf(let fields, _): return fields.contains(.energy)
     case .atom, .xyz, .h5md: return false
     }
   }
@@ -117,7 +204,22 @@ final class Dump: Writer {
     case .custom(let fields): return frame.formatted(fields, names: names, elements: elements, format: format)
     case .xyz: return frame.formattedXYZ(elements: elements, format: format)
     case .extendedXYZ: return ExtendedXYZ.format([extendedXYZ(frame)])
-    case .h5md: preconditionFailure("h5md frames are written by every rank through H5MDWriter")
+    case .h5md, .netcdf: preconditionFailure("h5md and netcdf frames are written through their own writers")
+    }
+  }
+
+  /// LAMMPS's binary layout for names ending in `.bin` (atom and custom dumps).
+  var isBinary: Bool {
+    switch style {
+    case .atom, .custom: return pattern.hasSuffix(".bin")
+    default: return false
+    }
+  }
+
+  func binary(_ frame: GatheredAtoms) -> [UInt8] {
+    switch style {
+    case .custom(let fields): return frame.binary(fields, columns: names.joined(separator: " "), magic: "DUMPCUSTOM")
+    default: return frame.binary([.id, .type, .xs, .ys, .zs], columns: "id type xs ys zs", magic: "DUMPATOM")
     }
   }
 
@@ -147,10 +249,10 @@ final class Dump: Writer {
   /// Writes a frame: a file of its own (through a temporary file and a rename), or appended to
   /// the dump's file in one write, so an interrupted job leaves only whole frames.
   private func write(_ frame: GatheredAtoms, group: Int) throws {
-    let contents = text(frame)
+    let contents = isBinary ? Data(binary(frame)) : Data(text(frame).utf8)
     let path = path(step: frame.step, group: group)
     if oneFilePerFrame {
-      try AtomicFile.write(contents, to: path)
+      try contents.withUnsafeBytes { try AtomicFile.write(contentsOf: $0, to: path) }
       return
     }
     if !opened && !append {
@@ -166,7 +268,7 @@ final class Dump: Writer {
     var end: UInt64 = 0
     do {
       end = try handle.seekToEnd()
-      try handle.write(contentsOf: Data(contents.utf8))
+      try handle.write(contentsOf: contents)
     } catch {
       // A frame cut short by a full disk is removed: the file keeps only whole frames.
       try? handle.truncate(atOffset: end)

@@ -63,6 +63,11 @@ final class Integrator {
                           atomCount: system.atomCount, firstStep: step, lastStep: step + steps, timestep: dt,
                           policy: policy, potential: potential, fixes: fixes,
                           variable: thermoVariable)
+    for dump in setup.dumps {
+      dump.units = system.units.name
+      dump.timestep = dt
+      dump.thermoRow = (thermo.columns, { [thermo] in try thermo.rowValues($0) })
+    }
     writers = [thermo] + setup.dumps + forceField.writers + [setup.restarts]
     setup.restarts.save = job.writeRestart
   }

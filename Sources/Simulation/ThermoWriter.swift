@@ -55,18 +55,28 @@ final class ThermoWriter: Writer {
   }
 
   func write(_ output: OutputStep) throws {
-    let state = try reduce(output)
+    let values = try rowValues(output, record: true)
+    console.line(settings.format.row(columns, values))
+    if settings.flush { console.flush() }
+    if let line = console.progress?.line(step: output.step, first: firstStep, last: lastStep,
+                                         elapsed: StepTimer.now() - runStart) {
+      console.progressLine(line)
+    }
+  }
+
+  /// The values of a thermo row at `output` (collective). `record`: the row is printed, so it moves the
+  /// clock tpcpu and spcpu count from and becomes `lastState`; a netcdf dump's `thermo yes` values do neither.
+  func rowValues(_ output: OutputStep, record: Bool = false) throws -> [Double] {
+    let state = try reduce(output, record: record)
     let normalize = settings.normalize ?? (units.name == "lj")
-    let values = try columns.map { column in
+    return try columns.map { column in
       if let name = parseVariableReference(column.keyword) { return try variable(name, state) }
       return state.value(column.keyword, units: units, normalize: normalize, fixOutput: { fixOutput($0, fixes) }) ?? 0
     }
-    console.line(settings.format.row(columns, values))
-    if settings.flush { console.flush() }
   }
 
   /// The thermodynamic state summed over ranks, after the checks that stop a run.
-  private func reduce(_ output: OutputStep) throws -> ThermoState {
+  private func reduce(_ output: OutputStep, record: Bool) throws -> ThermoState {
     let atoms = output.atoms, masses = output.masses, comm = output.comm, step = output.step
     var sums = [output.forces.energy] + output.forces.virial.elements
       + [Double(atoms.ownedCount), 0, 0, Double(potential.neighborOverflow), console.writeFailure == nil ? 0 : 1]
@@ -102,8 +112,10 @@ final class ThermoWriter: Writer {
       spcpu: interval > 0 && stepsDone > 0 ? Double(stepsDone) / interval : 0,
       neighborBuilds: policy.builds, dangerousBuilds: policy.dangerousBuilds,
       overflow: Int(sums[10]), coupledEnergy: fixes.reduce(0) { $0 + $1.fix.coupledEnergy })
-    last = (step, now)
-    lastState = state
+    if record {
+      last = (step, now)
+      lastState = state
+    }
     return state
   }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Output
 
 /// LAMMPS's command line (`lmp -in in.lammps -var t 300 -log none`, `lmp < in.lammps`), for the
 /// workflows (DP-GEN, dpgen2, ASE, job scripts) that start `COMMAND -i FILE …` with COMMAND set to
@@ -20,6 +21,8 @@ enum LammpsCommandLine {
 
   static func parse(_ arguments: [String]) throws -> JobSettings {
     var job = JobSettings(deck: .standardInput, log: "log.lammps")
+    // As `tessera run`: progress lines on a terminal's standard error for runs of a minute or more.
+    if isatty(STDERR_FILENO) == 1 { job.progress = ProgressReport(minimumRunSeconds: 60) }
     var i = 0
     /// The value after switch `name`, which must not be another switch.
     func value(_ name: String, _ what: String) throws -> String {

@@ -76,7 +76,16 @@ struct DeckOptions: ParsableArguments {
     return Double(parts.reduce(0) { $0 * 60 + $1! })
   }
 
+  @Flag(inversion: .prefixedNo,
+        help: "Progress (elapsed time, step rate, ETA) on standard error at thermo steps of long runs (default: when standard error is a terminal).")
+  var progress: Bool?
+
+  @Option(name: .customLong("progress-after"),
+          help: ArgumentHelp("Report progress only for runs expected to take at least this long.", valueName: "SECONDS"))
+  var progressAfter: Double = 60
+
   func settings() throws -> JobSettings {
+    guard progressAfter >= 0 else { throw ValidationError("--progress-after expects seconds ≥ 0, got \(progressAfter)") }
     guard threads >= 1 else { throw ValidationError("--threads expects a positive thread count, got \(threads)") }
     let named = try variables.map { v in
       guard let eq = v.firstIndex(of: "="), eq != v.startIndex else {
@@ -85,7 +94,8 @@ struct DeckOptions: ParsableArguments {
       return (name: String(v[..<eq]), values: [String(v[v.index(after: eq)...])])
     }
     return JobSettings(deck: .file(deck), variables: named, log: log == "none" ? nil : log,
-                       wallTimeLimit: try wallTimeLimit(), threads: threads)
+                       wallTimeLimit: try wallTimeLimit(), threads: threads,
+                       progress: (progress ?? (isatty(STDERR_FILENO) == 1)) ? ProgressReport(minimumRunSeconds: progressAfter) : nil)
   }
 }
 
@@ -105,6 +115,8 @@ struct JobSettings {
   var echo = false
   var wallTimeLimit: Double?
   var threads = 1
+  /// Progress lines on standard error; nil: none.
+  var progress: ProgressReport?
 
   enum ScreenTarget { case standardOutput, none, file(String) }
 
@@ -162,6 +174,7 @@ func execute(_ settings: JobSettings, job: Job) throws {
     case .file(let path): try console.redirectScreen(to: path)
     }
     console.echo = settings.echo
+    console.progress = settings.progress
     if let log = settings.log { try console.openLog(log) }
     console.line("Tessera \(tesseraVersion) (\(comm.size) MPI rank\(comm.size == 1 ? "" : "s"))")
     let interpreter = Interpreter(simulation: simulation)

@@ -84,6 +84,43 @@ final class CommandLineTests: XCTestCase {
     XCTAssert(log.contains("Loop time of"), log)
   }
 
+  /// `--progress` prints elapsed time, step rate and ETA on standard error at thermo steps of runs expected
+  /// to take `--progress-after` seconds (0 here, so a short run reports; the default minute keeps it
+  /// quiet), and the log file is what it is without: the same lines, no progress in it.
+  func testProgressOnStandardErrorLeavesTheLogAlone() throws {
+    let dir = try write("""
+      units lj
+      lattice fcc 0.8442
+      region box block 0 3 0 3 0 3
+      create_box 1 box
+      create_atoms 1 box
+      mass 1 1.0
+      velocity all create 1.0 87287 loop geom
+      pair_style lj/cut 2.5
+      pair_coeff * * 1.0 1.0
+      fix 1 all nve
+      thermo 50
+      run 200
+      """)
+    let reporting = try runTessera(ranks: 2, ["run", "in.deck", "--progress", "--progress-after", "0", "--log", "with.log"], in: dir)
+    XCTAssertEqual(reporting.status, 0, reporting.combined)
+    let lines = reporting.error.split(separator: "\n").filter { $0.hasPrefix("progress: ") }
+    XCTAssertEqual(lines.count, 4, reporting.error)
+    XCTAssert(lines.first?.hasPrefix("progress: step 50 of 200 (25%), elapsed ") == true, reporting.error)
+    XCTAssert(lines.allSatisfy { $0.contains("steps/s, ETA ") }, reporting.error)
+    XCTAssert(lines.last?.hasSuffix("ETA 0:00:00") == true, reporting.error)
+    XCTAssertFalse(reporting.output.contains("progress:"), reporting.output)
+
+    let quiet = try runTessera(ranks: 2, ["run", "in.deck", "--progress", "--log", "without.log"], in: dir)
+    XCTAssertEqual(quiet.status, 0, quiet.combined)
+    XCTAssertFalse(quiet.error.contains("progress:"), quiet.error)
+    let with = try String(contentsOf: dir.appendingPathComponent("with.log"), encoding: .utf8)
+    let without = try String(contentsOf: dir.appendingPathComponent("without.log"), encoding: .utf8)
+    XCTAssertFalse(with.contains("progress"), with)
+    XCTAssertEqual(thermoRows(with), thermoRows(without))
+    XCTAssertEqual(with.split(separator: "\n").count, without.split(separator: "\n").count, with)
+  }
+
   func testCheckValidatesWithoutRunning() throws {
     let dir = try write("units lj\nlattice fcc 0.8442\nregion box block 0 3 0 3 0 3\ncreate_box 1 box\ncreate_atoms 1 box\n"
       + "mass 1 1.0\npair_style lj/cut 2.5\npair_coeff 1 1 1 1\nfix 1 all nve\nrun 1000000\nwrite_data out.data\n")

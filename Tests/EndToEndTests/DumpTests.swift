@@ -32,6 +32,10 @@ final class DumpTests: XCTestCase {
     dump_modify 2 sort id
     dump 3 all xyz 100 dump.xyz
     dump_modify 3 sort id element Ar
+    dump 4 all custom 50 dump.bin id type x y z ix iy iz vx vy vz fx fy fz
+    dump_modify 4 sort id
+    dump 5 all atom 100 dump.atom.bin
+    dump_modify 5 sort id
     thermo 50
     run 100
     """
@@ -66,6 +70,54 @@ final class DumpTests: XCTestCase {
     }
   }
 
+  /// A LAMMPS binary dump (revision 2) cut into its frames' headers (every byte before the values) and values.
+  func binaryFrames(_ path: URL) throws -> [(header: [UInt8], values: [Double])] {
+    let bytes = [UInt8](try Data(contentsOf: path))
+    var offset = 0
+    func read<T: FixedWidthInteger>(_: T.Type) -> T {
+      var value = T.zero
+      withUnsafeMutableBytes(of: &value) { $0.copyBytes(from: bytes[offset..<(offset + MemoryLayout<T>.size)]) }
+      offset += MemoryLayout<T>.size
+      return T(littleEndian: value)
+    }
+    var frames: [(header: [UInt8], values: [Double])] = []
+    while offset < bytes.count {
+      let start = offset
+      let magicLength = Int(-read(Int64.self))
+      offset += magicLength + 8 + 16  // magic string, endian flag and revision, step and atom count
+      let triclinic = read(Int32.self)
+      offset += 24 + 8 * (triclinic == 1 ? 9 : 6) + 4  // boundary codes, bounds (and tilts), columns per atom
+      offset += Int(read(Int32.self))  // unit style
+      offset += bytes[offset] == 1 ? 9 : 1  // time flag (and time)
+      offset += Int(read(Int32.self))  // column names
+      let chunks = read(Int32.self)
+      let header = Array(bytes[start..<offset])
+      var values: [Double] = []
+      for _ in 0..<chunks {
+        for _ in 0..<read(Int32.self) { values.append(Double(bitPattern: read(UInt64.self))) }
+      }
+      frames.append((header, values))
+    }
+    return frames
+  }
+
+  /// Headers byte for byte; values to 1e-8 relative, or a box length apart (wrapped coordinates).
+  func assertSameBinaryDump(_ expected: URL, _ actual: URL, box: [Double], ranks: Int,
+                            file: StaticString = #filePath, line: UInt = #line) throws {
+    let a = try binaryFrames(expected), b = try binaryFrames(actual)
+    XCTAssertEqual(a.count, b.count, "\(actual.lastPathComponent): frame count", file: file, line: line)
+    for (k, (x, y)) in zip(a, b).enumerated() {
+      XCTAssertEqual(x.header, y.header, "\(actual.lastPathComponent) frame \(k) header on \(ranks) ranks", file: file, line: line)
+      XCTAssertEqual(x.values.count, y.values.count, "\(actual.lastPathComponent) frame \(k) values", file: file, line: line)
+      for (s, t) in zip(x.values, y.values) where s != t {
+        let wrapped = box.contains { abs(abs(s - t) - $0) < 1e-6 }
+        guard abs(s - t) <= 1e-8 * abs(s) + 1e-9 || wrapped else {
+          return XCTFail("\(actual.lastPathComponent) frame \(k) on \(ranks) ranks: \(t), LAMMPS \(s)", file: file, line: line)
+        }
+      }
+    }
+  }
+
   func compare(region: String, box: [Double]) throws {
     guard FileManager.default.isExecutableFile(atPath: lammps) else {
       return XCTFail("LAMMPS (Debian package lammps) is not installed; `make test` installs it")
@@ -83,6 +135,10 @@ final class DumpTests: XCTestCase {
       for name in ["dump.custom", "dump.atom", "dump.xyz"] {
         try assertSameDump(reference.appendingPathComponent(name), dir.appendingPathComponent(name), box: box, ranks: ranks,
                            tolerance: name == "dump.custom" ? 1e-8 : 1e-5)
+      }
+      for name in ["dump.bin", "dump.atom.bin"] {
+        try assertSameBinaryDump(reference.appendingPathComponent(name), dir.appendingPathComponent(name), box: box,
+                                 ranks: ranks)
       }
     }
   }
@@ -167,6 +223,17 @@ final class DumpTests: XCTestCase {
       ("dump 1 all h5md 10 d.%.h5 position", "'*' and '%' are not allowed in its name"),
       ("dump 1 all h5md 10 d.h5 position\ndump_modify 1 sort id", "dump_modify sort: not available for h5md dumps"),
       ("dump 1 all h5md 10 /nonexistent/dir/d.h5 position\nrun 10", "/nonexistent/dir/d.h5: cannot create the H5MD file"),
+      ("dump 1 all netcdf 10 d.nc id x y", "'x' is part of 'coordinates': give x y z together"),
+      ("dump 1 all netcdf 10 d.nc id element", "'element': a NetCDF dump stores no strings"),
+      ("dump 1 all netcdf/mpiio 10 d.*.nc id x y z", "'*' and '%' are not allowed in its name"),
+      ("dump 1 all netcdf 10 d.nc id x y z\ndump_modify 1 sort id", "dump_modify sort: not available for netcdf dumps"),
+      ("dump 1 all netcdf 10 d.nc id x y z\ndump_modify 1 at 0", "dump_modify at: frame 0 is not allowed"),
+      ("dump 1 all netcdf 10 d.nc id x y z\ndump_modify 1 at 2\nrun 10", "dump 1: dump_modify at needs 'append yes'"),
+      ("dump 1 all netcdf/mpiio 10 /nonexistent/dir/d.nc id x y z\nrun 10", "/nonexistent/dir/d.nc: cannot create the file"),
+      ("dump 1 all netcdf 10 /nonexistent/dir/d.nc id x y z\nrun 10", "/nonexistent/dir/d.nc: cannot create the file"),
+      ("dump 1 all netcdf/mpiio 10 missing.nc id x y z\ndump_modify 1 append yes\nrun 10", "missing.nc: cannot open the file to append to it"),
+      ("dump 1 all custom 10 d.txt id x\ndump_modify 1 double yes", "dump_modify double: only for netcdf dumps"),
+      ("dump 1 all custom 10 d.bin id element x", "'element' cannot be written to a binary dump"),
     ]
     for (lines, message) in cases {
       let result = try runDeck(base + lines + "\n", named: "in.e", ranks: 2, in: dir)

@@ -3,8 +3,10 @@ import TesseraTestSupport
 import XCTest
 
 /// Dumps read by the real readers installed from PyPI (`make pyenv`): ASE (LAMMPS text dump, extended
-/// XYZ), MDAnalysis (H5MD, LAMMPS dump) and h5py (the H5MD 1.1 layout), each compared with the engine's
-/// own full-precision values (`Tests/Python/check_dumps.py`), on 1 and 4 ranks, orthogonal and triclinic.
+/// XYZ), MDAnalysis (H5MD, LAMMPS dump) and h5py (the H5MD 1.1 layout) in `Tests/Python/check_dumps.py`;
+/// OVITO (custom and atom dumps, text and binary, xyz, extended XYZ, data file, NetCDF), MDAnalysis, ASE and
+/// netCDF4 (NetCDF: the AMBER layout, netcdf/mpiio equal to netcdf) in `check_ovito_netcdf.py`; each
+/// compared with the engine's own full-precision values, on 1 and 4 ranks, orthogonal and triclinic.
 final class ReaderTests: XCTestCase {
   /// The venv's interpreter: `TESSERA_PYTHON`, else `.build/pyenv` (made by `make pyenv`).
   var python: String {
@@ -32,6 +34,18 @@ final class ReaderTests: XCTestCase {
     dump_modify x element Ar
     dump h all h5md 10 traj.h5md position image velocity force species author "Tessera tests"
     dump_modify h compression_level \(compression)
+    dump a all atom 10 dump.atom
+    dump_modify a format float %.17g
+    dump ab all atom 10 dump.atom.bin
+    dump b all custom 10 dump.bin id type x y z ix iy iz vx vy vz fx fy fz
+    dump p all xyz 10 dump.plain.xyz
+    dump_modify p format float %.17g
+    dump n all netcdf 10 traj.nc id type x y z vx vy vz fx fy fz ix iy iz
+    dump m all netcdf/mpiio 10 traj_mpiio.nc id type x y z vx vy vz fx fy fz ix iy iz
+    dump d all netcdf/mpiio 10 traj_double.nc id type x y z vx vy vz fx fy fz
+    dump_modify d double yes
+    dump v all netcdf 10 traj_mda.nc id type x y z vx vy vz
+    dump_modify v double yes
     thermo 10
     run 40
     write_data final.data
@@ -48,6 +62,7 @@ final class ReaderTests: XCTestCase {
       return XCTFail("\(python) is missing: `make pyenv` installs ASE, MDAnalysis and h5py for these tests")
     }
     let script = repositoryRoot.appendingPathComponent("Tests/Python/check_dumps.py").path
+    let ovitoScript = repositoryRoot.appendingPathComponent("Tests/Python/check_ovito_netcdf.py").path
     for ranks in [1, 4] {
       let dir = try makeScratchDirectory("dump-readers")
       try prepare(dir)
@@ -55,9 +70,11 @@ final class ReaderTests: XCTestCase {
       let run = try runDeck(deck(system: system, compression: ranks == 4 ? 4 : 0),
                             named: "in.readers", ranks: ranks, in: dir)
       XCTAssertEqual(run.status, 0, run.combined)
-      let result = try runProcess(python, [script, "0.002", "40", "10"], in: dir)
-      XCTAssertEqual(result.status, 0, "\(ranks) ranks, \(system):\n\(result.combined)")
-      XCTAssertTrue(result.output.hasSuffix("OK\n"), result.combined)
+      for script in [script, ovitoScript] {
+        let result = try runProcess(python, [script, "0.002", "40", "10"], in: dir)
+        XCTAssertEqual(result.status, 0, "\(ranks) ranks, \(system), \(script):\n\(result.combined)")
+        XCTAssertTrue(result.output.hasSuffix("OK\n"), result.combined)
+      }
     }
   }
 
@@ -83,6 +100,83 @@ final class ReaderTests: XCTestCase {
         return (["\(3 * id)"] + words.dropFirst().map(String.init)).joined(separator: " ")
       }
       try sparse.joined(separator: "\n").write(to: dir.appendingPathComponent("sparse.data"), atomically: true, encoding: .utf8)
+    }
+  }
+
+  /// `dump_modify append yes` continues a NetCDF file written by an earlier dump (netcdf/mpiio after
+  /// netcdf/mpiio, then serial netcdf), and `at N` overwrites from frame N on: the steps in `time` show it.
+  func testNetCDFAppendAndAt() throws {
+    guard FileManager.default.isExecutableFile(atPath: python) else {
+      return XCTFail("\(python) is missing: `make pyenv` installs netCDF4 for this test")
+    }
+    let dir = try makeScratchDirectory("netcdf-append")
+    let deck = fccCrystalDeck(cells: 3, velocity: "1.6 87287 loop geom") + "\n" + """
+      pair_style lj/cut 2.5
+      pair_coeff 1 1 1.0 1.0 2.5
+      fix 1 all nve
+      dump n all netcdf/mpiio 10 t.nc id type x y z
+      run 20
+      undump n
+      dump n all netcdf/mpiio 10 t.nc id type x y z
+      dump_modify n append yes
+      run 20
+      undump n
+      dump n all netcdf 10 t.nc id type x y z
+      dump_modify n append yes at 2
+      run 10
+      """
+    let run = try runDeck(deck, named: "in.append", ranks: 2, in: dir)
+    XCTAssertEqual(run.status, 0, run.combined)
+    let script = """
+      import netCDF4
+      with netCDF4.Dataset("t.nc") as f:
+          f.set_auto_scale(False)
+          print([int(t) for t in f["time"][:]], f["coordinates"].shape, sorted(set(f["id"][:].ravel().tolist())) == list(range(1, 109)))
+      """
+    let result = try runProcess(python, ["-c", script], in: dir)
+    XCTAssertEqual(result.status, 0, result.combined)
+    XCTAssertEqual(result.output, "[0, 40, 50, 20, 30, 40] (6, 108, 3) True\n")
+  }
+
+  /// `dump_modify thermo yes`: each thermo column a per-frame variable named by its header, holding the
+  /// thermo table's values at the dump's steps (written collectively on 2 ranks, in doubles).
+  func testNetCDFThermoYes() throws {
+    guard FileManager.default.isExecutableFile(atPath: python) else {
+      return XCTFail("\(python) is missing: `make pyenv` installs netCDF4 for this test")
+    }
+    let dir = try makeScratchDirectory("netcdf-thermo")
+    let deck = fccCrystalDeck(cells: 3, velocity: "1.6 87287 loop geom") + "\n" + """
+      pair_style lj/cut 2.5
+      pair_coeff 1 1 1.0 1.0 2.5
+      fix 1 all nve
+      thermo_style custom step temp pe etotal press atoms
+      thermo_modify format float %.15g
+      thermo 10
+      dump n all netcdf/mpiio 10 t.nc id x y z
+      dump_modify n thermo yes double yes
+      run 30
+      """
+    let run = try runDeck(deck, named: "in.thermo", ranks: 2, in: dir)
+    XCTAssertEqual(run.status, 0, run.combined)
+    let rows = thermoRows(run.output)
+    XCTAssertEqual(rows.count, 4, run.output)
+    let script = """
+      import netCDF4
+      with netCDF4.Dataset("t.nc") as f:
+          for name in ["Step", "Temp", "PotEng", "TotEng", "Press", "Atoms"]:
+              print(name, f[name].dtype, " ".join(repr(float(v)) for v in f[name][:]))
+      """
+    let result = try runProcess(python, ["-c", script], in: dir)
+    XCTAssertEqual(result.status, 0, result.combined)
+    for line in result.output.split(separator: "\n").map(String.init) {
+      let words = line.split(separator: " ").map(String.init)
+      XCTAssertEqual(words[1], ["Step", "Atoms"].contains(words[0]) ? "int32" : "float64", line)
+      let stored = words.dropFirst(2).compactMap(Double.init)
+      let printed = rows.compactMap { $0[words[0]] }
+      XCTAssertEqual(stored.count, printed.count, "\(line)\n\(run.output)")
+      for (s, p) in zip(stored, printed) {
+        XCTAssertEqual(s, p, accuracy: 1e-12 * max(1, abs(p)), "\(words[0]): \(line)\n\(run.output)")
+      }
     }
   }
 
