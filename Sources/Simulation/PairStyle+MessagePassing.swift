@@ -60,7 +60,7 @@ extension Simulation {
     let path = paths[0]
     let name = RepformerModel.isDPA2(path: path) ? "DPA-2" : "DPA-3"
     guard name == "DPA-3" || paths.count == 1 else {
-      throw c.error("\(path) is a DPA-2 model: deviation ensembles (several model files) driven by DPA-2 are not supported yet")
+      throw c.error("\(path) is a DPA-2 model: deviation ensembles (several model files) are not supported for DPA-2 yet")
     }
     let evaluator: MessagePassingEvaluator, typeMap: [String], plan: String, summary: String
     let further: [DeviationModel]
