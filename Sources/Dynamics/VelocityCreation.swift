@@ -7,7 +7,8 @@ import Geometry
 /// - `loop all` (the default): one generator seeded by SEED walks every id from 1 to the largest, three
 ///   numbers per id, and each rank keeps those of the group's atoms it owns: the same on any rank count.
 ///   With ids 1…N this is LAMMPS's draw; LAMMPS refuses ids with gaps, which Tessera's `create_atoms` leaves
-///   (it numbers lattice sites, not atoms), so gaps draw numbers nobody keeps;
+///   (it numbers lattice sites, not atoms), so gaps draw numbers nobody keeps; when the largest id exceeds
+///   4N + 10⁶ for N atoms, one triple is drawn per existing id in id order instead, so the work stays O(N);
 /// - `loop local`: each rank's generator is seeded by SEED + rank and warmed up by 100 draws, then walks
 ///   its own group atoms in storage order: it depends on the decomposition, as in LAMMPS;
 /// - `loop geom`: each atom's generator is seeded from SEED and its coordinates (`RanPark::reset`).
@@ -46,15 +47,33 @@ public struct VelocityCreation {
     switch loop {
     case .all:
       let largest = comm.allReduce(Int((0..<atoms.ownedCount).map { atoms.tag[$0] }.max() ?? 0), .max)
+      let total = comm.allReduce(atoms.ownedCount, .sum)
       let owned = (0..<atoms.ownedCount).filter(members).sorted { atoms.tag[$0] < atoms.tag[$1] }
       var random = ParkMillerRandom(seed: Int32(truncatingIfNeeded: seed))
       var next = owned.startIndex
-      for id in stride(from: 1, through: largest, by: 1) {
+      // Ids far beyond the atom count (an id near 2³¹ in a small system) would cost a draw per missing
+      // id: then one draw per existing id, in id order, from every rank's ids gathered.
+      let ids: [Int64]
+      if largest <= 4 * total + 1_000_000 {
+        ids = []
+      } else {
+        let mine = (0..<atoms.ownedCount).map { atoms.tag[$0] }
+        let bytes = mine.withUnsafeBytes { Array($0) }
+        ids = comm.allGatherBytes(bytes).flatMap { chunk in
+          chunk.withUnsafeBytes { Array($0.bindMemory(to: Int64.self)) }
+        }.sorted()
+      }
+      func visit(_ id: Int64) {
         let v = draw(&random)
-        if next < owned.endIndex, atoms.tag[owned[next]] == Int64(id) {
+        if next < owned.endIndex, atoms.tag[owned[next]] == id {
           assign(owned[next], v)
           next += 1
         }
+      }
+      if ids.isEmpty {
+        for id in stride(from: Int64(1), through: Int64(largest), by: 1) { visit(id) }
+      } else {
+        for id in ids { visit(id) }
       }
     case .local:
       var random = ParkMillerRandom(seed: Int32(truncatingIfNeeded: seed + comm.rank))
