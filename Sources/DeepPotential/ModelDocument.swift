@@ -127,3 +127,31 @@ extension ModelFile {
     }
   }
 }
+
+/// The readers' common hyper-parameter checks.
+extension DocumentNode {
+  /// An integer that must be positive (widths, layer counts).
+  func positiveInt() throws -> Int {
+    let value = try int()
+    guard value > 0 else { throw DeepPotentialError("\(file.path): \(keyPath): expected a positive integer, found \(value)") }
+    return value
+  }
+
+  /// A boolean that DeePMD-kit may leave out, `fallback` then.
+  func flag(default fallback: Bool) throws -> Bool { isNull ? fallback : try bool() }
+}
+
+/// JSON equality of hyper-parameters (numbers, flags, names, lists of them); a selection is an integer
+/// in the descriptor's arguments and a one-element list in its layers, so the two compare equal.
+func sameHyperParameter(_ x: JSONValue, _ y: JSONValue) -> Bool {
+  switch (x, y) {
+  case (.null, .null): return true
+  case (.bool(let p), .bool(let q)): return p == q
+  case (.number(let p), .number(let q)): return p == q
+  case (.string(let p), .string(let q)): return p == q
+  case (.array(let p), .array(let q)): return p.count == q.count && zip(p, q).allSatisfy { sameHyperParameter($0, $1) }
+  case (.array(let p), .number): return p.count == 1 && sameHyperParameter(p[0], y)
+  case (.number, .array(let q)): return q.count == 1 && sameHyperParameter(x, q[0])
+  default: return false
+  }
+}

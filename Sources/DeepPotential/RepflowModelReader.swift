@@ -42,12 +42,12 @@ struct RepflowModelReader {
 
     // repflow_args: every key of DeePMD-kit 3.2's RepFlowArgs.
     let a = d["repflow_args"]
-    let nodeWidth = try positive(a["n_dim"]), edgeWidth = try positive(a["e_dim"]), angleWidth = try positive(a["a_dim"])
-    let layerCount = try positive(a["nlayers"])
+    let nodeWidth = try a["n_dim"].positiveInt(), edgeWidth = try a["e_dim"].positiveInt(), angleWidth = try a["a_dim"].positiveInt()
+    let layerCount = try a["nlayers"].positiveInt()
     let cutoff = try a["e_rcut"].double(), smoothingStart = try a["e_rcut_smth"].double()
     let angleCutoff = try a["a_rcut"].double(), angleSmoothingStart = try a["a_rcut_smth"].double()
     let selection = try mixedSelection(a["e_sel"]), angleSelection = try mixedSelection(a["a_sel"])
-    let exponentialSwitch = try flag(a["use_exp_switch"], default: false)
+    let exponentialSwitch = try a["use_exp_switch"].flag(default: false)
     for (rc, rs, key) in [(cutoff, smoothingStart, "e_rcut"), (angleCutoff, angleSmoothingStart, "a_rcut")] {
       // Both switches need r_s < r_c; the exponential one divides by r_s.
       guard rc > 0, rs < rc, exponentialSwitch ? rs > 0 : rs >= 0 else {
@@ -57,14 +57,14 @@ struct RepflowModelReader {
     guard angleCutoff <= cutoff, angleSelection <= selection else {
       throw DeepPotentialError("\(path): \(a.keyPath): expected a_rcut <= e_rcut and a_sel <= e_sel (the angle list is a prefix of the edge list)")
     }
-    let axisCount = try positive(a["axis_neuron"])
+    let axisCount = try a["axis_neuron"].positiveInt()
     guard axisCount <= min(nodeWidth, edgeWidth) else {
       throw DeepPotentialError("\(path): \(a["axis_neuron"].keyPath): expected at most min(n_dim, e_dim) = \(min(nodeWidth, edgeWidth))")
     }
     // Angular compression: node and edges enter the angle updates with a_dim / c and
     // a_dim / 2c · e_rate components (DeePMD-kit's n_a_compress_dim, e_a_compress_dim).
     let compressRate = try intOrDefault(a["a_compress_rate"], 0), compressEdgeRate = try intOrDefault(a["a_compress_e_rate"], 1)
-    let compressBySplit = try flag(a["a_compress_use_split"], default: false)
+    let compressBySplit = try a["a_compress_use_split"].flag(default: false)
     guard compressRate >= 0, compressEdgeRate > 0,
           compressRate == 0 || (angleWidth * compressEdgeRate) % (2 * compressRate) == 0 else {
       throw DeepPotentialError("\(path): \(a.keyPath): expected a_compress_rate c >= 0, a_compress_e_rate >= 1 and a_dim · a_compress_e_rate divisible by 2c, found c = \(compressRate), e_rate = \(compressEdgeRate), a_dim = \(angleWidth)")
@@ -77,7 +77,7 @@ struct RepflowModelReader {
     if try intOrDefault(a["n_multi_edge_message"], 1) != 1 {
       throw a["n_multi_edge_message"].unsupported("n_multi_edge_message other than 1")
     }
-    if !(try flag(a["update_angle"], default: true)) { throw a["update_angle"].unsupported("update_angle false") }
+    if !(try a["update_angle"].flag(default: true)) { throw a["update_angle"].unsupported("update_angle false") }
     let styleName = a["update_style"].isNull ? "res_residual" : try a["update_style"].string()
     let updateStyle: RepflowModel.UpdateStyle
     switch styleName {
@@ -92,11 +92,11 @@ struct RepflowModelReader {
     if !a["update_residual_init"].isNull { _ = try a["update_residual_init"].string() }
     if !a["fix_stat_std"].isNull { _ = try a["fix_stat_std"].double() }
     // optim_update splits the concatenated weight matrices into blocks: the same function.
-    _ = try flag(a["optim_update"], default: true)
-    let smoothEdgeUpdate = try flag(a["smooth_edge_update"], default: false)
-    let edgeInitUsesDistance = try flag(a["edge_init_use_dist"], default: false)
+    _ = try a["optim_update"].flag(default: true)
+    let smoothEdgeUpdate = try a["smooth_edge_update"].flag(default: false)
+    let edgeInitUsesDistance = try a["edge_init_use_dist"].flag(default: false)
     // use_dynamic_sel: the same neighbours (flattened in DeePMD-kit), normalised by sel / sel_reduce_factor.
-    let dynamicSelection = try flag(a["use_dynamic_sel"], default: false)
+    let dynamicSelection = try a["use_dynamic_sel"].flag(default: false)
     let reduceFactor = a["sel_reduce_factor"].isNull ? 10.0 : try a["sel_reduce_factor"].double()
     guard reduceFactor > 0 else {
       throw DeepPotentialError("\(path): \(a["sel_reduce_factor"].keyPath): expected a positive factor, found \(reduceFactor)")
@@ -106,7 +106,7 @@ struct RepflowModelReader {
     }
     let edgeNormalization = Double(selection) / (dynamicSelection ? reduceFactor : 1)
     let angleNormalization = Double(angleSelection) / (dynamicSelection ? reduceFactor : 1)
-    if try flag(a["sequential_update"], default: false) {
+    if try a["sequential_update"].flag(default: false) {
       throw a["sequential_update"].unsupported("sequential_update true")
     }
 
@@ -128,7 +128,7 @@ struct RepflowModelReader {
       for key in layer.keys.sorted() where !["@class", "@version", "@variables", "ntypes"].contains(key) {
         let own = layer[key], block = key == "activation_function" ? d[key] : a[key]
         if case .object = own.value { continue }  // the layer's networks
-        if !block.isNull, !sameValue(own.value, block.value) {
+        if !block.isNull, !sameHyperParameter(own.value, block.value) {
           throw DeepPotentialError("\(path): \(own.keyPath): disagrees with \(block.keyPath)")
         }
       }
@@ -212,30 +212,10 @@ struct RepflowModelReader {
     return counts[0]
   }
 
-  private func positive(_ node: DocumentNode) throws -> Int {
-    let value = try node.int()
-    guard value > 0 else { throw DeepPotentialError("\(file.path): \(node.keyPath): expected a positive integer, found \(value)") }
-    return value
-  }
 
-  /// JSON equality of hyper-parameters (numbers, flags, names, lists of them).
-  private func sameValue(_ x: JSONValue, _ y: JSONValue) -> Bool {
-    switch (x, y) {
-    case (.null, .null): return true
-    case (.bool(let p), .bool(let q)): return p == q
-    case (.number(let p), .number(let q)): return p == q
-    case (.string(let p), .string(let q)): return p == q
-    case (.array(let p), .array(let q)): return p.count == q.count && zip(p, q).allSatisfy { sameValue($0, $1) }
-    // e_sel is an integer in repflow_args and a one-element list in the layers.
-    case (.array(let p), .number): return p.count == 1 && sameValue(p[0], y)
-    case (.number, .array(let q)): return q.count == 1 && sameValue(x, q[0])
-    default: return false
-    }
-  }
 
   private func intOrDefault(_ node: DocumentNode, _ fallback: Int) throws -> Int { node.isNull ? fallback : try node.int() }
-  private func flag(_ node: DocumentNode, default fallback: Bool) throws -> Bool { node.isNull ? fallback : try node.bool() }
   private func refuse(_ node: DocumentNode, ifTrue what: String) throws {
-    if try flag(node, default: false) { throw node.unsupported(what) }
+    if try node.flag(default: false) { throw node.unsupported(what) }
   }
 }

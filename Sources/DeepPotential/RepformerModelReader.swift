@@ -24,10 +24,10 @@ struct RepformerModelReader {
     guard ["float64", "double", "default"].contains(precision) else {
       throw d["precision"].unsupported("descriptor precision '\(precision)' (float64 DPA-2 models only)")
     }
-    if !(try flag(d["smooth"], default: true)) {
+    if !(try d["smooth"].flag(default: true)) {
       throw d["smooth"].unsupported("smooth false (masked instead of switched attention and 1/nnei)")
     }
-    for key in ["use_econf_tebd", "use_tebd_bias", "add_tebd_to_repinit_out"] where try flag(d[key], default: false) {
+    for key in ["use_econf_tebd", "use_tebd_bias", "add_tebd_to_repinit_out"] where try d[key].flag(default: false) {
       throw d[key].unsupported("\(key) true")
     }
     if !d["exclude_types"].isNull, try !d["exclude_types"].list().isEmpty {
@@ -40,7 +40,7 @@ struct RepformerModelReader {
       throw d["env_protection"].unsupported("env_protection other than 0 for DPA-2")
     }
     if !d["trainable"].isNull { _ = try d["trainable"].bool() }  // training only
-    let appendsTypeEmbedding = try flag(d["concat_output_tebd"], default: true)
+    let appendsTypeEmbedding = try d["concat_output_tebd"].flag(default: true)
     let typeEmbeddingReader = AttentionModelReader(file: file)
     let typeEmbedding = try typeEmbeddingReader.readTypeEmbedding(d["type_embedding"], typeCount: n)
     let tebd = typeEmbedding.count / (n + 1)
@@ -52,7 +52,7 @@ struct RepformerModelReader {
     }
     let repinit = try repinitBlock(ri, rv, typeEmbedding: typeEmbedding, typeMap: typeMap)
     var threeBody: ScalarDescriptorModel? = nil
-    if try flag(ri["use_three_body"], default: false) {
+    if try ri["use_three_body"].flag(default: false) {
       threeBody = try threeBodyBlock(ri, d["repinit_three_body_variable"], typeEmbedding: typeEmbedding, typeMap: typeMap,
                                      listCutoff: repinit.cutoff, listSelection: repinit.selection)
     } else {
@@ -67,18 +67,18 @@ struct RepformerModelReader {
     guard cutoff > 0, smoothingStart >= 0, smoothingStart < cutoff else {
       throw DeepPotentialError("\(path): \(a.keyPath): expected 0 <= rcut_smth < rcut, found \(smoothingStart) and \(cutoff)")
     }
-    let selection = try positive(a["nsel"])
+    let selection = try a["nsel"].positiveInt()
     guard cutoff < repinit.cutoff, selection < repinit.selection else {
       throw DeepPotentialError("\(path): \(a.keyPath): expected rcut < repinit rcut and nsel < repinit nsel (the repformer list is a prefix of repinit's), as DeePMD-kit asserts")
     }
-    let layerCount = try positive(a["nlayers"])
-    let g1Width = try positive(a["g1_dim"]), g2Width = try positive(a["g2_dim"])
-    let axisCount = try positive(a["axis_neuron"])
+    let layerCount = try a["nlayers"].positiveInt()
+    let g1Width = try a["g1_dim"].positiveInt(), g2Width = try a["g2_dim"].positiveInt()
+    let axisCount = try a["axis_neuron"].positiveInt()
     guard axisCount <= min(g1Width, g2Width) else {
       throw DeepPotentialError("\(path): \(a["axis_neuron"].keyPath): expected at most min(g1_dim, g2_dim) = \(min(g1Width, g2Width))")
     }
-    let directDistance = try flag(a["direct_dist"], default: false)
-    let updatesH2 = try flag(a["update_h2"], default: false)
+    let directDistance = try a["direct_dist"].flag(default: false)
+    let updatesH2 = try a["update_h2"].flag(default: false)
     let activationName = try a["activation_function"].string()
     guard let activation = Activation(name: activationName) else {
       throw DeepPotentialError("\(path): \(a["activation_function"].keyPath): unknown activation function '\(activationName)'")
@@ -97,15 +97,15 @@ struct RepformerModelReader {
     if !a["update_residual_init"].isNull { _ = try a["update_residual_init"].string() }
     for key in ["set_davg_zero", "trainable_ln"] where !a[key].isNull { _ = try a[key].bool() }
     if !a["ln_eps"].isNull { _ = try a["ln_eps"].double() }
-    let sqrtNormalization = try flag(a["use_sqrt_nnei"], default: true)
-    let convolutionOut = try flag(a["g1_out_conv"], default: true)
-    let selfMLPOut = try flag(a["g1_out_mlp"], default: true)
+    let sqrtNormalization = try a["use_sqrt_nnei"].flag(default: true)
+    let convolutionOut = try a["g1_out_conv"].flag(default: true)
+    let selfMLPOut = try a["g1_out_mlp"].flag(default: true)
     let switches = try ["update_g1_has_conv", "update_g1_has_drrd", "update_g1_has_grrg", "update_g1_has_attn",
                         "update_g2_has_g1g1", "update_g2_has_attn", "attn2_has_gate"].reduce(into: [String: Bool]()) {
-      $0[$1] = try flag(a[$1], default: $1 != "attn2_has_gate")
+      $0[$1] = try a[$1].flag(default: $1 != "attn2_has_gate")
     }
-    let attn1Hidden = try positive(a["attn1_hidden"]), attn1Heads = try positive(a["attn1_nhead"])
-    let attn2Hidden = try positive(a["attn2_hidden"]), attn2Heads = try positive(a["attn2_nhead"])
+    let attn1Hidden = try a["attn1_hidden"].positiveInt(), attn1Heads = try a["attn1_nhead"].positiveInt()
+    let attn2Hidden = try a["attn2_hidden"].positiveInt(), attn2Heads = try a["attn2_nhead"].positiveInt()
 
     let repinitOut = repinit.descriptorWidth + (threeBody?.descriptorWidth ?? 0)
     var shapeTransform: DenseLayer? = nil
@@ -125,7 +125,7 @@ struct RepformerModelReader {
         // The last layer leaves g2 and h2 alone: DeePMD-kit stores its g2 switches off.
         if last, ["update_g2_has_g1g1", "update_g2_has_attn", "update_h2"].contains(key), case .bool(false) = own.value { continue }
         if case .object = own.value { continue }  // the layer's networks
-        if !block.isNull, !sameValue(own.value, block.value) {
+        if !block.isNull, !sameHyperParameter(own.value, block.value) {
           throw DeepPotentialError("\(path): \(own.keyPath): disagrees with \(block.keyPath)")
         }
       }
@@ -236,12 +236,12 @@ struct RepformerModelReader {
     guard cutoff > 0, smoothingStart >= 0, smoothingStart < cutoff else {
       throw DeepPotentialError("\(path): \(a.keyPath): expected 0 <= rcut_smth < rcut, found \(smoothingStart) and \(cutoff)")
     }
-    let selection = try positive(a["nsel"])
+    let selection = try a["nsel"].positiveInt()
     let mode = a["tebd_input_mode"].isNull ? "concat" : try a["tebd_input_mode"].string()
     guard mode == "concat" || mode == "strip" else {
       throw a["tebd_input_mode"].unsupported("tebd_input_mode '\(mode)' (concat or strip)")
     }
-    let typeOneSide = try flag(a["type_one_side"], default: false)
+    let typeOneSide = try a["type_one_side"].flag(default: false)
     // set_davg_zero and resnet_dt shaped training; the stored statistics and networks are used.
     if !a["set_davg_zero"].isNull { _ = try a["set_davg_zero"].bool() }
     if !a["resnet_dt"].isNull { _ = try a["resnet_dt"].bool() }
@@ -264,7 +264,7 @@ struct RepformerModelReader {
       inputMode = .strip(geometric, typeTable: reader.typePairTable(typeNetwork, typeEmbedding: typeEmbedding,
                                                                      typeCount: n, oneSide: typeOneSide))
     }
-    let axisCount = try positive(a["axis_neuron"])
+    let axisCount = try a["axis_neuron"].positiveInt()
     guard axisCount <= width else {
       throw DeepPotentialError("\(path): \(a["axis_neuron"].keyPath): expected 1...\(width), found \(axisCount)")
     }
@@ -287,7 +287,7 @@ struct RepformerModelReader {
     guard cutoff > 0, smoothingStart >= 0, smoothingStart < cutoff, cutoff <= listCutoff else {
       throw DeepPotentialError("\(path): \(a.keyPath): expected 0 <= three_body_rcut_smth < three_body_rcut <= rcut, found \(smoothingStart), \(cutoff), \(listCutoff)")
     }
-    let selection = try positive(a["three_body_sel"])
+    let selection = try a["three_body_sel"].positiveInt()
     guard selection <= listSelection else {
       throw DeepPotentialError("\(path): \(a["three_body_sel"].keyPath): expected at most nsel \(listSelection)")
     }
@@ -325,7 +325,7 @@ struct RepformerModelReader {
       if !v["env_mat"]["protection"].isNull, try v["env_mat"]["protection"].double() != 0 {
         throw v["env_mat"]["protection"].unsupported("env_mat protection other than 0")
       }
-      if try flag(v["env_mat"]["use_exp_switch"], default: false) {
+      if try v["env_mat"]["use_exp_switch"].flag(default: false) {
         throw v["env_mat"]["use_exp_switch"].unsupported("the exponential switch (use_exp_switch)")
       }
     }
@@ -358,25 +358,6 @@ struct RepformerModelReader {
     return layer
   }
 
-  private func positive(_ node: DocumentNode) throws -> Int {
-    let value = try node.int()
-    guard value > 0 else { throw DeepPotentialError("\(file.path): \(node.keyPath): expected a positive integer, found \(value)") }
-    return value
-  }
 
-  /// JSON equality of hyper-parameters; `sel` is a one-element list in the layers.
-  private func sameValue(_ x: JSONValue, _ y: JSONValue) -> Bool {
-    switch (x, y) {
-    case (.null, .null): return true
-    case (.bool(let p), .bool(let q)): return p == q
-    case (.number(let p), .number(let q)): return p == q
-    case (.string(let p), .string(let q)): return p == q
-    case (.array(let p), .array(let q)): return p.count == q.count && zip(p, q).allSatisfy { sameValue($0, $1) }
-    case (.array(let p), .number): return p.count == 1 && sameValue(p[0], y)
-    case (.number, .array(let q)): return q.count == 1 && sameValue(x, q[0])
-    default: return false
-    }
-  }
 
-  private func flag(_ node: DocumentNode, default fallback: Bool) throws -> Bool { node.isNull ? fallback : try node.bool() }
 }
