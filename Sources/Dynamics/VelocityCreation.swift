@@ -6,8 +6,8 @@ import Geometry
 /// `velocity GROUP scale T`, as LAMMPS's `Velocity::create` draws them with `RanPark`:
 /// - `loop all` (the default): one generator seeded by SEED walks every id from 1 to the largest, three
 ///   numbers per id, and each rank keeps those of the group's atoms it owns: the same on any rank count.
-///   With ids 1…N this is LAMMPS's draw; LAMMPS refuses ids with gaps, which Tessera's `create_atoms` leaves
-///   (it numbers lattice sites, not atoms), so gaps draw numbers nobody keeps; when the largest id exceeds
+///   With ids 1…N this is LAMMPS's draw; LAMMPS refuses ids with gaps (left by `delete_atoms … compress no`
+///   or a data file), here gaps draw numbers nobody keeps; when the largest id exceeds
 ///   4N + 10⁶ for N atoms, one triple is drawn per existing id in id order instead, so the work stays O(N);
 /// - `loop local`: each rank's generator is seeded by SEED + rank and warmed up by 100 draws, then walks
 ///   its own group atoms in storage order: it depends on the decomposition, as in LAMMPS;

@@ -1,4 +1,5 @@
 import Atoms
+import Communication
 import Decomposition
 import Dynamics
 import Geometry
@@ -136,10 +137,25 @@ extension Simulation {
     guard points.isFinite, points <= LatticeFiller.pointLimit else {
       throw c.error("the box spans \(String(format: "%.3g", points)) lattice points, more than \(String(format: "%.0e", LatticeFiller.pointLimit)) (box or lattice constant wrong?)")
     }
-    let created = filler.fill(into: atoms, type: Int32(type), tagOffset: Int64(maxTag()))
+    let offset = Int64(maxTag()), first = atoms.ownedCount
+    let created = filler.fill(into: atoms, type: Int32(type))
     let total = comm.allReduce(created, .sum)
+    try numberConsecutively(first..<first + created, total: total, after: offset, c)
     atomCount += total
     console.line("Created \(total) atoms")
+  }
+
+  /// Gives the atoms `created` (numbered by lattice point) the ids offset + 1 … offset + total in
+  /// lattice-point order, as LAMMPS does on one rank, whatever the rank count.
+  private func numberConsecutively(_ created: Range<Int>, total: Int, after offset: Int64, _ c: Command) throws {
+    let tags = atoms.tag + created.lowerBound
+    let numbering: RowIndex
+    do {
+      numbering = try RowIndex(ids: UnsafeBufferPointer(start: tags, count: created.count), total: total, comm: comm)
+    } catch {
+      throw c.error("cannot number the new atoms: \(error)")
+    }
+    for i in 0..<created.count { tags[i] = offset + Int64(numbering.row(of: tags[i]) + 1) }
   }
 
   /// Largest atom id in the system (new atoms are numbered above it).

@@ -121,7 +121,11 @@ final class Dump: Writer {
         let mine = GatheredAtoms(step: output.step, box: output.box, packed: output.packedOwnedAtoms(),
                                  hasEnergies: hasEnergies, sortByID: true)
         if trajectory == nil {
-          rowIndex = try mine.ids.withUnsafeBufferPointer { try RowIndex(ids: $0, total: total, comm: comm) }
+          do {
+            rowIndex = try mine.ids.withUnsafeBufferPointer { try RowIndex(ids: $0, total: total, comm: comm) }
+          } catch {
+            throw DumpError("dump \(id): \(pattern): \(error)")
+          }
           trajectory = try openTrajectory(.parallel, fields, atomCount: total, isWriter: comm.isRoot)
         }
         try checkCount(total)

@@ -4,8 +4,9 @@ import Geometry
 
 /// Creates the lattice points of one rank's brick that lie in the box (and region).
 ///
-/// Ids come from the point's position in the global lattice (cell indices and basis index), so they
-/// are the same whatever the number of ranks. A point within 2·10⁻⁶ of a periodic upper face is left
+/// Tags come from the point's position in the global lattice (cell indices and basis index), so they
+/// are the same whatever the number of ranks and sort in LAMMPS's creation order (z, y, x, basis); the caller
+/// renumbers them consecutively. A point within 2·10⁻⁶ of a periodic upper face is left
 /// out and one up to 10⁻⁶ below the lower face kept (LAMMPS's margins), so round-off in fractional
 /// coordinates never creates an atom twice or not at all.
 struct LatticeFiller {
@@ -27,7 +28,7 @@ struct LatticeFiller {
     return cells * Double(lattice.basis.count)
   }
 
-  func fill(into atoms: AtomStore, type: Int32, tagOffset: Int64) -> Int {
+  func fill(into atoms: AtomStore, type: Int32) -> Int {
     let a = lattice.constant
     // Cells of the whole box number the ids; only the cells around this rank's brick are visited.
     let (first, last) = cellRange(from: .zero, to: SIMD3(repeating: 1))
@@ -50,7 +51,7 @@ struct LatticeFiller {
             guard inside, grid.owner(ofFractional: lambda) == grid.rank else { continue }
             if let region, !region.contains(x) { continue }
             let cellIndex = (i - first.x) + cells.x * ((j - first.y) + cells.y * (k - first.z))
-            let tag = tagOffset + Int64(cellIndex * basisCount + b + 1)
+            let tag = Int64(cellIndex * basisCount + b + 1)
             atoms.appendOwned(tag: tag, type: type, position: x)
             created += 1
           }
@@ -60,8 +61,6 @@ struct LatticeFiller {
     return created
   }
 
-  /// Lattice cells whose points (basis offsets in [0, 1)) can fall in the Cartesian bounding box of
-  /// the fractional block [lower, upper].
   /// The Cartesian bounding box of the fractional block [lower, upper].
   private func extent(from lower: SIMD3<Double>, to upper: SIMD3<Double>) -> (SIMD3<Double>, SIMD3<Double>) {
     var lo = SIMD3<Double>(repeating: .infinity), hi = SIMD3<Double>(repeating: -.infinity)
