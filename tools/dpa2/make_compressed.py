@@ -76,7 +76,8 @@ def evaluate(model, atoms) -> dict:
 
     type_map = model.get_type_map()
     n = len(atoms)
-    coord = torch.tensor(atoms.positions.reshape(1, n, 3), dtype=torch.float64)
+    # Forces and virials are derivatives with respect to the (extended) coordinates.
+    coord = torch.tensor(atoms.positions.reshape(1, n, 3), dtype=torch.float64, requires_grad=True)
     atype = torch.tensor([[type_map.index(s) for s in atoms.get_chemical_symbols()]], dtype=torch.int64)
     box = torch.tensor(atoms.cell.array.reshape(1, 9), dtype=torch.float64) if atoms.pbc.all() else None
     result = model(coord, atype, box, do_atomic_virial=True)
@@ -104,6 +105,10 @@ def main() -> None:
 
     document = load_dp_model(str(ROOT / "inputs" / "models" / SOURCE / f"{SOURCE}.dp"))
     plain = BaseModel.deserialize(document["model"])
+    # The uncompressed pt_expt DPA-2 would take DeePMD-kit's sel-free graph route, which keeps every
+    # neighbour within rcut; the compressed one (and the PyTorch backend of cuag_dpa2's references)
+    # keeps the nearest sel: compare like with like.
+    plain.atomic_model.descriptor.disable_graph_lower()
     model = BaseModel.deserialize(document["model"])
     # dp compress's defaults: extrapolate 5, strides 0.01 and 0.1, no overflow check.
     model.atomic_model.descriptor.enable_compression(distance, 5, 0.01, 0.1, -1)
@@ -120,10 +125,14 @@ def main() -> None:
     assert np.array_equal(stored["compress_info"][0], descriptor.compress_info[0].detach().numpy())
     write_full_precision_extxyz(folder / "fixtures" / "configs.xyz", frames)
 
+    import ase.io
+    uncompressed = ase.io.read(ROOT / "inputs" / "models" / SOURCE / "fixtures" / "reference.xyz", ":")
     written, entries = [], []
-    for atoms in frames:
+    for atoms, stored in zip(frames, uncompressed):
         n = len(atoms)
         ours, theirs = evaluate(model, atoms), evaluate(plain, atoms)
+        # The uncompressed pt_expt model is the PyTorch backend's (cuag_dpa2's references).
+        assert abs(float(theirs["energy"].reshape(())) - stored.get_potential_energy()) < 1e-10 * n, atoms.info["config"]
         e = float(ours["energy"].reshape(()))
         v = ours["virial"].reshape(3, 3)
         a = Atoms(atoms.get_chemical_symbols(), atoms.positions, cell=atoms.cell, pbc=atoms.pbc)
