@@ -73,9 +73,11 @@ final class RepformerCompressionTests: XCTestCase, CuAgDeckRunning {
     print("\(Self.compressed) vs DeePMD-kit's uncompressed cuag_dpa2: \(worstEnergy) eV/atom, \(worstForce) eV/Å")
     XCTAssertGreaterThan(worstForce, 0, "the table is used")
     // G enters the repinit output linearly and the force through dG/ds: bounded by the report's
-    // value and slope errors times the model's (order-one) sensitivities.
-    XCTAssertLessThan(worstEnergy, 100 * report.valueError)
-    XCTAssertLessThan(worstForce, 100 * report.slopeError)
+    // value and slope errors times the model's (order-one) sensitivities. Measured: 4.4e-16 eV/atom
+    // and 1.8e-13 eV/Å against 2.8e-15 in G and 9.2e-14 in dG/ds (DeePMD-kit's own compressed model
+    // is as far from its uncompressed one: 3e-16 and 1.3e-13, tools/dpa2/README.md).
+    XCTAssertLessThan(worstEnergy, 10 * report.valueError)
+    XCTAssertLessThan(worstForce, 10 * report.slopeError)
     let (x, types, cell) = AttentionModelTests.distortedCell()
     try AttentionModelTests.checkDerivatives({ try evaluator.evaluate(positions: $0, types: types, cell: $1) },
                                              x: x, cell: cell, label: "compressed cuag_dpa2")

@@ -6,7 +6,7 @@ import XCTest
 /// with models of different descriptors and cut-offs — se_e3 (r_c 4 Å) driving with the DPA-3 teacher
 /// (e_rcut 5 Å, 3 message-passing layers) and a DPA-1 model (5 Å) as further models, and the
 /// reverse (DPA-3 driving), and DPA-2 the same ways (driving with another DPA-2, the student and the
-/// DPA-3 teacher; a further model of the student). The list and the ghosts reach the largest cut-off plus skin; each model
+/// DPA-3 teacher; a further model of the student and of DPA-3). The list and the ghosts reach the largest cut-off plus skin; each model
 /// selects within its own. The deviation file must be what `tessera eval --devi` gives on the dumped
 /// frames (each model evaluated alone with its periodic images), and the same on several ranks.
 final class TeacherStudentTests: XCTestCase, CuAgDeckRunning {
@@ -130,6 +130,11 @@ final class TeacherStudentTests: XCTestCase, CuAgDeckRunning {
   /// DPA-3 teacher are the further models, the two DPA-2 and the DPA-3 exchanging features per layer.
   func testDPA2DrivingWithDPA2StudentAndDPA3() throws {
     try assertDeviationFile(models: [dpa2, otherDPA2, student, teacher], listCutoff: 5.0, ranks: [4])
+  }
+
+  /// The DPA-3 model drives, the DPA-2 model is the further model: both exchange features per layer.
+  func testDPA3DrivingWithDPA2() throws {
+    try assertDeviationFile(models: [teacher, dpa2], listCutoff: 5.0, ranks: [4])
   }
 
   /// The se_e3 student drives; the DPA-2 model and a DPA-1 model (5 Å) give the deviation.
