@@ -90,6 +90,22 @@ final class RepformerCompressionTests: XCTestCase, CuAgDeckRunning {
     }
   }
 
+  /// In a deck: a concat repinit, and a model without min_nbor_dist when the deck gives none, are
+  /// refused at load with the model named; the DPA-3 path still refuses `compress`.
+  func testCompressKeywordRefusals() throws {
+    for (model, suffix, message) in [
+      ("cuag_dpa2_avg", " compress min_nbor_dist 1.762", "compressing a DPA-2 model needs the repinit in tebd_input_mode strip"),
+      ("cuag_dpa2", " compress", "does not record min_nbor_dist"),
+      ("cuag_dpa3", " compress", "keyword 'compress' of pair_style deepmd is not supported for DPA-3 models yet"),
+    ] {
+      let text = deck(model: model, steps: 0).replacingOccurrences(of: "\(model).dp\n", with: "\(model).dp\(suffix)\n")
+      XCTAssertTrue(text.contains("\(model).dp\(suffix)\n"))
+      let result = try run(text, cells: 1, ranks: 1)
+      assertRunRefused(result, saying: message, "\(model)\(suffix)")
+      XCTAssertTrue(result.combined.contains("\(model).dp"), result.combined)
+    }
+  }
+
   /// `pair_style deepmd cuag_dpa2.dp compress min_nbor_dist 1.762`: thermo on 1 and 4 ranks within
   /// 1e-9 of the uncompressed run (g1 still crosses the ranks per repformer layer).
   func testCompressedDeckOnRanks() throws {
