@@ -112,13 +112,14 @@ struct AttentionModelReader {
       fittings: [], vacuumEnergy: [], fittingBias: [], outputBias: [], radialTable: radialTable)
   }
 
-  /// DeePMD-kit's `compress` block (`DescrptDPA1.enable_compression`): `type_embd_data`, the
-  /// strip network of every type pair, which this reader computes itself from the same networks
-  /// (only its shape is checked), and with `geo_compress` the radial network's one table.
-  private func compression(_ node: DocumentNode, mode: String, width: Int) throws -> EmbeddingTable? {
+  /// DeePMD-kit's `compress` block (`DescrptDPA1.enable_compression`, and DPA-2's for its repinit
+  /// block): `type_embd_data`, the strip network of every type pair, which this reader computes
+  /// itself from the same networks (only its shape is checked), and with `geo_compress` the radial
+  /// network's one table.
+  func compression(_ node: DocumentNode, mode: String, width: Int) throws -> EmbeddingTable? {
     if node.isNull { return nil }
     guard mode == "strip" else {
-      throw DeepPotentialError("\(file.path): \(node.keyPath): a compressed DPA-1 model must be in strip mode (DeePMD-kit compresses only that)")
+      throw DeepPotentialError("\(file.path): \(node.keyPath): a compressed embedding must be in strip mode (DeePMD-kit compresses only that)")
     }
     let variables = node["@variables"]
     guard let typeData = try variables["type_embd_data"].array(), typeData.shape.last == width else {

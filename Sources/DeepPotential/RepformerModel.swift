@@ -11,8 +11,9 @@
 public struct RepformerModel: Sendable {
   public let path: String
   public let typeMap: [String]
-  /// The repinit block: rcut, sel and networks (its fitting fields unused). Its cut-off is the model's.
-  let repinit: AttentionModel
+  /// The repinit block: rcut, sel and networks (its fitting fields unused). Its cut-off is the
+  /// model's. Its radial table, when it has one, is the compressed repinit (`tabulated(_:)`).
+  var repinit: AttentionModel
   /// The three-body block on the first three_body_sel neighbours within three_body_rcut.
   let threeBody: ScalarDescriptorModel?
   /// [repinit, three-body] → g1_dim (`g1_shape_tranform`; nil where the widths agree: identity).

@@ -13,10 +13,12 @@ struct RepformerModelReader {
     let d = model["descriptor"]
     let type = try d["type"].string()
     guard type == "dpa2" else { throw d["type"].unsupported("descriptor '\(type)' here (this reader takes dpa2)") }
-    if !d["@version"].isNull, try d["@version"].int() == 4 || !d["repinit_variable"]["compress"].isNull {
-      throw d["@version"].unsupported("a compressed DPA-2 model (@version 4, repinit_variable.compress)")
+    // @version 4 is a compressed repinit (`repinit_variable.compress`).
+    try d.checkVersion(3...4)
+    let compressed = d["@version"].isNull ? false : try d["@version"].int() == 4
+    guard compressed != d["repinit_variable"]["compress"].isNull else {
+      throw DeepPotentialError("\(path): \(d["repinit_variable"].keyPath).compress: expected \(compressed ? "" : "no ")compress block with @version \(compressed ? 4 : 3)")
     }
-    try d.checkVersion(3...3)
     if !d["ntypes"].isNull, try d["ntypes"].int() != n {
       throw DeepPotentialError("\(path): \(d["ntypes"].keyPath): expected \(n) (the type map's length)")
     }
@@ -50,7 +52,9 @@ struct RepformerModelReader {
     if !ri["tebd_dim"].isNull, try ri["tebd_dim"].int() != tebd {
       throw DeepPotentialError("\(path): \(ri["tebd_dim"].keyPath): expected \(tebd), the type embedding's width")
     }
-    let repinit = try repinitBlock(ri, rv, typeEmbedding: typeEmbedding, typeMap: typeMap)
+    var repinit = try repinitBlock(ri, rv, typeEmbedding: typeEmbedding, typeMap: typeMap)
+    let distance = document.root["min_nbor_dist"]
+    repinit.minNeighborDistance = distance.isNull ? nil : try distance.double()
     var threeBody: ScalarDescriptorModel? = nil
     if try ri["use_three_body"].flag(default: false) {
       threeBody = try threeBodyBlock(ri, d["repinit_three_body_variable"], typeEmbedding: typeEmbedding, typeMap: typeMap,
@@ -275,7 +279,8 @@ struct RepformerModelReader {
       typeEmbedding: typeEmbedding, typeEmbeddingWidth: tebd, typeOneSide: typeOneSide, inputMode: inputMode,
       smooth: true, attentionLayers: [], appendsTypeEmbedding: false,
       descriptorExcluded: [Bool](repeating: false, count: n * n), pairExcluded: [Bool](repeating: false, count: n * n),
-      atomExcluded: [Bool](repeating: false, count: n), fittings: [], vacuumEnergy: [], fittingBias: [], outputBias: [])
+      atomExcluded: [Bool](repeating: false, count: n), fittings: [], vacuumEnergy: [], fittingBias: [], outputBias: [],
+      radialTable: try reader.compression(v["compress"], mode: mode, width: width))
   }
 
   /// The three-body block as a se_e3_tebd descriptor (DeePMD-kit's DescrptBlockSeTTebd), in the

@@ -11,14 +11,14 @@ import Output
 /// row of DeePMD-kit's plugin's statistics goes to FILE. The list and the ghosts reach the largest
 /// model cut-off plus skin; each model selects within its own. The further models run with the
 /// driving model's threads, tables when it was tabulated at load, and its precision unless
-/// `devi_precision` sets theirs; DPA-3 ones (teachers, usually) in float64 on one thread, their node
-/// features exchanged with the ghosts after every layer.
+/// `devi_precision` sets theirs; DPA-3 and DPA-2 ones (teachers, usually) in float64 on one thread,
+/// their per-atom features exchanged with the ghosts after every layer.
 public final class DeviationEnsemble {
   /// A further model's evaluator: a standard one (sharing the driving model's neighbour slots when
-  /// it selects alike) or DPA-3.
+  /// it selects alike) or a message-passing one (DPA-3, DPA-2).
   private enum Member {
     case standard(ThreadedEvaluator, sharesSlots: Bool)
-    case repflow(RepflowEvaluator)
+    case messagePassing(MessagePassingEvaluator)
   }
   private let members: [Member]
   let every: Int
@@ -31,7 +31,7 @@ public final class DeviationEnsemble {
   /// This rank's virial of every model (the driving one first), 9 components each.
   var virials: [[Double]] = []
   private var deviation = UnsafeMutablePointer<Double>.allocate(capacity: 1)
-  /// The DPA-3 members' per-atom energies (not used by the statistics).
+  /// The message-passing members' per-atom energies (not used by the statistics).
   private var energies = UnsafeMutablePointer<Double>.allocate(capacity: 1)
   /// The driving model's neighbour slots, for the further models that select alike.
   private var slots = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
@@ -45,7 +45,7 @@ public final class DeviationEnsemble {
   private var statisticsSeconds = 0.0
   private var evaluations = 0
 
-  /// `driving` is the driving model when it is a standard one (nil for DPA-3: nothing shares its slots).
+  /// `driving` is the driving model when it is a standard one (nil for DPA-3 and DPA-2: nothing shares its slots).
   public init(driving: DeepPotentialModel?, models: [DeviationModel], every: Int, options: DeviationOptions,
               precision: NetworkPrecision, threads: Int) {
     members = models.map {
@@ -53,7 +53,8 @@ public final class DeviationEnsemble {
       case .standard(let m):
         return .standard(ThreadedEvaluator(model: m, precision: precision, threads: threads),
                          sharesSlots: driving.map(m.selectsLike) ?? false)
-      case .repflow(let m): return .repflow(RepflowEvaluator(model: m))
+      case .repflow(let m): return .messagePassing(RepflowEvaluator(model: m))
+      case .repformer(let m): return .messagePassing(RepformerEvaluator(model: m))
       }
     }
     slotCount = driving?.slotCount ?? 0
@@ -86,7 +87,7 @@ public final class DeviationEnsemble {
   public func isDue(_ step: Int) -> Bool { step % every == 0 }
 
   /// Evaluates every further model on the same atoms, list and ghosts as the driving one (whose
-  /// virial is `drivingVirial`). Collective when a DPA-3 model is among them: every rank calls it on
+  /// virial is `drivingVirial`). Collective when a DPA-3 or DPA-2 model is among them: every rank calls it on
   /// the same steps.
   func evaluate(positions: UnsafePointer<Double>, types: UnsafePointer<Int32>, ownedCount: Int, totalCount: Int,
                 offsets: UnsafePointer<Int32>, neighbors: UnsafePointer<Int32>, ghosts: GhostRows,
@@ -114,10 +115,10 @@ public final class DeviationEnsemble {
         result = evaluator.compute(positions: positions, types: types, ownedCount: ownedCount, totalCount: totalCount,
                                    neighborOffsets: offsets, neighbors: neighbors, forces: f,
                                    sharing: shares ? .reuse(slots) : .none)
-      case .repflow(let evaluator):
+      case .messagePassing(let evaluator):
         result = evaluator.compute(positions: positions, types: types, ownedCount: ownedCount, totalCount: totalCount,
                                    neighborOffsets: offsets, neighbors: neighbors, ghosts: ghosts,
-                                   atomEnergies: energies, forces: f)
+                                   atomEnergies: energies, forces: f, atomVirials: nil)
       }
       virials.append(result.virial.elements)
     }

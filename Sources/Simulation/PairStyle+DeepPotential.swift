@@ -20,8 +20,8 @@ struct DeepPotentialSettings: PairStyle {
   var coefficientsSet = false
   /// Further models of a deviation ensemble (`pair_style deepmd M1 M2 …`); the first drives the dynamics.
   var ensemble: [DeepPotentialModel] = []
-  /// Further DPA-3 models (a distilled model's teachers), evaluated by their own evaluator.
-  var repflowEnsemble: [RepflowModel] = []
+  /// Further message-passing models, DPA-3 or DPA-2 (a distilled model's teachers), evaluated by their own evaluators.
+  var messagePassingEnsemble: [DeviationModel] = []
   /// Every `outFrequency` steps the ensemble's deviation is appended to `outFile` (DeePMD-kit's defaults).
   var outFrequency = 100
   var outFile = "model_devi.out"
@@ -47,12 +47,12 @@ extension Simulation {
     if RepflowModel.isDPA3(path: path) || RepformerModel.isDPA2(path: path) {
       return try messagePassingStyle(c, paths: paths)
     }
-    let teacherPaths = paths.dropFirst().filter(RepflowModel.isDPA3)
+    let teacherPaths = paths.dropFirst().filter(DeviationModel.isMessagePassing)
     let standardPaths = paths.filter { !teacherPaths.contains($0) }
-    let models: [DeepPotentialModel], teachers: [RepflowModel]
+    let models: [DeepPotentialModel], teachers: [DeviationModel]
     do {
       models = try standardPaths.map { try DeepPotentialModel.load(path: $0) }
-      teachers = try teacherPaths.map { try RepflowModel.load(path: $0) }
+      teachers = try teacherPaths.map { try DeviationModel.load(path: $0) }
     } catch {
       throw c.error("\(error)")
     }
@@ -70,7 +70,7 @@ extension Simulation {
       model: model, modelTypes: (0...masses.typeCount).map { Int32(max($0 - 1, 0)) })
     var tabulation: TabulationSettings?
     settings.ensemble = Array(models.dropFirst())
-    settings.repflowEnsemble = teachers
+    settings.messagePassingEnsemble = teachers
     var reader = KeywordReader(c, from: paths.count + 1)
     while let key = reader.nextKeyword() {
       switch key {
@@ -78,14 +78,7 @@ extension Simulation {
       case "precision": settings.precision = try reader.choice(["float64": .float64, "float32": .float32])
       case "devi_precision": settings.deviationPrecision = try reader.choice(["float64": .float64, "float32": .float32])
       case "threads": settings.threads = try reader.positiveInteger("thread count")
-      case "compress": tabulation = tabulation ?? TabulationSettings()
-      case "stride", "extrapolate", "min_nbor_dist":
-        guard tabulation != nil else { throw c.error("'\(key)' sets up the tables of 'compress'; put it after compress") }
-        switch key {
-        case "stride": tabulation!.stride = try reader.number("table step", .positive)
-        case "extrapolate": tabulation!.extrapolate = try reader.number("extrapolation factor", .above(1))
-        default: tabulation!.minNeighborDistance = try reader.number("distance (Å)", .positive)
-        }
+      case _ where try readTabulation(key, into: &tabulation, &reader, c): break
       case "out_freq": settings.outFrequency = try reader.count("step count")
       case "out_file": settings.outFile = try reader.word("file name")
       case "atomic": settings.deviation.atomic = true
@@ -101,10 +94,10 @@ extension Simulation {
       console.line("Deep Potential deviation model \(p): rcut \(m.cutoff), sel \(m.selection)")
     }
     for (p, m) in zip(teacherPaths, teachers) {
-      console.line("Deep Potential deviation model \(p): \(DeviationModel.repflow(m).summary)")
+      console.line("Deep Potential deviation model \(p): \(m.summary)")
     }
     if let teacher = teacherPaths.first, (settings.deviationPrecision ?? settings.precision) == .float32 {
-      throw c.error("\(teacher) is a DPA-3 model, evaluated in float64 only: the further models of this ensemble cannot run in float32 (precision/devi_precision)")
+      throw c.error("\(teacher) is a \(teachers[0].messagePassingName!) model, evaluated in float64 only: the further models of this ensemble cannot run in float32 (precision/devi_precision)")
     }
     console.line("Deep Potential model \(path): type map \(model.typeMap.joined(separator: " ")), rcut \(model.cutoff), sel \(model.selection)")
     // DPA-1, se_e2_r, se_e3, se_e3_tebd and hybrid models are evaluated in float64 only: a float32 request must not
@@ -116,7 +109,7 @@ extension Simulation {
       throw c.error("precision float32 is not supported for \(kind) models yet (\(standardPaths[index])); use precision float64")
     }
     if settings.deviationPrecision == .float32 {
-      guard !settings.ensemble.isEmpty || !settings.repflowEnsemble.isEmpty else {
+      guard !settings.ensemble.isEmpty || !settings.messagePassingEnsemble.isEmpty else {
         throw c.error("devi_precision sets the precision of an ensemble's further models, but only one model is given")
       }
       if let index = settings.ensemble.firstIndex(where: \.isAttentionModel) {
@@ -144,6 +137,23 @@ extension Simulation {
     return settings
   }
 
+  /// `compress [stride S] [extrapolate X] [min_nbor_dist D]`: whether `key` is one of these (then read).
+  func readTabulation(_ key: String, into tabulation: inout TabulationSettings?, _ reader: inout KeywordReader,
+                      _ c: Command) throws -> Bool {
+    switch key {
+    case "compress": tabulation = tabulation ?? TabulationSettings()
+    case "stride", "extrapolate", "min_nbor_dist":
+      guard tabulation != nil else { throw c.error("'\(key)' sets up the tables of 'compress'; put it after compress") }
+      switch key {
+      case "stride": tabulation!.stride = try reader.number("table step", .positive)
+      case "extrapolate": tabulation!.extrapolate = try reader.number("extrapolation factor", .above(1))
+      default: tabulation!.minNeighborDistance = try reader.number("distance (Å)", .positive)
+      }
+    default: return false
+    }
+    return true
+  }
+
   static func isModelFile(_ word: String) -> Bool {
     [".dp", ".pb", ".pth", ".yaml", ".savedmodel"].contains { word.hasSuffix($0) }
   }
@@ -166,7 +176,7 @@ extension DeepPotentialSettings {
     let settings = self, modelThreads = simulation.modelThreads
     guard settings.coefficientsSet else { throw c.error("pair_style deepmd needs 'pair_coeff * * ELEMENT…' before a run") }
     let further = settings.outFrequency > 0
-      ? settings.ensemble.map(DeviationModel.standard) + settings.repflowEnsemble.map(DeviationModel.repflow) : []
+      ? settings.ensemble.map(DeviationModel.standard) + settings.messagePassingEnsemble : []
     let force = DeepPotentialForce(model: settings.model, modelTypes: settings.modelTypes,
                                    overflowIsError: settings.overflowIsError, precision: settings.precision,
                                    threads: settings.threads ?? modelThreads, cutoff: further.map(\.cutoff).max())

@@ -3,13 +3,14 @@ import DeepPotentialEngine
 import InputDeck
 
 /// `pair_style deepmd MODEL.dp [FURTHER.dp …] [keywords]` with a message-passing driving model,
-/// DPA-3 or DPA-2 (`MessagePassingForce`). With DPA-3, further models — DPA-3 or any other
-/// descriptor, each with its own cut-off — make a deviation ensemble as for other models
-/// (`out_freq`, `out_file`, `atomic`, `relative`, `relative_v`); DPA-2 takes one model so far. What
-/// these paths do not implement is refused by keyword: `precision float32`, `devi_precision`,
-/// `threads`, `compress`.
+/// DPA-3 or DPA-2 (`MessagePassingForce`). Further models — DPA-3, DPA-2 or any other descriptor,
+/// each with its own cut-off — make a deviation ensemble as for other models (`out_freq`,
+/// `out_file`, `atomic`, `relative`, `relative_v`). A DPA-2 driving model takes `compress [stride S]
+/// [extrapolate X] [min_nbor_dist D]` (its repinit tabulated at load; further models stay as they
+/// are). What these paths do not implement is refused by keyword: `precision float32`,
+/// `devi_precision`, `threads`, and `compress` for DPA-3.
 struct MessagePassingSettings: PairStyle {
-  let evaluator: MessagePassingEvaluator
+  var evaluator: MessagePassingEvaluator
   let typeMap: [String]
   let plan: String
   var overflowIsError = false
@@ -55,18 +56,17 @@ extension ForceField {
 }
 
 extension Simulation {
-  /// DPA-3 and DPA-2 driving models, per-layer ghost exchange; DPA-3 with further models of any kind.
+  /// DPA-3 and DPA-2 driving models, per-layer ghost exchange, with further models of any kind.
   func messagePassingStyle(_ c: Command, paths: [String]) throws -> PairStyle {
     let path = paths[0]
     let name = RepformerModel.isDPA2(path: path) ? "DPA-2" : "DPA-3"
-    guard name == "DPA-3" || paths.count == 1 else {
-      throw c.error("\(path) is a DPA-2 model: deviation ensembles (several model files) are not supported for DPA-2 yet")
-    }
     let evaluator: MessagePassingEvaluator, typeMap: [String], plan: String, summary: String
     let further: [DeviationModel]
+    var repformer: RepformerModel?
     do {
       if name == "DPA-2" {
         let model = try RepformerModel.load(path: path)
+        repformer = model
         evaluator = RepformerEvaluator(model: model)
         typeMap = model.typeMap
         plan = "model: DPA-2, type_map [\(typeMap.joined(separator: ", "))], rcut \(model.listCutoff), sel "
@@ -94,13 +94,12 @@ extension Simulation {
     var settings = MessagePassingSettings(evaluator: evaluator, typeMap: typeMap, plan: plan,
                                           modelTypes: (0...masses.typeCount).map { Int32(max($0 - 1, 0)) })
     settings.ensemble = further
-    let deviationKeywords: Set = ["out_freq", "out_file", "atomic", "relative", "relative_v"]
+    var tabulation: TabulationSettings?
     var reader = KeywordReader(c, from: paths.count + 1)
     while let key = reader.nextKeyword() {
       switch key {
       case "sel_overflow": settings.overflowIsError = try reader.choice(["error": true, "warn": false])
-      case _ where name == "DPA-2" && deviationKeywords.contains(key):
-        throw c.error("keyword '\(key)' of pair_style deepmd is not supported for DPA-2 models yet (\(path))")
+      case _ where try name == "DPA-2" && readTabulation(key, into: &tabulation, &reader, c): break
       case "out_freq": settings.outFrequency = try reader.count("step count")
       case "out_file": settings.outFile = try reader.word("file name")
       case "atomic": settings.deviation.atomic = true
@@ -111,13 +110,23 @@ extension Simulation {
       case _ where Self.unsupportedDeepPotentialKeywords.contains(key):
         throw c.error("keyword '\(key)' of DeePMD-kit's pair_style deepmd is not supported by Tessera yet")
       default:
-        throw reader.unknownKeyword(name == "DPA-2" ? "sel_overflow error|warn"
-                                      : "sel_overflow error|warn, out_freq N, out_file FILE, atomic, relative E, relative_v E",
+        throw reader.unknownKeyword("sel_overflow error|warn, out_freq N, out_file FILE, atomic, relative E, relative_v E"
+                                      + (name == "DPA-2" ? ", compress [stride S] [extrapolate X] [min_nbor_dist D]" : ""),
                                     "unknown keyword")
       }
     }
     for (p, m) in zip(paths.dropFirst(), further) { console.line("Deep Potential deviation model \(p): \(m.summary)") }
     console.line("Deep Potential model \(path): \(summary)")
+    if let tabulation, let model = repformer {
+      let tabulated: RepformerModel
+      do { tabulated = try model.tabulated(tabulation) } catch { throw c.error("\(error)") }
+      settings.evaluator = RepformerEvaluator(model: tabulated)
+      let distance = tabulation.minNeighborDistance ?? model.minNeighborDistance!
+      console.line("Deep Potential tables built at load for the DPA-2 repinit (stride \(tabulation.stride), extrapolate "
+        + "\(tabulation.extrapolate), min_nbor_dist \(distance)): \(tabulated.tabulationReport()!)")
+    } else if let report = repformer?.tabulationReport() {
+      console.line("Deep Potential tables read from the model file (dp compress) for the DPA-2 repinit: \(report)")
+    }
     return settings
   }
 }

@@ -46,10 +46,19 @@ final class AttentionCompressionTests: XCTestCase, CuAgDeckRunning {
     let theirs = try XCTUnwrap(try load(Self.compressed).radialTable)
     let distance = try XCTUnwrap(try load(Self.compressed).minNeighborDistance)
     let mine = try XCTUnwrap(try load("cuag_se_atten_v2_l0").tabulated(TabulationSettings(minNeighborDistance: distance)).radialTable)
+    Self.assertTablesAgree(mine, theirs)
+  }
+
+  /// The same grid, and coefficients equal up to the round-off of the network's derivatives (1e-13
+  /// of the node data, scaled by step^q for the power q).
+  static func assertTablesAgree(_ mine: EmbeddingTable, _ theirs: EmbeddingTable,
+                                file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertEqual([mine.lower, mine.upper, mine.maximum, mine.fineStep, mine.coarseStep],
-                   [theirs.lower, theirs.upper, theirs.maximum, theirs.fineStep, theirs.coarseStep])
-    XCTAssertEqual(mine.intervalCount, theirs.intervalCount)
-    XCTAssertEqual(mine.coefficients.count, theirs.coefficients.count)
+                   [theirs.lower, theirs.upper, theirs.maximum, theirs.fineStep, theirs.coarseStep], file: file, line: line)
+    XCTAssertEqual(mine.intervalCount, theirs.intervalCount, file: file, line: line)
+    guard mine.coefficients.count == theirs.coefficients.count else {
+      return XCTFail("\(mine.coefficients.count) coefficients against \(theirs.coefficients.count)", file: file, line: line)
+    }
     let width = mine.width, fineCount = Int((mine.upper - mine.lower) / mine.fineStep)
     var worst = 0.0
     for l in 0..<mine.intervalCount {
@@ -65,7 +74,7 @@ final class AttentionCompressionTests: XCTestCase, CuAgDeckRunning {
         }
       }
     }
-    XCTAssertLessThan(worst, 1e-13, "largest coefficient difference, relative to the node data")
+    XCTAssertLessThan(worst, 1e-13, "largest coefficient difference, relative to the node data", file: file, line: line)
   }
 
   /// Tables in front of two attention layers (cuag_se_atten_v2_l2): the report bounds the table,
@@ -112,25 +121,35 @@ final class AttentionCompressionTests: XCTestCase, CuAgDeckRunning {
   /// `pair_style deepmd MODEL compress min_nbor_dist D` with attention layers: the table report at
   /// load, thermo on 2 and 4 ranks equal to 1 rank, and within 1e-9 of the uncompressed run.
   func testCompressedDeckOnRanks() throws {
-    let plain = deck(model: "cuag_se_atten_v2_l2", steps: 20)
-    let text = plain.replacingOccurrences(of: "cuag_se_atten_v2_l2.dp\n", with: "cuag_se_atten_v2_l2.dp compress min_nbor_dist 1.762\n")
-    XCTAssertNotEqual(text, plain)
+    try assertCompressedDeck(model: "cuag_se_atten_v2_l2", ranks: [1, 2, 4])
+  }
+}
+
+extension CuAgDeckRunning {
+  /// `pair_style deepmd MODEL.dp compress min_nbor_dist 1.762` over 20 steps: the table report at
+  /// load, thermo on every rank count of `ranks` (the first 1) within 1e-9 of the uncompressed run
+  /// and within 1e-10 of the first compressed one.
+  func assertCompressedDeck(model: String, ranks: [Int], file: StaticString = #filePath, line: UInt = #line) throws {
+    let plain = deck(model: model, steps: 20)
+    let text = plain.replacingOccurrences(of: "\(model).dp\n", with: "\(model).dp compress min_nbor_dist 1.762\n")
+    XCTAssertNotEqual(text, plain, file: file, line: line)
     let uncompressed = try run(plain, cells: 2, ranks: 1)
-    XCTAssertEqual(uncompressed.status, 0, uncompressed.combined)
+    XCTAssertEqual(uncompressed.status, 0, uncompressed.combined, file: file, line: line)
     let expected = thermoRows(uncompressed.output)
-    XCTAssertEqual(expected.count, 3)
+    XCTAssertEqual(expected.count, 3, file: file, line: line)
     var first: [[String: Double]]? = nil
-    for ranks in [1, 2, 4] {
-      let result = try run(text, cells: 2, ranks: ranks)
-      XCTAssertEqual(result.status, 0, result.combined)
+    for count in ranks {
+      let result = try run(text, cells: 2, ranks: count)
+      XCTAssertEqual(result.status, 0, result.combined, file: file, line: line)
       XCTAssertTrue(result.output.contains("Deep Potential tables built at load") && result.output.contains("1 table,"),
-                    result.output)
+                    result.output, file: file, line: line)
       let rows = thermoRows(result.output)
-      XCTAssertEqual(rows.count, expected.count, result.output)
+      XCTAssertEqual(rows.count, expected.count, result.output, file: file, line: line)
       for (a, b) in zip(first ?? expected, rows) {
         for key in ["PotEng", "TotEng", "Press"] {
           let bound = first == nil ? 1e-9 : 1e-10
-          XCTAssertLessThan(abs(a[key]! - b[key]!) / abs(a[key]!), bound, "\(ranks) ranks, step \(a["Step"]!), \(key)")
+          XCTAssertLessThan(abs(a[key]! - b[key]!) / abs(a[key]!), bound, "\(model), \(count) ranks, step \(a["Step"]!), \(key)",
+                            file: file, line: line)
         }
       }
       if first == nil { first = rows }

@@ -100,7 +100,7 @@ final class RepformerModelTests: XCTestCase {
       ("model.descriptor.add_tebd_to_repinit_out", .bool(true), "add_tebd_to_repinit_out true"),
       ("model.descriptor.env_protection", .number(0.5), "env_protection other than 0"),
       ("model.descriptor.exclude_types", .array([.array([.number(0), .number(1)])]), "descriptor exclude_types"),
-      ("model.descriptor.@version", .number(4), "a compressed DPA-2 model"),
+      ("model.descriptor.@version", .number(4), "repinit_variable.compress: expected compress block with @version 4"),
       ("model.descriptor.repformer_args.nlayers", .number(3), "2 layers stored, nlayers is 3"),
       ("model.descriptor.repformer_args.g2_dim", .number(4), "g2_embd: 1 → 8, expected 1 → 4"),
       ("model.descriptor.repformers_variable.repformer_layers.1.attn2_has_gate", .bool(false),

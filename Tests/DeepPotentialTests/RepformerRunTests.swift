@@ -6,7 +6,8 @@ import XCTest
 /// A DPA-2 model in decks (`pair_style deepmd cuag_dpa2.dp`, run through `MessagePassingForce`):
 /// g1 crosses ranks through the halo before every repformer layer, so thermo must not depend on the
 /// rank count, also where ghosts are several images deep and where ranks hold no atoms; `tessera
-/// eval` matches DeePMD-kit; the options the DPA-2 path lacks are refused.
+/// eval` matches DeePMD-kit; the options the DPA-2 path lacks are refused. (Its deviation ensembles:
+/// TeacherStudentTests; its compressed repinit: RepformerCompressionTests.)
 final class RepformerRunTests: XCTestCase, CuAgDeckRunning {
   /// 32 atoms in a 7.7 Å box against a 6 Å ghost cut-off; two repformer layers (rcut 3.5) after the
   /// repinit (rcut 5) make every atom depend on atoms 12 Å away, through forwarded g1.
@@ -63,9 +64,8 @@ final class RepformerRunTests: XCTestCase, CuAgDeckRunning {
   }
 
   func testUnsupportedOptionsAreRefused() throws {
-    let model = inputPath("models/cuag_dpa2/cuag_dpa2.dp")
     for (suffix, message) in [(" precision float32", "keyword 'precision' of pair_style deepmd is not supported for DPA-2 models yet"),
-                              (" \(model)", "deviation ensembles (several model files) are not supported for DPA-2 yet")] {
+                              (" threads 2", "keyword 'threads' of pair_style deepmd is not supported for DPA-2 models yet")] {
       let text = deck(model: "cuag_dpa2", steps: 0).replacingOccurrences(of: "cuag_dpa2.dp\n", with: "cuag_dpa2.dp\(suffix)\n")
       XCTAssertTrue(text.contains("cuag_dpa2.dp\(suffix)\n"))
       assertRunRefused(try run(text, cells: 1, ranks: 1), saying: message, suffix)

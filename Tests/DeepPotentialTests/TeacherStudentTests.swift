@@ -5,13 +5,16 @@ import XCTest
 /// Teacher and student in one run: `pair_style deepmd STUDENT.dp TEACHER.dp out_freq N out_file F`
 /// with models of different descriptors and cut-offs — se_e3 (r_c 4 Å) driving with the DPA-3 teacher
 /// (e_rcut 5 Å, 3 message-passing layers) and a DPA-1 model (5 Å) as further models, and the
-/// reverse (DPA-3 driving). The list and the ghosts reach the largest cut-off plus skin; each model
+/// reverse (DPA-3 driving), and DPA-2 the same ways (driving with another DPA-2, the student and the
+/// DPA-3 teacher; a further model of the student and of DPA-3). The list and the ghosts reach the largest cut-off plus skin; each model
 /// selects within its own. The deviation file must be what `tessera eval --devi` gives on the dumped
 /// frames (each model evaluated alone with its periodic images), and the same on several ranks.
 final class TeacherStudentTests: XCTestCase, CuAgDeckRunning {
   let student = inputPath("models/cuag_se_e3/cuag_se_e3.dp")
   let teacher = inputPath("models/cuag_dpa3/cuag_dpa3.dp")
   let dpa1 = inputPath("models/cuag_se_atten_v2_l0/cuag_se_atten_v2_l0.dp")
+  let dpa2 = inputPath("models/cuag_dpa2/cuag_dpa2.dp")
+  let otherDPA2 = inputPath("models/cuag_dpa2_incr/cuag_dpa2_incr.dp")
 
   func deck(models: [String]) -> String {
     """
@@ -101,11 +104,12 @@ final class TeacherStudentTests: XCTestCase, CuAgDeckRunning {
     try assertDeviationFile(models: [student, teacher, dpa1], listCutoff: 5.0, ranks: [2, 3])
   }
 
-  /// A DPA-3 teacher cannot run in float32, nor join models of another type map (Cu–Ag–Au against Cu–Ag).
+  /// A DPA-3 or DPA-2 teacher cannot run in float32, nor join models of another type map (Cu–Ag–Au against Cu–Ag).
   func testMixedEnsemblesRefuseWhatTheyCannotEvaluate() throws {
     let ternary = inputPath("models/cuagau_dpa3/cuagau_dpa3.dp")
     for (models, extra, message) in [
       ([student, teacher], " devi_precision float32", "is a DPA-3 model, evaluated in float64 only"),
+      ([student, dpa2], " devi_precision float32", "is a DPA-2 model, evaluated in float64 only"),
       ([student, ternary], "", "has type map Cu Ag Au but \(student) has Cu Ag; the models of an ensemble need the same type map"),
       ([teacher, ternary], "", "has type map Cu Ag Au but \(teacher) has Cu Ag; the models of an ensemble need the same type map"),
     ] {
@@ -120,5 +124,21 @@ final class TeacherStudentTests: XCTestCase, CuAgDeckRunning {
   /// The DPA-3 model drives, the se_e3 student (a smaller cut-off) is the further model.
   func testDPA3DrivingWithStudent() throws {
     try assertDeviationFile(models: [teacher, student], listCutoff: 5.0, ranks: [4])
+  }
+
+  /// A DPA-2 model drives; another DPA-2 (three-body, res_incr), the se_e3 student (r_c 4) and the
+  /// DPA-3 teacher are the further models, the two DPA-2 and the DPA-3 exchanging features per layer.
+  func testDPA2DrivingWithDPA2StudentAndDPA3() throws {
+    try assertDeviationFile(models: [dpa2, otherDPA2, student, teacher], listCutoff: 5.0, ranks: [4])
+  }
+
+  /// The DPA-3 model drives, the DPA-2 model is the further model: both exchange features per layer.
+  func testDPA3DrivingWithDPA2() throws {
+    try assertDeviationFile(models: [teacher, dpa2], listCutoff: 5.0, ranks: [4])
+  }
+
+  /// The se_e3 student drives; the DPA-2 model and a DPA-1 model (5 Å) give the deviation.
+  func testStudentDrivingWithDPA2Teacher() throws {
+    try assertDeviationFile(models: [student, dpa2, dpa1], listCutoff: 5.0, ranks: [4])
   }
 }
