@@ -60,7 +60,7 @@ extension Simulation {
   /// deletion and whether it went), on every rank alike; groups and fix states waiting for a run
   /// (from a restart) are carried over to the new ids.
   private func renumberAtoms(after marks: [(Int64, Bool)]) {
-    let mine = marks.flatMap { [$0.0, $0.1 ? 1 : 0] }
+    let mine: [Int64] = marks.flatMap { id, gone in [id, gone ? 1 : 0] }
     var all: [(id: Int64, gone: Bool)] = []
     for part in comm.allGatherBytes(mine.withUnsafeBytes { [UInt8]($0) }) {
       part.withUnsafeBytes {

@@ -57,10 +57,22 @@ extension Simulation {
   }
 
   func lattice(_ c: Command) throws {
-    try c.expectCount(2, usage: "lattice sc|bcc|fcc|diamond SCALE")
+    guard c.arguments.count >= 2 else { throw c.error("expected lattice sc|bcc|fcc|diamond SCALE [origin X Y Z]") }
     let scale = try c.double(1, "lattice scale")
-    guard let l = Lattice(style: c.arguments[0], scale: scale, units: units) else {
+    guard var l = Lattice(style: c.arguments[0], scale: scale, units: units) else {
       throw c.error("unsupported lattice '\(c.arguments[0])' with scale \(scale) (sc, bcc, fcc, diamond; scale > 0)")
+    }
+    var reader = KeywordReader(c, from: 2)
+    while let keyword = reader.nextKeyword() {
+      switch keyword {
+      case "origin":
+        for d in 0..<3 {
+          let v = try reader.double("origin component")
+          guard v >= 0, v < 1 else { throw c.error("lattice origin components must be in [0, 1), got \(v)") }
+          l.origin[d] = v
+        }
+      default: throw reader.unknownKeyword("origin")
+      }
     }
     lattice = l
   }
@@ -136,10 +148,34 @@ extension Simulation {
     guard points.isFinite, points <= LatticeFiller.pointLimit else {
       throw c.error("the box spans \(String(format: "%.3g", points)) lattice points, more than \(String(format: "%.0e", LatticeFiller.pointLimit)) (box or lattice constant wrong?)")
     }
-    let created = filler.fill(into: atoms, type: Int32(type), tagOffset: Int64(maxTag()))
+    let offset = Int64(maxTag())
+    let created = filler.fill(into: atoms, type: Int32(type), tagOffset: offset)
+    numberConsecutively(lastOwned: created, after: offset)
     let total = comm.allReduce(created, .sum)
     atomCount += total
     console.line("Created \(total) atoms")
+  }
+
+  /// Renumbers the `count` atoms just appended on each rank `offset` + 1, 2, … in the order of their
+  /// lattice-position ids, which is LAMMPS's creation order on one rank (cells z, y, x, then basis):
+  /// the ids LAMMPS gives on one rank, on any rank count (the lattice-position ids have gaps where
+  /// the cells around the box hold no atom). Every new id is gathered on every rank once for this.
+  private func numberConsecutively(lastOwned count: Int, after offset: Int64) {
+    let range = (atoms.ownedCount - count)..<atoms.ownedCount
+    let mine = range.map { atoms.tag[$0] }
+    var all: [Int64] = []
+    for part in comm.allGatherBytes(mine.withUnsafeBytes { [UInt8]($0) }) {
+      part.withUnsafeBytes { all.append(contentsOf: $0.bindMemory(to: Int64.self)) }
+    }
+    all.sort()
+    for i in range {
+      var lo = 0, hi = all.count
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        if all[mid] < atoms.tag[i] { lo = mid + 1 } else { hi = mid }
+      }
+      atoms.tag[i] = offset + Int64(lo + 1)
+    }
   }
 
   /// Largest atom id in the system (new atoms are numbered above it).
