@@ -6,7 +6,8 @@ import XCTest
 /// its atoms' storage order and (for set) its rank count: against Debian's `lmp` on one rank (atoms
 /// stored in id order, as create_atoms leaves them), Tessera on 1 and 4 ranks must delete or retype
 /// the same atoms — the same ids, types and positions in a dump sorted by id — and give the same
-/// thermo to 1e-8 in the LJ run that follows; LAMMPS on 4 ranks must give the same counts.
+/// thermo to 1e-8 in the LJ run that follows; LAMMPS on 4 ranks must report the same counts where its
+/// choice does not depend on the decomposition (set's counts are exact on any rank count).
 final class RandomSelectionTests: XCTestCase {
   let lammps = "/usr/bin/lmp"
 
@@ -59,16 +60,20 @@ final class RandomSelectionTests: XCTestCase {
     return lines[(start + 1)...].map { $0.split(separator: " ").compactMap { Double($0) } }
   }
 
-  func compare(_ body: String, interstitials: Bool = true, steps: Int = 20, file: StaticString = #filePath, line: UInt = #line) throws {
+  /// `lammpsRanksAgree`: LAMMPS on 4 ranks reports the same counts (not where its choice depends on
+  /// the decomposition).
+  func compare(_ body: String, interstitials: Bool = true, steps: Int = 20, lammpsRanksAgree: Bool = true, file: StaticString = #filePath, line: UInt = #line) throws {
     guard FileManager.default.isExecutableFile(atPath: lammps) else { return XCTFail("Debian's lmp is not installed", file: file, line: line) }
     let dir = try makeScratchDirectory("random-selection")
     try deck(body, interstitials: interstitials, steps: steps).write(to: dir.appendingPathComponent("in.deck"), atomically: true, encoding: .utf8)
     func run(_ code: String, ranks: Int) throws -> (result: ProcessResult, dumps: [[[Double]]]) {
+      let frames = Set([0, steps]).sorted().map { dir.appendingPathComponent("dump.\($0).txt") }
+      for frame in frames { try? FileManager.default.removeItem(at: frame) }
       let result = code == "lammps"
         ? try runProcess("/usr/bin/mpirun", ["--oversubscribe", "-np", "\(ranks)", lammps, "-in", "in.deck", "-log", "none"], in: dir)
         : try runTessera(ranks: ranks, ["-in", "in.deck", "-log", "none"], in: dir)
       XCTAssertEqual(result.status, 0, "\(code) on \(ranks) ranks: \(result.combined)", file: file, line: line)
-      return (result, try Set([0, steps]).sorted().map { try dumpRows(dir.appendingPathComponent("dump.\($0).txt")) })
+      return (result, try frames.map(dumpRows))
     }
     let reference = try run("lammps", ranks: 1)
     let expected = thermoRows(reference.result.output)
@@ -85,16 +90,17 @@ final class RandomSelectionTests: XCTestCase {
         XCTAssertLessThan(worst, 1e-8, "\(ranks) ranks, frame \(frame): positions", file: file, line: line)
       }
     }
-    let split = try run("lammps", ranks: 4)
-    XCTAssertEqual(split.dumps[0].count, reference.dumps[0].count, "LAMMPS on 4 ranks: atom count", file: file, line: line)
-    func typeCounts(_ rows: [[Double]]) -> [Double: Int] { rows.reduce(into: [:]) { $0[$1[1], default: 0] += 1 } }
-    XCTAssertEqual(typeCounts(split.dumps[0]), typeCounts(reference.dumps[0]), "LAMMPS on 4 ranks: atoms per type", file: file, line: line)
+    if lammpsRanksAgree {
+      let split = try run("lammps", ranks: 4)
+      XCTAssertEqual(reports(split.result.output), reports(reference.result.output), "LAMMPS on 4 ranks", file: file, line: line)
+    }
   }
 
   /// Every pair closer than 0.8 σ loses one atom, owned pairs and pairs across the periodic faces
-  /// (one LAMMPS rank's ghosts) alike; the survivors are then renumbered as LAMMPS on one rank numbers them.
+  /// (one LAMMPS rank's ghosts) alike; the survivors are then renumbered as LAMMPS on one rank numbers
+  /// them. LAMMPS on 4 ranks deletes 613 atoms here, not 500: atoms of other ranks count as ghosts.
   func testOverlapInOneGroup() throws {
-    try compare("delete_atoms overlap 0.8 all all")
+    try compare("delete_atoms overlap 0.8 all all", lammpsRanksAgree: false)
   }
 
   /// Only type-2 atoms near any atom go; ids keep their gaps.
