@@ -6,29 +6,34 @@ extension Simulation {
   /// `set atom IDS|type TYPES|group ID|region ID KEYWORD VALUES…` (LAMMPS `Set`), keywords in order:
   /// `type T`, `type/fraction T FRACTION SEED` (each selected atom becomes T when its uniform number —
   /// LAMMPS's Park–Miller generator seeded from SEED and the atom's coordinates, so the same on any
-  /// rank count and the same atoms as in LAMMPS — is at most FRACTION), `image NX NY NZ` (NULL keeps
-  /// one; periodic dimensions only). `IDS` and `TYPES` are N, `*`, `N*`, `*M` or `N*M`.
+  /// rank count and the same atoms as in LAMMPS — is at most FRACTION), `type/ratio T FRACTION SEED`
+  /// and `type/subset T N SEED` (exactly ⌊FRACTION·count⌋ or N of the selected atoms become T: see
+  /// `exactSubset`), `image NX NY NZ` (NULL keeps one; periodic dimensions only). `IDS` and `TYPES`
+  /// are N, `*`, `N*`, `*M` or `N*M`.
   func set(_ c: Command) throws {
     _ = try requireBox(c)
     let selector = try c.word(0, "set style"), what = try c.word(1, "atoms to set")
-    let selected: (Int) -> Bool
+    let selects: (Int) -> Bool
     switch selector {
     case "atom":
       let range = try idRange(what, c)
-      selected = { [atoms] i in range.contains(atoms.tag[i]) }
+      selects = { [atoms] i in range.contains(atoms.tag[i]) }
     case "type":
       let range = try typeRange(what, c)
-      selected = { [atoms] i in range.contains(Int(atoms.type[i])) }
+      selects = { [atoms] i in range.contains(Int(atoms.type[i])) }
     case "group":
       let g = try group(named: what, c)
-      selected = { [atoms] i in g.contains(atoms.tag[i]) }
+      selects = { [atoms] i in g.contains(atoms.tag[i]) }
     case "region":
       guard let region = regions[what] else { throw c.error("unknown region '\(what)'") }
-      selected = { [atoms] i in region.contains(atoms.positionOf(i)) }
+      selects = { [atoms] i in region.contains(atoms.positionOf(i)) }
     default: throw c.error("unsupported set style '\(selector)' (atom, type, group, region)")
     }
+    // Chosen once, before any keyword changes types, as LAMMPS does.
+    let mask = (0..<atoms.ownedCount).map(selects)
+    let selected = { (i: Int) in mask[i] }
     var reader = KeywordReader(c, from: 2)
-    guard !reader.isAtEnd else { throw c.error("expected a keyword to set (type, type/fraction, image)") }
+    guard !reader.isAtEnd else { throw c.error("expected a keyword to set (type, type/fraction, type/ratio, type/subset, image)") }
     console.line("Setting atom values ...")
     while let keyword = reader.nextKeyword() {
       var count = 0
@@ -48,6 +53,24 @@ extension Simulation {
           atoms.type[i] = Int32(type)
           count += 1
         }
+      case "type/ratio", "type/subset":
+        let type = try atomType(try reader.word("atom type"), c)
+        let size: (Int) throws -> Int
+        if keyword == "type/ratio" {
+          let fraction = try reader.double("fraction")
+          guard (0...1).contains(fraction) else { throw c.error("type/ratio needs a fraction from 0 to 1, got \(fraction)") }
+          size = { eligible in Int(fraction * Double(eligible)) }
+        } else {
+          let n = try reader.count("subset size")
+          size = { eligible in
+            guard n <= eligible else { throw c.error("type/subset \(n) exceeds the \(eligible) eligible atoms") }
+            return n
+          }
+        }
+        let seed = try reader.positiveInteger("seed")
+        guard MarsagliaRandom.seeds.contains(seed) else { throw c.error("\(keyword) seed \(seed) is larger than 900000000") }
+        let chosen = try exactSubset(selected, size: size, seed: seed)
+        for i in 0..<atoms.ownedCount where chosen.contains(atoms.tag[i]) { atoms.type[i] = Int32(type); count += 1 }
       case "image":
         let box = self.box!
         let flags: [Int32?] = try (0..<3).map { d in
@@ -65,10 +88,28 @@ extension Simulation {
         }
       case "mass":
         throw c.error("atom_style atomic keeps masses per type: use the mass command")
-      default: throw reader.unknownKeyword("type, type/fraction, image")
+      default: throw reader.unknownKeyword("type, type/fraction, type/ratio, type/subset, image")
       }
       console.line("  \(comm.allReduce(count, .sum)) settings made for \(keyword)")
     }
+  }
+
+  /// The ids of an exact random subset of the selected atoms, the same on every rank: all selected
+  /// ids gathered in id order and drawn from as LAMMPS's `select_subset` draws on one rank (RANMAR
+  /// seeded with SEED), so the same atoms as LAMMPS on one rank when its atoms are stored in id
+  /// order (as after create_atoms, or read_data of a file sorted by id). LAMMPS on P ranks seeds
+  /// each rank with SEED + rank and draws over each rank's atoms, so its choice (not the count)
+  /// depends on the decomposition.
+  private func exactSubset(_ selected: (Int) -> Bool, size: (Int) throws -> Int, seed: Int) throws -> Set<Int64> {
+    let mine = (0..<atoms.ownedCount).filter(selected).map { atoms.tag[$0] }
+    var all: [Int64] = []
+    for part in comm.allGatherBytes(mine.withUnsafeBytes { [UInt8]($0) }) {
+      part.withUnsafeBytes { all.append(contentsOf: $0.bindMemory(to: Int64.self)) }
+    }
+    all.sort()
+    var random = MarsagliaRandom(seed: seed)
+    let marked = random.selectSubset(try size(all.count), of: all.count)
+    return Set(zip(all, marked).filter(\.1).map(\.0))
   }
 
   private func atomType(_ word: String, _ c: Command) throws -> Int {

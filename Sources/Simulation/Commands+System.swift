@@ -58,10 +58,22 @@ extension Simulation {
   }
 
   func lattice(_ c: Command) throws {
-    try c.expectCount(2, usage: "lattice sc|bcc|fcc|diamond SCALE")
+    guard c.arguments.count >= 2 else { throw c.error("expected lattice sc|bcc|fcc|diamond SCALE [origin X Y Z]") }
     let scale = try c.double(1, "lattice scale")
-    guard let l = Lattice(style: c.arguments[0], scale: scale, units: units) else {
+    guard var l = Lattice(style: c.arguments[0], scale: scale, units: units) else {
       throw c.error("unsupported lattice '\(c.arguments[0])' with scale \(scale) (sc, bcc, fcc, diamond; scale > 0)")
+    }
+    var reader = KeywordReader(c, from: 2)
+    while let keyword = reader.nextKeyword() {
+      switch keyword {
+      case "origin":
+        for d in 0..<3 {
+          let v = try reader.double("origin component")
+          guard v >= 0, v < 1 else { throw c.error("lattice origin components must be in [0, 1), got \(v)") }
+          l.origin[d] = v
+        }
+      default: throw reader.unknownKeyword("origin")
+      }
     }
     lattice = l
   }

@@ -1,6 +1,7 @@
 import Geometry
 
-/// `lattice sc|bcc|fcc|diamond SCALE`: a cubic lattice with unit cell edge `constant`.
+/// `lattice sc|bcc|fcc|diamond SCALE [origin X Y Z]`: a cubic lattice with unit cell edge `constant`,
+/// shifted by `origin` cell edges.
 /// As in LAMMPS, SCALE is the lattice constant in `metal` units and the reduced number density in
 /// `lj` units (constant = (basis atoms / density)^(1/3)).
 public struct Lattice: Sendable {
@@ -8,6 +9,8 @@ public struct Lattice: Sendable {
   public var constant: Double
   /// Basis positions in units of the cell edge.
   public var basis: [SIMD3<Double>]
+  /// The shift of every lattice point in units of the cell edge, each in [0, 1) (LAMMPS's `origin`).
+  public var origin = SIMD3<Double>.zero
 
   public static let bases: [String: [SIMD3<Double>]] = [
     "sc": [SIMD3(0, 0, 0)],

@@ -41,7 +41,7 @@ struct LatticeFiller {
       for j in max(first.y, brickFirst.y - 1)...min(last.y, brickLast.y) {
         for i in max(first.x, brickFirst.x - 1)...min(last.x, brickLast.x) {
           for (b, offset) in lattice.basis.enumerated() {
-            let x = (SIMD3(Double(i), Double(j), Double(k)) + offset) * a
+            let x = (SIMD3(Double(i), Double(j), Double(k)) + offset) * a + lattice.origin * a
             let lambda = box.fractional(x)
             var inside = true
             for d in 0..<3 {
@@ -79,7 +79,8 @@ struct LatticeFiller {
     let a = lattice.constant
     var first = SIMD3<Int>(), last = SIMD3<Int>()
     for d in 0..<3 {
-      first[d] = Int((lo[d] / a).rounded(.down))
+      // With an origin shift a cell's points reach into the next cell up.
+      first[d] = Int((lo[d] / a).rounded(.down)) - (lattice.origin[d] > 0 ? 1 : 0)
       last[d] = max(first[d], Int((hi[d] / a).rounded(.up)) - 1)
     }
     return (first, last)

@@ -645,7 +645,7 @@ def main() -> None:
                         help="fcc cells per edge, e.g. 10,20 (empty: none)")
     parser.add_argument("--ranks", default=",".join(map(str, FULL_RANKS)), help="e.g. 1,2")
     parser.add_argument("--models", default="plain,compressed,float32")
-    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--repeats", type=int, help="default 1 (--explore: 5)")
     parser.add_argument("--memory-cells", type=int, default=63,
                         help="fcc cells per edge of the memory runs (63: 1,000,188 atoms; 0: none)")
     parser.add_argument("--max-rss-gib", type=float, default=float(os.environ.get("BENCH_MAX_RSS_GIB", 12)),
@@ -654,9 +654,16 @@ def main() -> None:
                                                  "--quick: in the log folder)")
     parser.add_argument("--report-from", help="rewrite the report from earlier logs (folders, comma-separated, "
                                               "merged in order) without running anything")
+    parser.add_argument("--explore", action="store_true",
+                        help="the exploration task instead (explore.py: 108 atoms, NPT, 4 models, 200 steps, "
+                             "whole-process wall time); only --repeats (default 5) and --out apply")
     parser.add_argument("--cmdline", default="", help=argparse.SUPPRESS)  # run.sh's arguments, for the report
     args = parser.parse_args()
 
+    args.repeats = args.repeats or (5 if args.explore else 1)
+    if args.explore:
+        import explore
+        sys.exit(explore.main(args))
     if args.report_from:
         folders = [Path(f) for f in args.report_from.split(",")]
         sys.exit(render(args, load(folders)))

@@ -18,6 +18,10 @@
 #                                        # built: Tessera tabulates at load (pair_style … compress);
 #                                        # float32: Tessera's precision float32 on the compressed model
 #   bench/dp/run.sh --report-from LOGDIR[,LOGDIR…]   # rewrite the report from earlier runs (merged)
+#   bench/dp/run.sh --explore [--repeats 5] [--out FILE]
+#                                        # the dpgen2-style exploration task (bench/dp/explore.py: 108 atoms,
+#                                        # NPT, 4 .pb models, deviation every 10 steps, 200 steps), whole-process
+#                                        # wall time, start-up included (~2 min); the dp-explore section of RESULTS.md
 #
 # The first run creates a virtual environment with bench/dp/requirements.txt (PyPI, ~2.3 GB,
 # a few minutes) and the frozen .pb graphs (about 1 min): both are kept under the cache folder.
