@@ -9,10 +9,13 @@ public enum DeviationModel: Sendable {
   case standard(DeepPotentialModel)
   case repflow(RepflowModel)
 
-  /// Reads a `.dp` or `.pb` file.
-  public static func load(path: String) throws -> DeviationModel {
-    RepflowModel.isDPA3(path: path) ? .repflow(try RepflowModel.load(path: path))
-      : .standard(try DeepPotentialModel.load(path: path))
+  /// Reads a `.dp` or `.pb` file, evaluated at `parameters` (`DeepPotentialModel.withParameters`).
+  public static func load(path: String, parameters: ModelParameters = ModelParameters()) throws -> DeviationModel {
+    if RepflowModel.isDPA3(path: path) {
+      try parameters.refuse(for: path, "a DPA-3 model")
+      return .repflow(try RepflowModel.load(path: path))
+    }
+    return .standard(try DeepPotentialModel.load(path: path).withParameters(frame: parameters.frame, atom: parameters.atom))
   }
 
   public var typeMap: [String] {

@@ -11,7 +11,7 @@ import XCTest
 /// `model_devi.out` implies, re-evaluating the dumped frames (`tessera eval --devi`) gives the same statistics
 /// and the same selection, and 4 ranks agree with 1 to 1e-8. dpgen2's `RunLmp` operator runs a task with
 /// `mpirun -np 4 tessera -var restart 0` as its command. dpgen2's deck with an electronic temperature (`fparam`)
-/// is refused at its line until frame parameters are implemented.
+/// given to these models, trained without one, is refused at its line, as DeePMD-kit's plugin refuses it.
 final class DpgenClientTests: XCTestCase {
   var python: String {
     ProcessInfo.processInfo.environment["TESSERA_PYTHON"]
@@ -45,12 +45,13 @@ final class DpgenClientTests: XCTestCase {
         XCTAssertEqual(result.status, 0, "\(legs) leg \(leg) on \(ranks) ranks: \(result.combined)")
         try result.output.write(to: dir.appendingPathComponent("leg\(leg).out"), atomically: true, encoding: .utf8)
       }
-      // The electronic temperature (`fparam ${ELE_TEMP}`, line 18) is not implemented yet: refused at its line.
+      // The electronic temperature (`fparam ${ELE_TEMP}`, line 18) for models without numb_fparam: refused at its line.
       let refused = try XCTUnwrap(written.output.split(separator: "\n").first { $0.hasPrefix("refused ") }).dropFirst(8)
       let fparam = try runTessera(ranks: ranks, ["-i", "input.lammps", "-v", "restart", "0"],
                                   in: root.appendingPathComponent(String(refused)))
       XCTAssertNotEqual(fparam.status, 0, fparam.combined)
-      XCTAssertTrue(fparam.combined.contains("input.lammps:18: pair_style: keyword 'fparam' of DeePMD-kit's pair_style deepmd is not supported"),
+      XCTAssertTrue(fparam.combined.contains("input.lammps:18: pair_style: ")
+                      && fparam.combined.contains("takes no frame parameters (numb_fparam 0), but fparam gives 1"),
                     fparam.combined)
       roots[ranks] = root
     }

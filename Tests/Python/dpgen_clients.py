@@ -103,7 +103,7 @@ def decks(root, models):
             write_task(folder, deck, models, GRAPHS)
         (folder / ("input.leg%d.lammps" % leg)).write_text(deck)
     print("legs", folder.name)
-    # DP-GEN's electronic temperature (fparam): not implemented, so it must be refused where it is written.
+    # DP-GEN's electronic temperature (fparam) for models trained without one: refused where it is written.
     folder = Path(root) / "dpgen2-nvt-fparam"
     random.seed(826513)
     deck = dpgen2_deck("nvt", GRAPHS, NSTEPS, ele_temp_f=1000.0)
