@@ -101,13 +101,21 @@ final class FittingParameterRunTests: XCTestCase, CuAgDeckRunning {
       return XCTFail("reference incomplete")
     }
     let n = a.atomCount
-    let forceDeviation = (0..<n).map { i in
-      sqrt((0..<3).map { c in pow((fa[3 * i + c] - fb[3 * i + c]) / 2, 2) }.reduce(0, +))
+    // Two models: each component's standard deviation is half their difference.
+    var forceDeviation = [Double](repeating: 0, count: n)
+    for i in 0..<n {
+      var sum = 0.0
+      for c in 0..<3 {
+        let half: Double = (fa[3 * i + c] - fb[3 * i + c]) / 2
+        sum += half * half
+      }
+      forceDeviation[i] = sqrt(sum)
     }
-    let virialDeviation = (0..<9).map { abs(va[$0] - vb[$0]) / 2 / Double(n) }
-    let expected = [virialDeviation.max()!, virialDeviation.min()!,
-                    sqrt(virialDeviation.map { $0 * $0 }.reduce(0, +) / 9),
-                    forceDeviation.max()!, forceDeviation.min()!, forceDeviation.reduce(0, +) / Double(n)]
+    let virialDeviation: [Double] = (0..<9).map { (k: Int) -> Double in abs(va[k] - vb[k]) / 2 / Double(n) }
+    let virialSquares: Double = virialDeviation.map { $0 * $0 }.reduce(0, +)
+    let forceSum: Double = forceDeviation.reduce(0, +)
+    let expected: [Double] = [virialDeviation.max()!, virialDeviation.min()!, sqrt(virialSquares / 9),
+                              forceDeviation.max()!, forceDeviation.min()!, forceSum / Double(n)]
     XCTAssertGreaterThan(expected[3], 1e-3, "the two models should disagree")
     let models = "\(FittingParameterTests.path("cuag_fparam")) \(FittingParameterTests.path("cuag_fparam_b", "pb"))"
     for ranks in [1, 4] {
