@@ -40,9 +40,10 @@ final class FittingParameterRunTests: XCTestCase, CuAgDeckRunning {
 
   private static func keywords(_ frame: ExtendedXYZFrame) -> String {
     let (fparam, aparam) = frame.parameters
-    return [("fparam", fparam), ("aparam", aparam)].compactMap { key, values in
-      values.map { "\(key) " + $0.map { "\($0)" }.joined(separator: " ") }
-    }.joined(separator: " ")
+    var words: [String] = []
+    if let fparam { words.append("fparam " + fparam.map { "\($0)" }.joined(separator: " ")) }
+    if let aparam { words.append("aparam " + aparam.map { "\($0)" }.joined(separator: " ")) }
+    return words.joined(separator: " ")
   }
 
   func testReferenceConfigurationsMatchDeePMDKitOnOneAndFourRanks() throws {

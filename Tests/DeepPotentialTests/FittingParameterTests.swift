@@ -59,7 +59,9 @@ final class FittingParameterTests: XCTestCase {
   }
 
   func testForcesAndVirialAreDerivatives() throws {
-    for (name, frame, atom) in [("cuag_fparam", [0.8], nil), ("cuag_fparam2", [0.2, 1.1], nil), ("cuag_aparam", nil, [0.6])] {
+    let cases: [(String, [Double]?, [Double]?)] = [("cuag_fparam", [0.8], nil), ("cuag_fparam2", [0.2, 1.1], nil),
+                                                   ("cuag_aparam", nil, [0.6])]
+    for (name, frame, atom) in cases {
       let model = try DeepPotentialModel.load(path: Self.path(name)).withParameters(frame: frame, atom: atom)
       let evaluator = DeepPotentialEvaluator(model: model)
       let (x, types, cell) = AttentionModelTests.distortedCell()
@@ -138,9 +140,9 @@ final class FittingParameterTests: XCTestCase {
         let input = dir.appendingPathComponent("frame\(k).xyz").path, output = dir.appendingPathComponent("out\(k).xyz").path
         try ExtendedXYZ.write([frame], to: input)
         let (fparam, aparam) = frame.parameters
-        let options = [("--fparam", fparam), ("--aparam", aparam)].flatMap { option, values in
-          values.map { [option, $0.map { "\($0)" }.joined(separator: ",")] } ?? []
-        }
+        var options: [String] = []
+        if let fparam { options += ["--fparam", fparam.map { "\($0)" }.joined(separator: ",")] }
+        if let aparam { options += ["--aparam", aparam.map { "\($0)" }.joined(separator: ",")] }
         let result = try runProcess(tesseraBinary, ["eval", "--model", Self.path(name, k % 2 == 0 ? "dp" : "pb")] + options
                                       + [input, "-o", output])
         XCTAssertEqual(result.status, 0, result.combined)
@@ -150,8 +152,9 @@ final class FittingParameterTests: XCTestCase {
       }
     }
     let configs = inputPath("models/cuag_fparam/fixtures/configs.xyz")
-    for (options, message) in [([String](), "needs 1 frame parameter(s)"), (["--fparam", "0.3,0.4"], "but fparam gives 2"),
-                               (["--fparam", "warm"], "--fparam: expected comma-separated numbers")] {
+    let refusals: [([String], String)] = [([], "needs 1 frame parameter(s)"), (["--fparam", "0.3,0.4"], "but fparam gives 2"),
+                                          (["--fparam", "warm"], "--fparam: expected comma-separated numbers")]
+    for (options, message) in refusals {
       let result = try runProcess(tesseraBinary, ["eval", "--model", Self.path("cuag_fparam")] + options + [configs])
       XCTAssertEqual(result.status, 1, result.combined)
       XCTAssertTrue(result.error.contains("ERROR:") && result.error.contains(message), result.combined)
