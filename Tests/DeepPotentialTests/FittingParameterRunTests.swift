@@ -97,26 +97,8 @@ final class FittingParameterRunTests: XCTestCase, CuAgDeckRunning {
     let a = try FittingParameterTests.references("cuag_fparam")[1], b = try FittingParameterTests.references("cuag_fparam_b")[1]
     XCTAssertEqual(a.info["config"], .string("thermal"))
     XCTAssertEqual(a.parameters.frame, b.parameters.frame)
-    guard case .reals(let fa)? = a.property(named: "forces")?.values, case .reals(let fb)? = b.property(named: "forces")?.values,
-          let va = a.matrix3x3("virial"), let vb = b.matrix3x3("virial"), let data = dataFile(a) else {
-      return XCTFail("reference incomplete")
-    }
-    let n = a.atomCount
-    // Two models: each component's standard deviation is half their difference.
-    var forceDeviation = [Double](repeating: 0, count: n)
-    for i in 0..<n {
-      var sum = 0.0
-      for c in 0..<3 {
-        let half: Double = (fa[3 * i + c] - fb[3 * i + c]) / 2
-        sum += half * half
-      }
-      forceDeviation[i] = sqrt(sum)
-    }
-    let virialDeviation: [Double] = (0..<9).map { (k: Int) -> Double in abs(va[k] - vb[k]) / 2 / Double(n) }
-    let virialSquares: Double = virialDeviation.map { $0 * $0 }.reduce(0, +)
-    let forceSum: Double = forceDeviation.reduce(0, +)
-    let expected: [Double] = [virialDeviation.max()!, virialDeviation.min()!, sqrt(virialSquares / 9),
-                              forceDeviation.max()!, forceDeviation.min()!, forceSum / Double(n)]
+    let data = try XCTUnwrap(dataFile(a))
+    let expected = try Self.deviation(a, b)
     XCTAssertGreaterThan(expected[3], 1e-3, "the two models should disagree")
     let models = "\(FittingParameterTests.path("cuag_fparam")) \(FittingParameterTests.path("cuag_fparam_b", "pb"))"
     for ranks in [1, 4] {
@@ -134,6 +116,31 @@ final class FittingParameterRunTests: XCTestCase, CuAgDeckRunning {
         XCTAssertEqual(x, y, accuracy: 1e-5 * abs(y) + 1e-12, "\(ranks) ranks, column \(k + 2) of \(text)")
       }
     }
+  }
+
+  /// The plugin's max/min/RMS virial and max/min/mean force deviation of two models' reference values of one frame.
+  static func deviation(_ a: ExtendedXYZFrame, _ b: ExtendedXYZFrame) throws -> [Double] {
+    guard case .reals(let fa)? = a.property(named: "forces")?.values, case .reals(let fb)? = b.property(named: "forces")?.values,
+          let va = a.matrix3x3("virial"), let vb = b.matrix3x3("virial") else {
+      throw IncompleteReference(frame: a.label(model: "deviation"))
+    }
+    let n = a.atomCount
+    // Two models: each component's standard deviation is half their difference.
+    var forceDeviation = [Double](repeating: 0, count: n)
+    for i in 0..<n {
+      var sum = 0.0
+      for c in 0..<3 {
+        let half: Double = (fa[3 * i + c] - fb[3 * i + c]) / 2
+        sum += half * half
+      }
+      forceDeviation[i] = sqrt(sum)
+    }
+    let virialDeviation: [Double] = (0..<9).map { (k: Int) -> Double in abs(va[k] - vb[k]) / 2 / Double(n) }
+    let virialSquares: Double = virialDeviation.map { $0 * $0 }.reduce(0, +)
+    let forceSum: Double = forceDeviation.reduce(0, +)
+    let expected: [Double] = [virialDeviation.max()!, virialDeviation.min()!, sqrt(virialSquares / 9),
+                              forceDeviation.max()!, forceDeviation.min()!, forceSum / Double(n)]
+    return expected
   }
 
   func testDeckRefusals() throws {
@@ -163,3 +170,6 @@ final class FittingParameterRunTests: XCTestCase, CuAgDeckRunning {
     }
   }
 }
+
+/// A reference frame without the values a test needs: a failure, never a skip.
+struct IncompleteReference: Error { let frame: String }

@@ -151,6 +151,21 @@ final class FittingParameterTests: XCTestCase {
         if let c = computed.first { assertMatches(c, reference: frame, label: "eval \(frame.label(model: name))") }
       }
     }
+    // An ensemble (`--devi`) takes the one fparam for every model: FittingParameterRunTests' deviation of DeePMD-kit's values.
+    let a = try Self.references("cuag_fparam")[1], b = try Self.references("cuag_fparam_b")[1]
+    let dir = try makeScratchDirectory("eval-fparam-devi")
+    let frame = dir.appendingPathComponent("thermal.xyz").path, devi = dir.appendingPathComponent("devi.out").path
+    try ExtendedXYZ.write([a], to: frame)
+    let fparam = try XCTUnwrap(a.parameters.frame).map { "\($0)" }.joined(separator: ",")
+    let ensemble = try runProcess(tesseraBinary, ["eval", "--model", Self.path("cuag_fparam"), "--model", Self.path("cuag_fparam_b", "pb"),
+                                                  "--fparam", fparam, "--devi", devi, frame])
+    XCTAssertEqual(ensemble.status, 0, ensemble.combined)
+    let text = try String(contentsOfFile: devi, encoding: .utf8)
+    let row = try XCTUnwrap(text.split(separator: "\n").first { !$0.hasPrefix("#") }, text).split(separator: " ").compactMap { Double($0) }
+    XCTAssertEqual(row.count, 8, text)
+    for (k, (x, y)) in zip(row.dropFirst(), try FittingParameterRunTests.deviation(a, b)).enumerated() {
+      XCTAssertEqual(x, y, accuracy: 1e-5 * abs(y) + 1e-12, "column \(k + 2) of \(text)")
+    }
     let configs = inputPath("models/cuag_fparam/fixtures/configs.xyz")
     let refusals: [([String], String)] = [([], "needs 1 frame parameter(s)"), (["--fparam", "0.3,0.4"], "but fparam gives 2"),
                                           (["--fparam", "warm"], "--fparam: expected comma-separated numbers")]
