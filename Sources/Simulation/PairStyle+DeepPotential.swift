@@ -101,9 +101,8 @@ extension Simulation {
       }
     }
     do {
-      let teacher = teacherPaths.first.map { ($0, "a DPA-3 model, which takes no fparam/aparam") }
-      if let (other, why) = teacher, frameParameters != nil || atomParameters != nil {
-        throw DeepPotentialError("fparam/aparam: \(other) is \(why)")
+      if let teacher = teacherPaths.first, frameParameters != nil || atomParameters != nil {
+        throw DeepPotentialError("fparam/aparam: \(teacher) is a DPA-3 model, which takes no fparam/aparam")
       }
       // DeePMD-kit's ensemble takes one fparam/aparam for all its models, which must agree on their counts.
       for (p, m) in zip(standardPaths, models).dropFirst()
