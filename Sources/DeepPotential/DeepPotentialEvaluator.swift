@@ -68,6 +68,8 @@ public final class DeepPotentialEvaluator {
   public init(model: DeepPotentialModel, precision: NetworkPrecision = .float64, fusingTables: Bool = true) {
     // One thread per rank: ranks already fill the cores, and BLAS threads on small blocks only cost.
     openblas_set_num_threads(1)
+    // Callers give a model's fparam/aparam (`withParameters`) where they read the deck or command line.
+    precondition(!model.awaitsParameters, "\(model.path): evaluated before its fparam/aparam were given")
     self.model = model
     self.precision = precision
     single = precision == .float32 ? SinglePrecisionNetworks(model) : nil

@@ -30,9 +30,10 @@ public struct DeepPotentialModel: Sendable {
   /// M1 (embedding width) and M2 (axis neurons).
   let embeddingWidth: Int
   let axisCount: Int
-  let fittings: [DenseNetwork]
+  /// With fparam/aparam (`parameters`), the networks with their values folded in (`withParameters`).
+  var fittings: [DenseNetwork]
   /// Per type: subtracted fitting output at a zero descriptor (`atom_ener`), then the two biases.
-  let vacuumEnergy: [Double]
+  var vacuumEnergy: [Double]
   let fittingBias: [Double]
   let outputBias: [Double]
   /// The training data's nearest neighbour distance (Å), when the file records it (`min_nbor_dist`,
@@ -46,6 +47,9 @@ public struct DeepPotentialModel: Sendable {
   var scalarDescriptor: ScalarDescriptorModel? = nil
   /// A hybrid model: likewise, the work done by `HybridEvaluator`.
   var hybrid: HybridModel? = nil
+  /// The fitting's fparam/aparam inputs (numb_fparam/numb_aparam > 0), and the values given for them.
+  var parameters: FittingParameters? = nil
+  public internal(set) var parameterValues: (frame: [Double], atom: [Double])? = nil
 
   public var typeCount: Int { typeMap.count }
   public var slotCount: Int { selection.reduce(0, +) }

@@ -51,12 +51,24 @@ struct FrozenGraphReader {
       throw DeepPotentialError("\(path): node 'model_attr/tmap' names \(n) types, 'descrpt_attr/ntypes' says \(declaredTypes)")
     }
 
-    let descriptor = try FrozenDescriptor(graph: graph, script: script, typeCount: n)
+    let frameCount = try parameterCount("fitting_attr/dfparam", script: script["model"]["fitting_net"]["numb_fparam"])
+    let atomCount = try parameterCount("fitting_attr/daparam", script: script["model"]["fitting_net"]["numb_aparam"])
+    let descriptor = try FrozenDescriptor(graph: graph, script: script, typeCount: n, extraInputs: frameCount + atomCount)
     let fitting = try FrozenFitting(graph: graph, script: script, typeCount: n,
-                                    descriptorWidth: descriptor.embeddingWidth * descriptor.axisCount)
+                                    descriptorWidth: descriptor.embeddingWidth * descriptor.axisCount,
+                                    frameCount: frameCount, atomCount: atomCount)
     let outputBiasNode = ["model_attr/t_out_bias", "model_attr/model_attr/t_out_bias"].first(where: graph.has)
     let outputBias = try outputBiasNode.map { try graph.constant($0).doubles(shape: [1, n, 1]) }
       ?? [Double](repeating: 0, count: n)
+    // DeePMD-kit 3.2's TensorFlow backend computes out·t_out_std + t_out_bias where the .dp form (and
+    // PyTorch) adds the bias alone; graphs it trains hold ones, graphs converted from PyTorch models may not.
+    if let stdNode = ["model_attr/t_out_std", "model_attr/model_attr/t_out_std"].first(where: graph.has) {
+      let std = try graph.constant(stdNode).doubles(shape: [1, n, 1])
+      guard std.allSatisfy({ $0 == 1 }) else {
+        throw DeepPotentialError("\(path): node '\(stdNode)' = \(std): an output scale other than 1 is not supported (TensorFlow "
+          + "multiplies the atomic energies by it, the .dp form does not; convert the .dp with out_std set to 1)")
+      }
+    }
     let minDistance = graph.has("train_attr/min_nbor_dist")
       ? try graph.constant("train_attr/min_nbor_dist").double() : nil
 
@@ -67,23 +79,26 @@ struct FrozenGraphReader {
       descriptorExcluded: descriptor.excluded, pairExcluded: [Bool](repeating: false, count: n * n),
       atomExcluded: [Bool](repeating: false, count: n), embeddingWidth: descriptor.embeddingWidth,
       axisCount: descriptor.axisCount, fittings: fitting.networks, vacuumEnergy: fitting.vacuumEnergy,
-      fittingBias: fitting.bias, outputBias: outputBias, minNeighborDistance: minDistance)
+      fittingBias: fitting.bias, outputBias: outputBias, minNeighborDistance: minDistance,
+      parameters: fitting.parameters)
+  }
+
+  /// numb_fparam / numb_aparam: the graph's `fitting_attr/dfparam` / `daparam` (0 when absent, as in
+  /// graphs older than DeePMD-kit v1), which must agree with the training input's.
+  private func parameterCount(_ name: String, script: ScriptNode) throws -> Int {
+    let count = graph.has(name) ? try graph.constant(name).int() : 0
+    let declared = script.int ?? 0
+    guard count >= 0, count == declared else {
+      throw DeepPotentialError("\(path): node '\(name)' = \(count) disagrees with the training input's \(script.keyPath) \(declared)")
+    }
+    return count
   }
 
   private func refuseUnsupportedOps() throws {
     for node in graph.nodes where !Self.supportedDeePMDOps.contains(node.op) {
       if Self.deePMDOpPrefixes.contains(where: node.op.hasPrefix) {
         throw DeepPotentialError("\(path): node '\(node.name)' is DeePMD-kit's '\(node.op)' op, which Tessera does not "
-          + "support (only se_e2_a energy models without fparam/aparam)")
-      }
-    }
-    for input in ["t_fparam", "t_aparam"] where graph.has(input) {
-      throw DeepPotentialError("\(path): node '\(input)': a model with \(input.dropFirst(2)) inputs is not supported")
-    }
-    for attribute in ["fitting_attr/dfparam", "fitting_attr/daparam"] where graph.has(attribute) {
-      let count = try graph.constant(attribute).int()
-      guard count == 0 else {
-        throw DeepPotentialError("\(path): node '\(attribute)' = \(count): frame/atomic parameters (fparam/aparam) are not supported")
+          + "support (only se_e2_a energy models)")
       }
     }
   }
@@ -114,7 +129,8 @@ private struct FrozenDescriptor {
   let excluded: [Bool]
   let embeddingWidth, axisCount: Int
 
-  init(graph: FrozenGraph, script: ScriptNode, typeCount n: Int) throws {
+  /// `extraInputs`: the fparam/aparam columns the first fitting layer takes after the descriptor.
+  init(graph: FrozenGraph, script: ScriptNode, typeCount n: Int, extraInputs: Int) throws {
     let path = graph.path
     let section = script["model"]["descriptor"]
     let type = section["type"].string ?? "se_e2_a"
@@ -207,8 +223,9 @@ private struct FrozenDescriptor {
       }
     }
 
-    // se_e2_a's descriptor width M1·M2 is the fitting input, the only place the graph keeps M2.
-    let fittingInput = try graph.constant("layer_0_type_0/matrix").shape
+    // se_e2_a's descriptor width M1·M2 is the fitting input (less fparam/aparam), the only place the graph keeps M2.
+    var fittingInput = try graph.constant("layer_0_type_0/matrix").shape
+    if fittingInput.count == 2 { fittingInput[0] -= extraInputs }
     if compressed {
       let built = try graph.tables(typeCount: n, oneSide: oneSide, excluded: pairs, scope: { scope($0).name })
       tables = built
@@ -242,15 +259,15 @@ private struct FrozenFitting {
   let networks: [DenseNetwork]
   let bias: [Double]
   let vacuumEnergy: [Double]
+  let parameters: FittingParameters?
 
-  init(graph: FrozenGraph, script: ScriptNode, typeCount n: Int, descriptorWidth: Int) throws {
+  init(graph: FrozenGraph, script: ScriptNode, typeCount n: Int, descriptorWidth: Int, frameCount: Int,
+       atomCount: Int) throws {
     let section = script["model"]["fitting_net"]
     if let type = section["type"].string, type != "ener" {
       throw section["type"].unsupported("fitting '\(type)' (only energy models, 'ener')")
     }
-    for key in ["numb_fparam", "numb_aparam", "dim_case_embd"] {
-      if let count = section[key].number, count != 0 { throw section[key].unsupported("\(key) > 0") }
-    }
+    if let count = section["dim_case_embd"].number, count != 0 { throw section["dim_case_embd"].unsupported("dim_case_embd > 0") }
     if section["use_aparam_as_mask"].bool == true { throw section["use_aparam_as_mask"].unsupported("use_aparam_as_mask") }
     if section["mixed_types"].bool == true || graph.has("layer_0/matrix") {
       throw DeepPotentialError("\(graph.path): a fitting shared by all types (layer_0/matrix, mixed_types) is not supported")
@@ -258,15 +275,28 @@ private struct FrozenFitting {
     if !(section["layer_name"].list?.isEmpty ?? true) { throw section["layer_name"].unsupported("shared fitting layers (layer_name)") }
     let activation = try section.activation()
     networks = try (0..<n).map { t in
-      try graph.fittingNetwork(type: t, inputWidth: descriptorWidth, activation: activation)
+      try graph.fittingNetwork(type: t, inputWidth: descriptorWidth + frameCount + atomCount, activation: activation)
     }
     bias = try graph.constant("fitting_attr/t_bias_atom_e").doubles(shape: [n])
-    // atom_ener: TensorFlow subtracts the network's value at a zero descriptor for the listed types.
-    var vacuum = [Double](repeating: 0, count: n)
-    for (t, entry) in (section["atom_ener"].list ?? []).enumerated() where t < n && !entry.isNull {
-      vacuum[t] = networks[t].valueAtZero()
+    // atom_ener: TensorFlow subtracts the network's value at a zero descriptor for the listed types
+    // (fparam/aparam kept in that input).
+    var vacuumTypes = [Bool](repeating: false, count: n)
+    for (t, entry) in (section["atom_ener"].list ?? []).enumerated() where t < n && !entry.isNull { vacuumTypes[t] = true }
+    guard frameCount + atomCount > 0 else {
+      parameters = nil
+      vacuumEnergy = zip(networks, vacuumTypes).map { $1 ? $0.valueAtZero() : 0 }
+      return
     }
-    vacuumEnergy = vacuum
+    func statistics(_ name: String, _ count: Int) throws -> [Double] {
+      count == 0 ? [] : try graph.constant("fitting_attr/\(name)").doubles(shape: [count])
+    }
+    // TensorFlow has no default_fparam (DeePMD-kit refuses it there).
+    parameters = try FittingParameters(
+      frameCount: frameCount, atomCount: atomCount, frameAverage: try statistics("t_fparam_avg", frameCount),
+      frameInverseDeviation: try statistics("t_fparam_istd", frameCount),
+      atomAverage: try statistics("t_aparam_avg", atomCount), atomInverseDeviation: try statistics("t_aparam_istd", atomCount),
+      defaultFrame: nil, networks: networks, vacuumTypes: vacuumTypes, location: graph.path)
+    vacuumEnergy = [Double](repeating: 0, count: n)  // at the parameters' values: `withParameters`
   }
 }
 
@@ -317,7 +347,7 @@ extension FrozenGraph {
     layers.append(try denseLayer(prefix: "final_layer_type_\(t)", suffix: "", activation: .linear,
                                  requiresBias: true) { _, _ in .none })
     guard layers[0].inputWidth == inputWidth else {
-      throw DeepPotentialError("\(path): node '\(l == 0 ? "final_layer" : "layer_0")_type_\(t)/matrix' takes \(layers[0].inputWidth) inputs, expected \(inputWidth) (the descriptor width)")
+      throw DeepPotentialError("\(path): node '\(l == 0 ? "final_layer" : "layer_0")_type_\(t)/matrix' takes \(layers[0].inputWidth) inputs, expected \(inputWidth) (the descriptor width, plus numb_fparam and numb_aparam)")
     }
     for (previous, next) in zip(layers, layers.dropFirst()) where previous.outputWidth != next.inputWidth {
       throw DeepPotentialError("\(path): fitting network of type \(t): a layer takes \(next.inputWidth) inputs but the previous one gives \(previous.outputWidth)")

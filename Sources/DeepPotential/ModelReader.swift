@@ -26,7 +26,8 @@ struct ModelReader {
 
     let descriptor = try AngularDescriptor(model["descriptor"], typeCount: n)
     let fitting = model["fitting"]
-    let fit = try Fitting(fitting, typeCount: n, descriptorWidth: descriptor.embeddingWidth * descriptor.axisCount)
+    let fit = try Fitting(fitting, typeCount: n, descriptorWidth: descriptor.embeddingWidth * descriptor.axisCount,
+                          takesParameters: true)
 
     let outputBias = try biasPerType(model["@variables"]["out_bias"], typeCount: n)
     let atomExcluded = try excludedTypes(model["atom_exclude_types"], typeCount: n)
@@ -40,7 +41,8 @@ struct ModelReader {
       atomExcluded: zip(atomExcluded, fittingExcluded).map { $0 || $1 },
       embeddingWidth: descriptor.embeddingWidth, axisCount: descriptor.axisCount, fittings: fit.networks,
       vacuumEnergy: fit.vacuumEnergy, fittingBias: fit.bias, outputBias: outputBias,
-      minNeighborDistance: root["min_nbor_dist"].isNull ? nil : try root["min_nbor_dist"].double())
+      minNeighborDistance: root["min_nbor_dist"].isNull ? nil : try root["min_nbor_dist"].double(),
+      parameters: fit.parameters)
   }
 
   /// `out_bias` is [n_out, ntypes, 1] for an energy model; absent means zero.
@@ -151,16 +153,26 @@ struct Fitting {
   let networks: [DenseNetwork]
   let bias: [Double]
   let vacuumEnergy: [Double]
+  /// numb_fparam/numb_aparam inputs (then `networks` take them too, until `withParameters` folds them).
+  let parameters: FittingParameters?
 
-  init(_ node: DocumentNode, typeCount n: Int, descriptorWidth: Int) throws {
+  /// `takesParameters`: whether the caller's evaluator runs numb_fparam/numb_aparam fittings (se_e2_a's does).
+  init(_ node: DocumentNode, typeCount n: Int, descriptorWidth: Int, takesParameters: Bool = false) throws {
     let path = node.file.path
     let type = try node["type"].string()
     guard type == "ener" else { throw node["type"].unsupported("fitting '\(type)' (only energy models, 'ener')") }
     try node.checkVersion(1...4)
     if !node["spin"].isNull { throw node["spin"].unsupported("a spin fitting") }
-    for key in ["numb_fparam", "numb_aparam", "dim_case_embd"] where !node[key].isNull {
-      if try node[key].int() != 0 { throw node[key].unsupported("\(key) > 0") }
+    if !node["dim_case_embd"].isNull, try node["dim_case_embd"].int() != 0 {
+      throw node["dim_case_embd"].unsupported("dim_case_embd > 0 (a multi-task model's case embedding)")
     }
+    func count(_ key: String) throws -> Int {
+      let value = node[key].isNull ? 0 : try node[key].int()
+      guard value >= 0 else { throw DeepPotentialError("\(path): \(node[key].keyPath): expected a count, found \(value)") }
+      if value > 0 && !takesParameters { throw node[key].unsupported("\(key) > 0 with this descriptor (se_e2_a models only)") }
+      return value
+    }
+    let frameCount = try count("numb_fparam"), atomCount = try count("numb_aparam")
     if !node["use_aparam_as_mask"].isNull, try node["use_aparam_as_mask"].bool() {
       throw node["use_aparam_as_mask"].unsupported("use_aparam_as_mask")
     }
@@ -177,7 +189,12 @@ struct Fitting {
     guard list.count == (mixed ? 1 : n) else {
       throw DeepPotentialError("\(path): \(collection.keyPath).networks: expected \(mixed ? 1 : n) networks, found \(list.count)")
     }
-    let loaded = try list.map { try DenseNetwork.load($0, inputWidth: descriptorWidth, outputWidth: 1) }
+    let inputWidth = descriptorWidth + frameCount + atomCount
+    let loaded = try list.map { network in
+      do { return try DenseNetwork.load(network, inputWidth: inputWidth, outputWidth: 1) } catch let error where inputWidth > descriptorWidth {
+        throw DeepPotentialError("\(error) (descriptor \(descriptorWidth) + numb_fparam \(frameCount) + numb_aparam \(atomCount))")
+      }
+    }
     networks = mixed ? Array(repeating: loaded[0], count: n) : loaded
     let biasNode = node["@variables"]["bias_atom_e"]
     bias = try biasNode.array().map { stored in
@@ -187,16 +204,30 @@ struct Fitting {
       return stored.values
     } ?? [Double](repeating: 0, count: n)
     // atom_ener: y − net(0 descriptor); without fparam/aparam that subtrahend is a constant per type.
-    var vacuum = [Double](repeating: 0, count: n)
+    var vacuumTypes = [Bool](repeating: false, count: n)
     let atomEnergy = node["atom_ener"]
     if !atomEnergy.isNull {
       let entries = try atomEnergy.list()
       let anySet = entries.contains { !$0.isNull }
-      for t in 0..<n where anySet && (mixed || (t < entries.count && !entries[t].isNull)) {
-        vacuum[t] = networks[t].valueAtZero()
-      }
+      for t in 0..<n where anySet && (mixed || (t < entries.count && !entries[t].isNull)) { vacuumTypes[t] = true }
     }
-    vacuumEnergy = vacuum
+    if frameCount + atomCount == 0 {
+      parameters = nil
+      vacuumEnergy = zip(networks, vacuumTypes).map { $1 ? $0.valueAtZero() : 0 }
+      return
+    }
+    let variables = node["@variables"]
+    func statistics(_ key: String, _ count: Int) throws -> [Double] {
+      count == 0 ? [] : try variables[key].requiredArray(shape: [count]).values
+    }
+    let defaultNode = node["default_fparam"]
+    parameters = try FittingParameters(
+      frameCount: frameCount, atomCount: atomCount, frameAverage: try statistics("fparam_avg", frameCount),
+      frameInverseDeviation: try statistics("fparam_inv_std", frameCount),
+      atomAverage: try statistics("aparam_avg", atomCount), atomInverseDeviation: try statistics("aparam_inv_std", atomCount),
+      defaultFrame: defaultNode.isNull ? nil : try defaultNode.list().map { try $0.double() },
+      networks: networks, vacuumTypes: vacuumTypes, location: "\(path): \(node.keyPath)")
+    vacuumEnergy = [Double](repeating: 0, count: n)  // at the parameters' values: `withParameters`
   }
 }
 

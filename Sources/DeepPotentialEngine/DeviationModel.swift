@@ -10,11 +10,17 @@ public enum DeviationModel: Sendable {
   case repflow(RepflowModel)
   case repformer(RepformerModel)
 
-  /// Reads a `.dp` or `.pb` file.
-  public static func load(path: String) throws -> DeviationModel {
-    if RepflowModel.isDPA3(path: path) { return .repflow(try RepflowModel.load(path: path)) }
-    if RepformerModel.isDPA2(path: path) { return .repformer(try RepformerModel.load(path: path)) }
-    return .standard(try DeepPotentialModel.load(path: path))
+  /// Reads a `.dp` or `.pb` file, evaluated at `parameters` (`DeepPotentialModel.withParameters`).
+  public static func load(path: String, parameters: ModelParameters = ModelParameters()) throws -> DeviationModel {
+    if RepflowModel.isDPA3(path: path) {
+      try parameters.refuse(for: path, "a DPA-3 model")
+      return .repflow(try RepflowModel.load(path: path))
+    }
+    if RepformerModel.isDPA2(path: path) {
+      try parameters.refuse(for: path, "a DPA-2 model")
+      return .repformer(try RepformerModel.load(path: path))
+    }
+    return .standard(try DeepPotentialModel.load(path: path).withParameters(frame: parameters.frame, atom: parameters.atom))
   }
 
   /// Whether `path` is a message-passing model (DPA-3 or DPA-2), which the se_e2_a loader refuses.

@@ -22,9 +22,10 @@ public struct DeviationOptions: Sendable {
 /// deviation per atom, max/min/avg force deviation, energy deviation per atom, then per-atom force
 /// deviations with `atomic`). The file is written whole or not at all.
 public func runModelDeviation(modelPaths: [String], typeMap: [String]?, inputPath: String, outputPath: String,
-                              options: DeviationOptions, digits: Int = 6) throws {
+                              options: DeviationOptions, digits: Int = 6,
+                              parameters: ModelParameters = ModelParameters()) throws {
   guard modelPaths.count >= 2 else { throw DeepPotentialError("--devi needs at least two --model files") }
-  let models = try modelPaths.map { try DeviationModel.load(path: $0) }
+  let models = try modelPaths.map { try DeviationModel.load(path: $0, parameters: parameters) }
   for (path, model) in zip(modelPaths, models) where model.typeMap != models[0].typeMap {
     throw DeepPotentialError("\(path): type map \(model.typeMap.joined(separator: ",")) differs from \(modelPaths[0])'s \(models[0].typeMap.joined(separator: ",")); an ensemble needs one type map")
   }

@@ -9,11 +9,16 @@ import Trajectory
 ///
 /// `typeMap` names the element of each model type when the frames use other names than the
 /// model's `type_map`. Output goes to `outputPath` (written whole or not at all) or, when nil, to
-/// standard output. Returns the number of frames with neighbours beyond `sel`.
+/// standard output. `parameters`: the model's fparam/aparam (`--fparam`, `--aparam`), the same
+/// for every frame. Returns the number of frames with neighbours beyond `sel`.
 @discardableResult
-public func runSinglePoint(modelPath: String, typeMap: [String]?, inputPath: String, outputPath: String?) throws -> Int {
+public func runSinglePoint(modelPath: String, typeMap: [String]?, inputPath: String, outputPath: String?,
+                           parameters: ModelParameters = ModelParameters()) throws -> Int {
   let modelTypeMap: [String], cutoff: Double, selection: String
   let evaluate: ([Double], [Int32], [Double]?) throws -> SinglePointResult
+  if RepformerModel.isDPA2(path: modelPath) || RepflowModel.isDPA3(path: modelPath) {
+    try parameters.refuse(for: modelPath, "a DPA-2 or DPA-3 model")
+  }
   if RepformerModel.isDPA2(path: modelPath) {
     let evaluator = RepformerEvaluator(model: try RepformerModel.load(path: modelPath))
     let m = evaluator.model
@@ -24,7 +29,8 @@ public func runSinglePoint(modelPath: String, typeMap: [String]?, inputPath: Str
     (modelTypeMap, cutoff, selection) = (evaluator.model.typeMap, evaluator.model.cutoff, "\(evaluator.model.selection)")
     evaluate = { try evaluator.evaluate(positions: $0, types: $1, cell: $2) }
   } else {
-    let evaluator = DeepPotentialEvaluator(model: try DeepPotentialModel.load(path: modelPath))
+    let model = try DeepPotentialModel.load(path: modelPath).withParameters(frame: parameters.frame, atom: parameters.atom)
+    let evaluator = DeepPotentialEvaluator(model: model)
     (modelTypeMap, cutoff, selection) = (evaluator.model.typeMap, evaluator.model.cutoff, "\(evaluator.model.selection)")
     evaluate = { try evaluator.evaluate(positions: $0, types: $1, cell: $2) }
   }
@@ -65,6 +71,21 @@ public func runSinglePoint(modelPath: String, typeMap: [String]?, inputPath: Str
     FileHandle.standardOutput.write(Data(ExtendedXYZ.format(frames).utf8))
   }
   return overflowFrames
+}
+
+/// The fparam/aparam values `tessera eval` gives its model(s); nil: none given.
+public struct ModelParameters: Sendable {
+  public var frame: [Double]?
+  public var atom: [Double]?
+  public init(frame: [Double]? = nil, atom: [Double]? = nil) {
+    self.frame = frame
+    self.atom = atom
+  }
+
+  /// Refuses values for a model kind that takes none.
+  func refuse(for path: String, _ kind: String) throws {
+    if frame != nil || atom != nil { throw DeepPotentialError("\(path) is \(kind), which takes no fparam/aparam") }
+  }
 }
 
 /// A frame's model type per atom (its element's index in `names`) and cell (nil: a cluster), as

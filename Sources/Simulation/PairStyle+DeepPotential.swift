@@ -32,8 +32,7 @@ extension Simulation {
   /// Keywords of DeePMD-kit's `pair_style deepmd` that Tessera does not implement yet; refused by name
   /// rather than silently ignored.
   static let unsupportedDeepPotentialKeywords: Set<String> = [
-    "fparam", "aparam", "fparam_from_compute", "aparam_from_compute", "fparam_from_fix", "ttm", "virtual_len",
-    "spin_norm",
+    "fparam_from_compute", "aparam_from_compute", "fparam_from_fix", "ttm", "virtual_len", "spin_norm",
   ]
 
   func deepPotentialStyle(_ c: Command) throws -> PairStyle {
@@ -71,10 +70,14 @@ extension Simulation {
     var tabulation: TabulationSettings?
     settings.ensemble = Array(models.dropFirst())
     settings.messagePassingEnsemble = teachers
+    var frameParameters: [Double]?, atomParameters: [Double]?
     var reader = KeywordReader(c, from: paths.count + 1)
     while let key = reader.nextKeyword() {
       switch key {
       case "sel_overflow": settings.overflowIsError = try reader.choice(["error": true, "warn": false])
+      // As DeePMD-kit's plugin: the values that follow (the model's count is checked below), the same for every atom.
+      case "fparam": frameParameters = try Self.parameterValues(&reader)
+      case "aparam": atomParameters = try Self.parameterValues(&reader)
       case "precision": settings.precision = try reader.choice(["float64": .float64, "float32": .float32])
       case "devi_precision": settings.deviationPrecision = try reader.choice(["float64": .float64, "float32": .float32])
       case "threads": settings.threads = try reader.positiveInteger("thread count")
@@ -87,8 +90,23 @@ extension Simulation {
       case _ where Self.unsupportedDeepPotentialKeywords.contains(key):
         throw c.error("keyword '\(key)' of DeePMD-kit's pair_style deepmd is not supported by Tessera yet")
       default:
-        throw reader.unknownKeyword("sel_overflow error|warn, precision float64|float32, devi_precision float64|float32, threads N, compress [stride S] [extrapolate X] [min_nbor_dist D], out_freq N, out_file FILE, atomic, relative E, relative_v E", "unknown keyword")
+        throw reader.unknownKeyword("sel_overflow error|warn, fparam V…, aparam V…, precision float64|float32, devi_precision float64|float32, threads N, compress [stride S] [extrapolate X] [min_nbor_dist D], out_freq N, out_file FILE, atomic, relative E, relative_v E", "unknown keyword")
       }
+    }
+    do {
+      if let teacher = teacherPaths.first, frameParameters != nil || atomParameters != nil {
+        throw DeepPotentialError("fparam/aparam: \(teacher) is a \(teachers[0].messagePassingName!) model, which takes no fparam/aparam")
+      }
+      // DeePMD-kit's ensemble takes one fparam/aparam for all its models, which must agree on their counts.
+      for (p, m) in zip(standardPaths, models).dropFirst()
+      where (m.frameParameterCount, m.atomParameterCount) != (model.frameParameterCount, model.atomParameterCount) {
+        throw DeepPotentialError("\(p) takes \(m.frameParameterCount) fparam and \(m.atomParameterCount) aparam values but "
+          + "\(path) takes \(model.frameParameterCount) and \(model.atomParameterCount); the models of an ensemble need the same")
+      }
+      settings.model = try model.withParameters(frame: frameParameters, atom: atomParameters)
+      settings.ensemble = try settings.ensemble.map { try $0.withParameters(frame: frameParameters, atom: atomParameters) }
+    } catch {
+      throw c.error("\(error)")
     }
     for (p, m) in zip(standardPaths, models).dropFirst() {
       console.line("Deep Potential deviation model \(p): rcut \(m.cutoff), sel \(m.selection)")
@@ -100,6 +118,11 @@ extension Simulation {
       throw c.error("\(teacher) is a \(teachers[0].messagePassingName!) model, evaluated in float64 only: the further models of this ensemble cannot run in float32 (precision/devi_precision)")
     }
     console.line("Deep Potential model \(path): type map \(model.typeMap.joined(separator: " ")), rcut \(model.cutoff), sel \(model.selection)")
+    if let values = settings.model.parameterValues {
+      console.line("Deep Potential parameters: " + [("fparam", values.frame), ("aparam", values.atom)]
+        .filter { !$0.1.isEmpty }.map { "\($0.0) \($0.1.map { "\($0)" }.joined(separator: " "))" }.joined(separator: ", ")
+        + (frameParameters == nil && !values.frame.isEmpty ? " (the model's default_fparam)" : ""))
+    }
     // DPA-1, se_e2_r, se_e3, se_e3_tebd and hybrid models are evaluated in float64 only: a float32 request must not
     // silently run in float64.
     if settings.precision == .float32,
@@ -118,7 +141,7 @@ extension Simulation {
     }
     if let tabulation {
       do {
-        settings.model = try model.tabulated(tabulation)
+        settings.model = try settings.model.tabulated(tabulation)
         // The deviation models are evaluated with the driving model's kernels: tabulated alike.
         settings.ensemble = try settings.ensemble.map { try $0.tabulated(tabulation) }
       } catch {
@@ -152,6 +175,13 @@ extension Simulation {
     default: return false
     }
     return true
+  }
+
+  /// The numbers after `fparam`/`aparam`, up to the next keyword.
+  static func parameterValues(_ reader: inout KeywordReader) throws -> [Double] {
+    var values = [Double]()
+    while let word = reader.peek, parseNumber(word) != nil { values.append(try reader.double("parameter value")) }
+    return values
   }
 
   static func isModelFile(_ word: String) -> Bool {

@@ -105,7 +105,7 @@ extension Simulation {
       case "atomic": settings.deviation.atomic = true
       case "relative": settings.deviation.relative = try reader.number("level ε (eV/Å or eV)", .nonNegative)
       case "relative_v": settings.deviation.relativeVirial = try reader.number("level ε (eV/Å or eV)", .nonNegative)
-      case "precision", "devi_precision", "threads", "compress":
+      case "precision", "devi_precision", "threads", "compress", "fparam", "aparam":
         throw c.error("keyword '\(key)' of pair_style deepmd is not supported for \(name) models yet (\(path))")
       case _ where Self.unsupportedDeepPotentialKeywords.contains(key):
         throw c.error("keyword '\(key)' of DeePMD-kit's pair_style deepmd is not supported by Tessera yet")

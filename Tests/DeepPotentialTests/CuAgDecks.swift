@@ -47,12 +47,13 @@ extension CuAgDeckRunning {
       """
   }
 
-  func deck(model: String, steps: Int, thermoEvery: Int = 10, temperature: Double = 300) -> String {
+  /// `keywords`: what follows the model on the pair_style line.
+  func deck(model: String, keywords: String = "", steps: Int, thermoEvery: Int = 10, temperature: Double = 300) -> String {
     """
     units metal
     atom_style atomic
     read_data data.cuag
-    pair_style deepmd \(inputPath("models/\(model)/\(model).dp"))
+    pair_style deepmd \(inputPath("models/\(model)/\(model).dp"))\(keywords.isEmpty ? "" : " \(keywords)")
     pair_coeff * * Cu Ag
     velocity all create \(temperature) 4928459 dist gaussian
     neighbor 1.0 bin
@@ -74,9 +75,10 @@ extension CuAgDeckRunning {
     return try runTessera(ranks: ranks, ["run", "in.cuag", "--log", "none"], in: dir)
   }
 
-  func assertRankIndependent(model: String, cells: Int, latticeConstant: Double = 3.85, vacuum: Double = 0, steps: Int,
-                             ranks: [Int], file: StaticString = #filePath, line: UInt = #line) throws {
-    let text = deck(model: model, steps: steps)
+  func assertRankIndependent(model: String, keywords: String = "", cells: Int, latticeConstant: Double = 3.85,
+                             vacuum: Double = 0, steps: Int, ranks: [Int], file: StaticString = #filePath,
+                             line: UInt = #line) throws {
+    let text = deck(model: model, keywords: keywords, steps: steps)
     let reference = try run(text, cells: cells, latticeConstant: latticeConstant, vacuum: vacuum, ranks: 1)
     XCTAssertEqual(reference.status, 0, reference.combined, file: file, line: line)
     let expected = thermoRows(reference.output)

@@ -71,8 +71,10 @@ final class ModelLoadingTests: XCTestCase {
       ("model.descriptor.type", .string("dpa2"), ["model.descriptor.type", "a DPA-2 model (dpa2)", "not supported"]),
       ("model.type", .string("zbl"), ["model.type", "'zbl'"]),
       ("model.fitting.type", .string("dipole"), ["model.fitting.type", "'dipole'"]),
-      ("model.fitting.numb_fparam", .number(2), ["model.fitting.numb_fparam", "not supported"]),
-      ("model.fitting.numb_aparam", .number(1), ["model.fitting.numb_aparam"]),
+      // A se_e2_a fitting takes fparam/aparam (FittingParameterTests), but then as further inputs of its first layer.
+      ("model.fitting.numb_fparam", .number(2), ["first layer takes 1600 inputs, expected 1602", "numb_fparam 2"]),
+      ("model.fitting.numb_aparam", .number(1), ["first layer takes 1600 inputs, expected 1601", "numb_aparam 1"]),
+      ("model.fitting.dim_case_embd", .number(3), ["model.fitting.dim_case_embd", "not supported"]),
       ("model.descriptor.precision", .string("float32"), ["model.descriptor.precision", "float32"]),
       ("model.descriptor.embeddings.networks.0.layers.1.activation_function", .string("swish"),
        ["layers[1].activation_function", "unknown activation function 'swish'"]),

@@ -137,8 +137,8 @@ final class DeepPotentialRunTests: XCTestCase {
   }
 
   func testUnsupportedPluginKeywordIsRefusedByName() throws {
-    let result = try run(deck(cells: 1, steps: 0, extra: "fparam 1.0"), ranks: 1)
+    let result = try run(deck(cells: 1, steps: 0, extra: "fparam_from_compute T"), ranks: 1)
     XCTAssertNotEqual(result.status, 0)
-    XCTAssert(result.error.contains("keyword 'fparam' of DeePMD-kit's pair_style deepmd is not supported"), result.combined)
+    XCTAssert(result.error.contains("keyword 'fparam_from_compute' of DeePMD-kit's pair_style deepmd is not supported"), result.combined)
   }
 }

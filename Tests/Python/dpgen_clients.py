@@ -1,5 +1,6 @@
 """DP-GEN's and dpgen2's own code around Tessera (DpgenClientTests; run by .build/pyenv's python).
 
+  fparam ROOT MODEL...           dpgen2's nvt deck with `fparam ${ELE_TEMP}` for models with numb_fparam (ROOT/<case>)
   decks ROOT MODEL...            the exploration decks dpgen2's make_lmp_input and DP-GEN's make_lammps_input write,
                                  one task folder per case under ROOT (conf.lmp written by dpdata, models linked as
                                  graph.00N.pb); prints the case names
@@ -103,7 +104,7 @@ def decks(root, models):
             write_task(folder, deck, models, GRAPHS)
         (folder / ("input.leg%d.lammps" % leg)).write_text(deck)
     print("legs", folder.name)
-    # DP-GEN's electronic temperature (fparam): not implemented, so it must be refused where it is written.
+    # DP-GEN's electronic temperature (fparam) for models trained without one: refused where it is written.
     folder = Path(root) / "dpgen2-nvt-fparam"
     random.seed(826513)
     deck = dpgen2_deck("nvt", GRAPHS, NSTEPS, ele_temp_f=1000.0)
@@ -289,10 +290,24 @@ def runlmp(command, root, tessera, models):
     print("OK")
 
 
+def fparam_deck(root, models):
+    """dpgen2's nvt deck with an electronic temperature (`fparam ${ELE_TEMP}`) for models trained with numb_fparam."""
+    folder = Path(root) / "dpgen2-nvt-fparam-models"
+    random.seed(826513)
+    graphs = GRAPHS[:len(models)]
+    deck = dpgen2_deck("nvt", graphs, NSTEPS, ele_temp_f=0.5)
+    assert "fparam ${ELE_TEMP}" in deck
+    write_task(folder, deck, models, graphs)
+    (folder / "input.lammps").write_text(deck)
+    print("fparam", folder.name)
+
+
 if __name__ == "__main__":
     mode, args = sys.argv[1], sys.argv[2:]
     if mode == "decks":
         decks(args[0], args[1:])
+    elif mode == "fparam":
+        fparam_deck(args[0], args[1:])
     elif mode == "check":
         check(args[0], args[1], args[2], args[3:])
     elif mode == "runlmp":

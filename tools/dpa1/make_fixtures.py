@@ -120,12 +120,40 @@ def dpa1_models(frames: list) -> dict:
     return models
 
 
-def training_input(descriptor: dict, data: Path, steps: int) -> dict:
+def with_parameters(data: Path, out: Path, frame_count: int, atom_count: int) -> None:
+    """A copy of the npy system `data` whose labels depend on "electronic temperatures" t (per frame,
+    uniform in [0, 1), from their own seeded generator so that the frames stay those of `data`): E, F
+    and the virial scaled by 1 + 0.3·t₀ + 0.1·t₁ and E shifted by N·(0.05·t₁ − 0.2·t₀), with t as
+    fparam.npy (the first `frame_count`) and aparam.npy (the first `atom_count`, the same for every
+    atom), as DP-GEN trains on the electronic temperature."""
+    import shutil
+
+    shutil.copytree(data, out)
+    system = out / "set.000"
+    energy = np.load(system / "energy.npy")
+    frames, atoms = len(energy), np.load(system / "coord.npy").shape[1] // 3
+    t = np.random.default_rng(20261206).uniform(0, 1, (frames, max(frame_count, atom_count, 2)))
+    scale = 1 + 0.3 * t[:, 0] + 0.1 * t[:, 1]
+    np.save(system / "energy.npy", scale * energy + atoms * (0.05 * t[:, 1] - 0.2 * t[:, 0]))
+    for name in ("force", "virial"):
+        np.save(system / f"{name}.npy", scale[:, None] * np.load(system / f"{name}.npy"))
+    if frame_count:
+        np.save(system / "fparam.npy", t[:, :frame_count])
+    if atom_count:
+        np.save(system / "aparam.npy", np.tile(t[:, :atom_count], (1, atoms)))
+
+
+def parameter_values(k: int, count: int) -> list | None:
+    """The fparam (or aparam) of reference frame k: different per frame, inside and beyond the training range."""
+    return [round(0.3 + 0.37 * ((k + 2 * j) % 4) - 0.1 * j, 4) for j in range(count)] if count else None
+
+
+def training_input(descriptor: dict, data: Path, steps: int, fitting: dict | None = None) -> dict:
     return {
         "model": {
             "type_map": TYPE_MAP,
             "descriptor": descriptor,
-            "fitting_net": {"neuron": [32, 32], "resnet_dt": True, "precision": "float64", "seed": 1},
+            "fitting_net": {"neuron": [32, 32], "resnet_dt": True, "precision": "float64", "seed": 1, **(fitting or {})},
         },
         "learning_rate": {"type": "exp", "start_lr": 1e-3, "stop_lr": 1e-4, "decay_steps": 50},
         "loss": {"type": "ener", "start_pref_e": 0.02, "limit_pref_e": 1, "start_pref_f": 1000,
@@ -232,9 +260,11 @@ def descriptor_parts(descriptor: dict) -> list:
     return [(d["rcut"], d["sel"]) for d in parts]
 
 
-def reference(model_file: Path, frames: list, out: Path, parts: list = ((RCUT, SEL),)) -> None:
+def reference(model_file: Path, frames: list, out: Path, parts: list = ((RCUT, SEL),), fitting: dict | None = None) -> None:
     """DeepPot(model.pth) in float64 on every frame: reference.xyz and summary.json. `parts`:
-    the descriptor's (rcut, sel) pairs, sel one count (mixed types) or one per type."""
+    the descriptor's (rcut, sel) pairs, sel one count (mixed types) or one per type. A `fitting`
+    with numb_fparam/numb_aparam: each frame is evaluated at its `parameter_values`, stored in its
+    info as fparam / aparam (the aparam the same for every atom)."""
     exec(PATCH)
     from ase import Atoms
     import deepmd
@@ -246,10 +276,15 @@ def reference(model_file: Path, frames: list, out: Path, parts: list = ((RCUT, S
     for atoms in frames:
         atype = np.array([type_map.index(s) for s in atoms.get_chemical_symbols()])
         cells = atoms.cell.array.reshape(1, 9) if atoms.pbc.all() else None
-        e, f, v, ae, av = model.eval(atoms.positions.reshape(1, -1), cells, atype, atomic=True)
+        k = len(written)
+        fparam = parameter_values(k, (fitting or {}).get("numb_fparam", 0))
+        aparam = parameter_values(k + 1, (fitting or {}).get("numb_aparam", 0))
+        e, f, v, ae, av = model.eval(atoms.positions.reshape(1, -1), cells, atype, atomic=True, fparam=fparam,
+                                     aparam=aparam)
         n = len(atoms)
         a = Atoms(atoms.get_chemical_symbols(), atoms.positions, cell=atoms.cell, pbc=atoms.pbc)
         a.info = {"energy": float(e.reshape(())), "virial": v.reshape(3, 3), "config": atoms.info["config"]}
+        a.info.update({key: np.array(value) for key, value in (("fparam", fparam), ("aparam", aparam)) if value})
         a.arrays["forces"] = f.reshape(n, 3)
         a.arrays["energies"] = ae.reshape(n)
         a.arrays["atom_virial"] = av.reshape(n, 9)
@@ -267,11 +302,14 @@ def reference(model_file: Path, frames: list, out: Path, parts: list = ((RCUT, S
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
 
 
-def build(models, steps: int, frames_count: int, only: list | None = None) -> None:
+def build(models, steps: int, frames_count: int, only: list | None = None, fittings: dict | None = None,
+          after=None) -> None:
     """Trains, freezes and converts each model of `models(configurations)` (name -> descriptor;
     those named in `only`, when given) on the EMT data and writes its folder under inputs/models/.
     The data and the configurations come from one seeded generator, so every script that calls
-    this sees the same ones."""
+    this sees the same ones. `fittings`: name -> further fitting_net options; numb_fparam /
+    numb_aparam there train on `with_parameters` data. `after(name, folder, frames)`, when given,
+    runs once a folder is written."""
     rng = np.random.default_rng(20261203)
     with tempfile.TemporaryDirectory(prefix="dp-fixtures-") as tmp:
         work = Path(tmp)
@@ -284,7 +322,14 @@ def build(models, steps: int, frames_count: int, only: list | None = None) -> No
             (folder / "fixtures").mkdir(parents=True, exist_ok=True)
             run = work / name
             run.mkdir()
-            config = training_input(descriptor, work / "data", steps)
+            fitting = (fittings or {}).get(name, {})
+            data = work / "data"
+            counts = (fitting.get("numb_fparam", 0), fitting.get("numb_aparam", 0))
+            if any(counts):
+                data = work / f"data_{counts[0]}_{counts[1]}"
+                if not data.exists():
+                    with_parameters(work / "data", data, *counts)
+            config = training_input(descriptor, data, steps, fitting)
             (run / "input.json").write_text(json.dumps(config, indent=1))
             dp("--pt", "train", "input.json", cwd=run)
             dp("--pt", "freeze", "-o", f"{name}.pth", cwd=run)
@@ -292,17 +337,22 @@ def build(models, steps: int, frames_count: int, only: list | None = None) -> No
             config["training"]["training_data"]["systems"] = ["(EMT frames made by make_fixtures.py)"]
             (folder / "input.json").write_text(json.dumps(config, indent=1) + "\n")
             write_full_precision_extxyz(folder / "fixtures" / "configs.xyz", frames)
-            reference(run / f"{name}.pth", frames, folder / "fixtures", descriptor_parts(descriptor))
+            reference(run / f"{name}.pth", frames, folder / "fixtures", descriptor_parts(descriptor), fitting)
+            if after:
+                after(name, folder, frames)
             print(f"wrote {folder}")
 
 
-def main(models=dpa1_models) -> None:
+def main(models=dpa1_models, fittings: dict | None = None, after=None, arguments=None) -> None:
+    """`arguments(parser)` adds a script's own options; `after(args)` then gives build's `after`."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--frames", type=int, default=120)
     parser.add_argument("--only", nargs="*", help="make only these models (folder names)")
+    if arguments:
+        arguments(parser)
     args = parser.parse_args()
-    build(models, args.steps, args.frames, args.only)
+    build(models, args.steps, args.frames, args.only, fittings, after(args) if after else None)
 
 
 if __name__ == "__main__":
