@@ -20,12 +20,14 @@ public final class RepflowEvaluator {
   /// One per type (the same network for every type when the fitting has mixed types).
   private let fittings: [NetworkTape]
   private let slots: UnsafeMutablePointer<Int32>
+  private let scratch: RepflowScratch
 
   public init(model: RepflowModel) {
     self.model = model
     selection = NeighborSelection(model: model)
     fittings = model.fittings.map { NetworkTape($0, capacity: 1) }
     slots = zeroedBuffer(model.selection)
+    scratch = RepflowScratch(model: model)
   }
 
   deinit { slots.deallocate() }
@@ -60,12 +62,23 @@ public final class RepflowEvaluator {
     // Each layer's inputs, kept for the backward pass.
     var tape: [(nodes: [Double], edges: [Double], angles: [Double])] = []
     var next = nodes
+    scratch.reserve(rows: rows)
     for layer in m.layers {
       nodes.withUnsafeMutableBufferPointer { ghosts.forward($0.baseAddress!, width: nd) }
       if forces != nil { tape.append((nodes, edges, angles)) }
       let step = RepflowLayerStep(model: m, layer: layer)
-      for i in 0..<ownedCount where types[i] >= 0 {
-        step.update(atom: i, graph: graph, nodes: nodes, next: &next, edges: &edges, angles: &angles)
+      nodes.withUnsafeBufferPointer { nodes in
+        next.withUnsafeMutableBufferPointer { next in
+          edges.withUnsafeMutableBufferPointer { edges in
+            angles.withUnsafeMutableBufferPointer { angles in
+              step.neighborShares(nodes: nodes.baseAddress!, rows: rows, scratch: scratch)
+              for i in 0..<ownedCount where types[i] >= 0 {
+                step.update(atom: i, graph: graph, nodes: nodes.baseAddress!, next: next.baseAddress!,
+                            edges: edges.baseAddress!, angles: angles.baseAddress!, scratch: scratch)
+              }
+            }
+          }
+        }
       }
       swap(&nodes, &next)
     }
@@ -90,7 +103,7 @@ public final class RepflowEvaluator {
     guard let forces else { return result }
     let pass = Backward(model: m, graph: graph, tape: tape, initialEdges: initialEdges, initialAngles: initialAngles,
                         edgeCount: edges.count, angleCount: angles.count, ownedCount: ownedCount, types: types,
-                        rows: rows, ghosts: ghosts)
+                        rows: rows, ghosts: ghosts, scratch: scratch)
     let geometry = pass.geometryGradient(nodeGradient)
     graph.forces(model: m, positions: positions, types: types, geometry: geometry, forces: forces,
                  virial: &result.virial)
@@ -120,6 +133,7 @@ private struct Backward {
   let types: UnsafePointer<Int32>
   let rows: Int
   let ghosts: GhostRows
+  let scratch: RepflowScratch
 
   func geometryGradient(_ finalNodeGradient: [Double]) -> RepflowGeometryGradient {
     let m = model, nd = m.nodeWidth
@@ -130,10 +144,28 @@ private struct Backward {
     for (l, layer) in m.layers.enumerated().reversed() {
       let step = RepflowLayerStep(model: m, layer: layer)
       var inputGradient = [Double](repeating: 0, count: rows * nd)
-      for i in 0..<ownedCount where types[i] >= 0 {
-        step.backward(atom: i, graph: graph, nodes: tape[l].nodes, edges: tape[l].edges, angles: tape[l].angles,
-                      nodeGradient: nodeGradient[i * nd..<(i + 1) * nd], edgeGradient: &edgeGradient,
-                      angleGradient: &angleGradient, nodeInputGradient: &inputGradient, geometry: &geometry)
+      tape[l].nodes.withUnsafeBufferPointer { nodes in
+        tape[l].edges.withUnsafeBufferPointer { edges in
+          tape[l].angles.withUnsafeBufferPointer { angles in
+            nodeGradient.withUnsafeBufferPointer { gOut in
+              edgeGradient.withUnsafeMutableBufferPointer { gEdges in
+                angleGradient.withUnsafeMutableBufferPointer { gAngles in
+                  inputGradient.withUnsafeMutableBufferPointer { gIn in
+                    step.neighborShares(nodes: nodes.baseAddress!, rows: rows, scratch: scratch)
+                    step.clearNeighborGradients(rows: rows, scratch: scratch)
+                    for i in 0..<ownedCount where types[i] >= 0 {
+                      step.backward(atom: i, graph: graph, nodes: nodes.baseAddress!, edges: edges.baseAddress!,
+                                    angles: angles.baseAddress!, nodeGradient: gOut.baseAddress! + i * nd,
+                                    edgeGradient: gEdges.baseAddress!, angleGradient: gAngles.baseAddress!,
+                                    nodeInputGradient: gIn.baseAddress!, geometry: &geometry, scratch: scratch)
+                    }
+                    step.neighborGradients(rows: rows, scratch: scratch, into: gIn.baseAddress!)
+                  }
+                }
+              }
+            }
+          }
+        }
       }
       // A ghost's feature was its owner's: its gradient belongs to the owner.
       inputGradient.withUnsafeMutableBufferPointer { ghosts.reverse($0.baseAddress!, width: nd) }
