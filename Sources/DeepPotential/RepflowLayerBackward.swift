@@ -5,12 +5,15 @@ struct RepflowGeometryGradient {
   var environment: [Double], edgeSwitch: [Double], distance: [Double]
   var angleSwitch: [Double], direction: [Double]
 
-  init(graph g: RepflowGraph) {
-    environment = [Double](repeating: 0, count: g.environment.count)
-    edgeSwitch = [Double](repeating: 0, count: g.edgeSwitch.count)
-    distance = [Double](repeating: 0, count: g.distance.count)
-    angleSwitch = [Double](repeating: 0, count: g.angleSwitch.count)
-    direction = [Double](repeating: 0, count: g.direction.count)
+  init() { (environment, edgeSwitch, distance, angleSwitch, direction) = ([], [], [], [], []) }
+
+  /// Zero for `g`'s edges and angle neighbours (the arrays grow only).
+  mutating func reset(graph g: RepflowGraph) {
+    fit(&environment, g.environment.count)
+    fit(&edgeSwitch, g.edgeSwitch.count)
+    fit(&distance, g.distance.count)
+    fit(&angleSwitch, g.angleSwitch.count)
+    fit(&direction, g.direction.count)
   }
 }
 

@@ -18,6 +18,18 @@
 struct RepflowLayerStep {
   let model: RepflowModel
   let layer: RepflowModel.RepflowLayer
+  /// The angle update is combine(angle, [u]) = α·angle + β ⊙ u: (α, β) by the update style.
+  let angleCoefficients: (Double, [Double])
+
+  init(model: RepflowModel, layer: RepflowModel.RepflowLayer) {
+    self.model = model
+    self.layer = layer
+    switch model.updateStyle {
+    case .residual: angleCoefficients = (1, layer.angleResiduals[0])
+    case .average: angleCoefficients = (1 / 2.0.squareRoot(), Array(repeating: 1 / 2.0.squareRoot(), count: model.angleWidth))
+    case .increment: angleCoefficients = (1, Array(repeating: 1, count: model.angleWidth))
+    }
+  }
 
   /// node_j's block of the node–edge and edge-self maps for every row (owned atoms and ghosts).
   func neighborShares(nodes: UnsafePointer<Double>, rows: Int, scratch s: RepflowScratch) {
@@ -140,15 +152,6 @@ struct RepflowLayerStep {
     for e in 0..<count {
       let row = edges + e * ne
       combine(row, own: row, width: ne, s.edgeSelf + e * ne, s.edgeAngle + e * ne, nil, layer.edgeResiduals)
-    }
-  }
-
-  /// The angle update is combine(angle, [u]) = α·angle + β ⊙ u: (α, β) by the update style.
-  var angleCoefficients: (Double, [Double]) {
-    switch model.updateStyle {
-    case .residual: return (1, layer.angleResiduals[0])
-    case .average: return (1 / 2.0.squareRoot(), [Double](repeating: 1 / 2.0.squareRoot(), count: model.angleWidth))
-    case .increment: return (1, [Double](repeating: 1, count: model.angleWidth))
     }
   }
 
