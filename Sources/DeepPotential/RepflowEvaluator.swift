@@ -4,7 +4,8 @@ import Foundation
 /// Energies, forces and virial of a DPA-3 model (`RepflowModel`) on one rank's atoms, owned atoms first, then ghosts,
 /// with a full neighbour list of the owned atoms (the contract of `DeepPotentialEvaluator.compute`).
 ///
-/// The plain float64 reference path, atom by atom, following DeePMD-kit's NumPy descriptor
+/// Float64, atom by atom (each atom's edges and angle pairs through BLAS at once, see
+/// `RepflowLayerStep`), following DeePMD-kit's NumPy descriptor
 /// (`deepmd/dpmodel/descriptor/repflows.py`, parallel update mode, fixed `sel`): edges and
 /// angles belong to their owned centre and never cross ranks; node features do. Owned atoms'
 /// node features are computed, then forwarded to every ghost through the `GhostRows` handle before
