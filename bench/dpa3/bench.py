@@ -95,11 +95,11 @@ def flops_per_atom(repflow: dict, fitting: list[int], edges: int, angle_neighbou
 
 def halo_bytes_per_layer(cells: int, nd: int, cutoff: float) -> float:
     """Bytes of node features each rank receives per layer on 2 ranks (slabs along one axis): the
-    other rank's atoms within cut-off + skin of both faces, nd doubles each; the backward pass sends
-    as many back (reverse sum). From the geometry of the ideal lattice, not counted in the run."""
+    atoms within cut-off + skin beyond both faces (a shell deeper than the other rank's slab reaches
+    on through it, in a second hop), nd doubles each; the backward pass sends as many back (reverse
+    sum). From the geometry of the ideal lattice, not counted in the run."""
     edge = cells * LATTICE
-    reach = min(cutoff + SKIN, edge / 2)
-    atoms = 2 * edge * edge * reach * 4 / LATTICE ** 3
+    atoms = 2 * edge * edge * (cutoff + SKIN) * 4 / LATTICE ** 3
     return atoms * nd * 8
 
 
@@ -107,13 +107,21 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--venv", type=Path, required=True)
     parser.add_argument("--cache", type=Path, required=True)
-    parser.add_argument("--sizes", default="4,6", help="fcc cells per edge (4: 256 atoms, 6: 864, 8: 2,048)")
+    parser.add_argument("--sizes", default="4,5", help="fcc cells per edge (4: 256 atoms, 5: 500, 8: 2,048)")
     parser.add_argument("--ranks", default="1,2")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--steps", type=int, default=2)
     parser.add_argument("--memory-sizes", default="4,6,8", help="cells per edge of the one-rank `run 0` RSS fit")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument("--report-from", type=Path, help="write the report from LOGDIR's rows.json and memory.json")
     args = parser.parse_args()
+    if args.report_from:
+        memory_file = args.report_from / "memory.json"
+        memory = json.loads(memory_file.read_text()) if memory_file.exists() else []
+        folder = next((args.cache / "dpa3").glob(f"{NAME}-{dp_bench.sha256(TOOL)}"))
+        config = json.loads((folder / "input.json").read_text())["model"]
+        write_report(args, json.loads((args.report_from / "rows.json").read_text()), memory, config, args.report_from)
+        return
 
     dp_bench.wait_for_tessera()
     cuda_runtime = next((args.venv / "lib").glob("python3*/site-packages/nvidia/cuda_runtime/lib"))
@@ -131,6 +139,9 @@ def main() -> None:
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     logs = args.cache / "logs" / f"dpa3-{stamp}"
     logs.mkdir(parents=True)
+    # The commit the runs were taken at (the report may be written later, from the logs).
+    (logs / "commit.txt").write_text(subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+                                                    capture_output=True, text=True).stdout)
     rows = []
     for cells in map(int, args.sizes.split(",")):
         for ranks in map(int, args.ranks.split(",")):
@@ -191,8 +202,7 @@ def write_report(args, rows: list, memory: list, config: dict, logs: Path) -> No
     edges = dp_bench.fcc_neighbours(LATTICE, repflow["e_rcut"])
     angles = min(dp_bench.fcc_neighbours(LATTICE, repflow["a_rcut"]), repflow["a_sel"])
     flops = flops_per_atom(repflow, config["fitting_net"]["neuron"], edges, angles)
-    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
+    commit = (logs / "commit.txt").read_text().strip()
     lines = [
         "# DPA-3 benchmark (bench/dpa3/run.sh)", "",
         f"Taken {datetime.date.today()} at commit {commit} on {facts['cpu']} ({facts['nproc']} vCPUs, "

@@ -4,8 +4,8 @@
 # 6 repflow layers, n/e/a dims 128/64/32, e_rcut 6, a_rcut 4, a few training steps), 1 and 2
 # ranks, the two codes alternating. Writes bench/dpa3/RESULTS.md.
 #
-# Usage (after `make build`): bench/dpa3/run.sh [--sizes 4,6] [--ranks 1,2] [--repeats 2] [--steps 2]
-#                                               [--memory-sizes 4,6,8]
+# Usage (after `make build`): bench/dpa3/run.sh [--sizes 4,5] [--ranks 1,2] [--repeats 2] [--steps 2]
+#                                               [--memory-sizes 4,6,8] [--report-from LOGDIR]
 # The virtual environment is bench/dpa1's (its requirements.txt, ~7 GB: torch 2.11's CUDA wheel,
 # which DeePMD-kit's plugin was built against), shared at TESSERA_BENCH_PT_VENV (default
 # TESSERA_BENCH_CACHE/venv-pt, TESSERA_BENCH_CACHE defaulting to ~/.cache/tessera-bench); the model
