@@ -119,7 +119,7 @@ enum Activation: Equatable, Sendable {
   }
 
   /// a = silu'(T) and c = silu(T), which make the tanh branch continue SiLU with C¹ contact.
-  private static func silutContinuation(_ t: Double) -> (Double, Double) {
+  static func silutContinuation(_ t: Double) -> (Double, Double) {
     let s = logistic(t)
     return (s + t * s * (1 - s), t * s)
   }

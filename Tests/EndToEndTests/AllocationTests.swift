@@ -34,6 +34,29 @@ final class AllocationTests: XCTestCase {
     }
   }
 
+  /// DPA-3 (cuag_dpa3, 32 atoms, three repflow layers): the graph, the features, the tape and the
+  /// gradients of every layer are kept by the evaluator and grow only, the layers' working memory is
+  /// allocated once (RepflowScratch).
+  func testDPA3StepsAllocateNothing() throws {
+    try assertStepsAllocateNothing("""
+      units metal
+      lattice fcc 3.615
+      region box block 0 2 0 2 0 2
+      create_box 2 box
+      create_atoms 1 box
+      mass * 63.546
+      pair_style deepmd \(inputPath("models/cuag_dpa3/cuag_dpa3.dp"))
+      pair_coeff * * Cu Ag
+      velocity all create 300.0 4928459
+      neighbor 2.0 bin
+      neigh_modify every 1 delay 0 check yes
+      timestep 0.001
+      fix 1 all nve
+      thermo 0
+      run ${steps}
+      """, label: "dpa3")
+  }
+
   /// The LJ melt (256 atoms) under NVE, a Nosé-Hoover chain and Langevin.
   func testLennardJonesStepsAllocateNothing() throws {
     for fixes in ["fix 1 all nve", "fix 1 all nvt temp 3.0 3.0 0.5", "fix 1 all nve\nfix 2 all langevin 3.0 3.0 0.5 48279"] {
