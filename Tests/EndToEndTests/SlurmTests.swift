@@ -97,7 +97,8 @@ final class SlurmTests: XCTestCase {
     }
   }
 
-  /// The first leg's deck (builds 32 atoms of copper, NVT) and the continuation deck (reads the
+  /// The first leg's deck (builds 256 atoms of copper, NVT: enough atoms that 25 s are a few thousand steps at
+  /// most, over which the legs' round-off stays far below 1e-10, where 32 atoms ran ~8,000 steps and reached it) and the continuation deck (reads the
   /// restart), both ending at step `steps` with `run … upto`, in `directory`.
   private func makeDecks(in directory: URL, model: String, steps: Int, thermo: Int) throws
     -> (directory: URL, first: String, continuation: String) {
@@ -119,7 +120,7 @@ final class SlurmTests: XCTestCase {
       units           metal
       atom_style      atomic
       lattice         fcc 3.615
-      region          box block 0 2 0 2 0 2
+      region          box block 0 4 0 4 0 4
       create_box      1 box
       create_atoms    1 box
       mass            1 63.546
