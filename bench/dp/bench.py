@@ -320,6 +320,40 @@ def execute(cmd: list[str], env: dict, cwd: Path, log: Path) -> dict:
     return result
 
 
+def alternating_best(commands: dict, work: Path, repeats: int, ranks: int, label: str) -> dict:
+    """Runs each of `commands` ({"lammps": (cmd, env), "tessera": …}) `repeats` times in `work`, alternating which
+    goes first, and keeps each code's fastest loop, with the load average before it and its CPU share; a failed
+    run stops the benchmark, naming `label` and the log folder."""
+    best: dict = {}
+    for repeat in range(repeats):
+        for code in (("lammps", "tessera") if repeat % 2 == 0 else ("tessera", "lammps")):
+            cmd, env = commands[code]
+            load = loadavg()
+            run = execute(cmd, env, work, work / f"{code}-{repeat}.log")
+            run["load"] = load
+            run["cpu_share"] = (run["user_seconds"] + run["system_seconds"]) / (run["wall"] * ranks)
+            if run["status"] != "ok":
+                sys.exit(f"{label}, {code}: {run['status']} (log {work})")
+            if code not in best or run["loop"] < best[code]["loop"]:
+                best[code] = run
+    return best
+
+
+def comparison_row(best: dict, steps: int) -> dict:
+    """Seconds per step and atom of both codes' best runs, their CPU shares, the larger load average and
+    whether their step-0 potential energies agree to 1e-8 relative."""
+    atoms = best["tessera"]["atoms"]
+    pe = (best["lammps"].get("pe0"), best["tessera"].get("pe0"))
+    return {
+        "atoms": atoms,
+        "lammps": best["lammps"]["loop"] / (steps * atoms),
+        "tessera": best["tessera"]["loop"] / (steps * atoms),
+        "cpu": (best["lammps"]["cpu_share"], best["tessera"]["cpu_share"]),
+        "load": max(best["lammps"]["load"], best["tessera"]["load"]), "pe": pe,
+        "agree": None not in pe and abs(pe[0] - pe[1]) <= 1e-8 * abs(pe[0]),
+    }
+
+
 def same_lammps_run(runs: list[dict], code: str, n: int, ranks: int, graph: str) -> dict | None:
     """LAMMPS's command depends only on the graph: a variant sharing it (float32, built) reuses the run."""
     if code != "lammps":

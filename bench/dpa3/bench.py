@@ -154,28 +154,8 @@ def main() -> None:
                 "tessera": ([ompi, "-np", str(ranks), "--bind-to", "none", str(dp_bench.TESSERA), "run", "in.tessera",
                              "--log", "none"], tessera_env),
             }
-            best: dict = {}
-            for repeat in range(args.repeats):
-                for code in (("lammps", "tessera") if repeat % 2 == 0 else ("tessera", "lammps")):
-                    cmd, env = commands[code]
-                    load = dp_bench.loadavg()
-                    run = dp_bench.execute(cmd, env, work, work / f"{code}-{repeat}.log")
-                    run["load"] = load
-                    run["cpu_share"] = (run["user_seconds"] + run["system_seconds"]) / (run["wall"] * ranks)
-                    if run["status"] != "ok":
-                        sys.exit(f"{cells}³ cells, {ranks} ranks, {code}: {run['status']} (log {work})")
-                    if code not in best or run["loop"] < best[code]["loop"]:
-                        best[code] = run
-            atoms = best["tessera"]["atoms"]
-            pe = (best["lammps"].get("pe0"), best["tessera"].get("pe0"))
-            agree = None not in pe and abs(pe[0] - pe[1]) <= 1e-8 * abs(pe[0])
-            rows.append({
-                "atoms": atoms, "cells": cells, "ranks": ranks,
-                "lammps": best["lammps"]["loop"] / (args.steps * atoms),
-                "tessera": best["tessera"]["loop"] / (args.steps * atoms),
-                "cpu": (best["lammps"]["cpu_share"], best["tessera"]["cpu_share"]),
-                "load": max(best["lammps"]["load"], best["tessera"]["load"]), "pe": pe, "agree": agree,
-            })
+            best = dp_bench.alternating_best(commands, work, args.repeats, ranks, f"{cells}³ cells, {ranks} ranks")
+            rows.append({"cells": cells, "ranks": ranks, **dp_bench.comparison_row(best, args.steps)})
             print(rows[-1], flush=True)
             (logs / "rows.json").write_text(json.dumps(rows, indent=1))
     memory = []
